@@ -1,0 +1,417 @@
+"""Check a card before Teams sees it: the official schema plus the rules Teams adds.
+
+`check_card(card, target)` returns every problem it finds, each naming the JSON path of the
+offending value, so a template author can fix them all in one go. An empty list means Teams
+will accept and render the card.
+
+The schema part lives in `_schema` and is imported on the first call only: `jsonschema` costs
+about 100 ms to import, which must stay off the function app's cold-start path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+Target = Literal["incoming", "reply"]
+PathPart = str | int
+
+# Teams refuses a message over 28 KB ("When the size exceeds 28 KB, you receive an error",
+# add-incoming-webhook.md). Delivery splits a big card between its elements, so the limit
+# applies to what cannot be split: one element on its own.
+MESSAGE_LIMIT_BYTES: Final = 28 * 1024
+
+# Teams renders Adaptive Cards up to schema version 1.5.
+MAX_VERSION: Final = (1, 5)
+
+KNOWN_ACTIONS: Final = frozenset(
+    {
+        "Action.OpenUrl",
+        "Action.ShowCard",
+        "Action.ToggleVisibility",
+        "Action.Submit",
+        "Action.Execute",
+    }
+)
+# Incoming Webhooks: "Action.Submit is not supported; Action.OpenUrl, Action.ShowCard,
+# Action.ToggleVisibility are". Outgoing Webhook replies: "only openUrl actions work".
+ALLOWED_ACTIONS: Final[dict[Target, tuple[str, ...]]] = {
+    "incoming": ("Action.OpenUrl", "Action.ShowCard", "Action.ToggleVisibility"),
+    "reply": ("Action.OpenUrl",),
+}
+_WHERE: Final[dict[Target, str]] = {
+    "incoming": "in a card posted to an Incoming Webhook",
+    "reply": "in an Outgoing Webhook reply",
+}
+
+# Properties that hold the parts a card is made of. Delivery can split a card between these
+# parts, so each part is measured on its own and its container only for what is left.
+_CHILD_KEYS: Final = ("body", "items", "columns", "rows", "cells", "facts", "images", "inlines")
+_ACTION_KEYS: Final = ("actions",)
+
+# O365 connector card actions (MessageCard `potentialAction`). InvokeAddInCommand is Outlook only.
+_CONNECTOR_ACTIONS: Final[dict[Target, tuple[str, ...]]] = {
+    "incoming": ("OpenUri", "HttpPOST", "ActionCard"),
+    "reply": ("OpenUri",),
+}
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_VERSION = re.compile(r"(\d+)\.(\d+)\Z")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a card: where (`$.body[2].text`) and what, in a sentence."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def format_path(parts: Sequence[PathPart]) -> str:
+    """`("body", 2, "text")` -> `$.body[2].text`; odd keys as `$['odd key']`."""
+    out = ["$"]
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _IDENTIFIER.match(part):
+            out.append(f".{part}")
+        else:
+            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
+            out.append(f"['{escaped}']")
+    return "".join(out)
+
+
+def check_card(card: Any, target: Target) -> list[Problem]:
+    """Every problem Teams would have with `card`, or [] when there is none.
+
+    `target` is "incoming" for a card posted to an Incoming Webhook and "reply" for a card
+    in an Outgoing Webhook's answer. `card` is the card itself (the attachment's `content`),
+    an Adaptive Card or a legacy MessageCard, as plain JSON values.
+    """
+    if target not in ALLOWED_ACTIONS:
+        raise ValueError(f"target must be 'incoming' or 'reply', not {target!r}")
+    if not isinstance(card, dict):
+        return [Problem("$", f"a card must be a JSON object, not {describe(card)}")]
+    if card.get("@type") == "MessageCard":
+        return _dedupe(list(_check_message_card(card, target)))
+    if card.get("type") != "AdaptiveCard":
+        return [_not_a_card(card)]
+
+    from shared.cards import _schema  # lazy: see the module docstring
+
+    problems = _schema.schema_problems(card)
+    reported = {problem.path for problem in problems}
+    problems.extend(_check_versions(card))
+    # An action the schema refuses at that place is reported once, by the schema.
+    problems.extend(p for p in _check_actions(card, target) if p.path not in reported)
+    problems.extend(_check_mentions(card))
+    problems.extend(_check_unsupported_elements(card))
+    problems.extend(_check_sizes(card))
+    return _dedupe(problems)
+
+
+def describe(value: Any) -> str:
+    """The JSON type of a value with its article, for messages: 'a string', 'an array'."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def serialized_size(value: Any) -> int:
+    """Bytes of `value` as compact UTF-8 JSON, the way it goes over the wire."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return len(text.encode("utf-8"))
+
+
+def _not_a_card(card: dict[str, Any]) -> Problem:
+    if card.get("type") == "message" and "attachments" in card:
+        return Problem(
+            "$", "this is a Teams message, not a card: check the card in attachments[0].content"
+        )
+    return Problem(
+        "$.type",
+        'is not an Adaptive Card ("type": "AdaptiveCard") '
+        'nor a MessageCard ("@type": "MessageCard")',
+    )
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def walk(value: Any, path: tuple[PathPart, ...] = ()) -> Iterator[tuple[tuple[PathPart, ...], Any]]:
+    """Every value in a JSON tree with its path, parents before children."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from walk(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from walk(child, (*path, index))
+
+
+def _cards(
+    card: dict[str, Any], path: tuple[PathPart, ...] = ()
+) -> Iterator[tuple[tuple[PathPart, ...], dict[str, Any]]]:
+    """The card and the cards of its Action.ShowCard actions, however deep."""
+    for sub_path, value in walk(card, path):
+        if isinstance(value, dict) and value.get("type") == "AdaptiveCard":
+            yield sub_path, value
+
+
+def _check_versions(card: dict[str, Any]) -> Iterator[Problem]:
+    if "version" not in card:
+        yield Problem(
+            "$.version",
+            'is missing: the top-level card must say its version, such as "1.5"',
+        )
+    for path, sub_card in _cards(card):
+        version = sub_card.get("version")
+        if not isinstance(version, str):
+            continue  # missing is fine in a ShowCard card; a wrong type is a schema problem
+        where = format_path((*path, "version"))
+        match = _VERSION.match(version)
+        if match is None:
+            yield Problem(where, f'"{version}" is not a version like "1.5"')
+        elif (int(match[1]), int(match[2])) > MAX_VERSION:
+            yield Problem(
+                where,
+                f'is "{version}", but Teams renders Adaptive Cards only up to version 1.5',
+            )
+
+
+def _check_actions(card: dict[str, Any], target: Target) -> Iterator[Problem]:
+    # Any object typed Action.* is an action, wherever it sits: card actions, ActionSet,
+    # selectAction, inlineAction, fallback, the cards inside Action.ShowCard.
+    allowed = ALLOWED_ACTIONS[target]
+    for path, value in walk(card):
+        if not isinstance(value, dict):
+            continue
+        kind = value.get("type")
+        # Unknown Action.* types are the schema's to report.
+        if kind in KNOWN_ACTIONS and kind not in allowed:
+            yield Problem(
+                format_path((*path, "type")),
+                f"Teams does not support {kind} {_WHERE[target]}; use {_or_list(allowed)}",
+            )
+
+
+def _check_mentions(card: dict[str, Any]) -> Iterator[Problem]:
+    msteams = card.get("msteams")
+    if not isinstance(msteams, dict):
+        return
+    entities = msteams.get("entities")
+    if not isinstance(entities, list):
+        return
+    texts = list(_mention_texts(card))
+    for index, entity in enumerate(entities):
+        if not isinstance(entity, dict) or entity.get("type") != "mention":
+            continue
+        path = ("msteams", "entities", index)
+        text = entity.get("text")
+        if not isinstance(text, str) or not text:
+            yield Problem(
+                format_path((*path, "text")),
+                'is missing: a mention needs its text, such as "<at>Adele</at>"',
+            )
+            continue
+        if not (text.startswith("<at>") and text.endswith("</at>")):
+            yield Problem(
+                format_path((*path, "text")),
+                f'"{text}" must be wrapped in <at>...</at>, such as "<at>Adele</at>"',
+            )
+        elif not any(text in candidate for candidate in texts):
+            # Teams shows a mention where its <at> text appears in a TextBlock or a
+            # FactSet (cards-format.md, "Mention support within Adaptive Cards").
+            yield Problem(
+                format_path((*path, "text")),
+                f'"{text}" appears in no TextBlock text or Fact of the card, '
+                "so Teams has nowhere to show the mention",
+            )
+        mentioned = entity.get("mentioned")
+        if not isinstance(mentioned, dict):
+            yield Problem(
+                format_path((*path, "mentioned")),
+                'is missing: a mention needs "mentioned": {"id": ..., "name": ...}',
+            )
+            continue
+        for key in ("id", "name"):
+            if not isinstance(mentioned.get(key), str) or not mentioned[key]:
+                yield Problem(
+                    format_path((*path, "mentioned", key)),
+                    "is missing: a mention needs the user's id (Entra object id or UPN) and name",
+                )
+
+
+def _mention_texts(card: dict[str, Any]) -> Iterator[str]:
+    for _path, value in walk(card.get("body")):
+        if not isinstance(value, dict):
+            continue
+        if value.get("type") == "TextBlock" and isinstance(value.get("text"), str):
+            yield value["text"]
+        elif value.get("type") == "FactSet" and isinstance(value.get("facts"), list):
+            for fact in value["facts"]:
+                if isinstance(fact, dict):
+                    yield from (
+                        v for v in (fact.get("title"), fact.get("value")) if isinstance(v, str)
+                    )
+
+
+def _check_unsupported_elements(card: dict[str, Any]) -> Iterator[Problem]:
+    # "Media elements are currently not supported in Adaptive Cards on Teams platform"
+    # (cards-format.md).
+    for path, value in walk(card):
+        if isinstance(value, dict) and value.get("type") == "Media":
+            yield Problem(format_path(path), "Teams does not render Media elements")
+
+
+def _check_sizes(card: dict[str, Any]) -> Iterator[Problem]:
+    for path, size in _own_sizes(card, ()):
+        if size > MESSAGE_LIMIT_BYTES:
+            what = "the card without its elements" if not path else "this element on its own"
+            yield Problem(
+                format_path(path),
+                f"{what} is {size:,} bytes; Teams refuses a message over "
+                f"{MESSAGE_LIMIT_BYTES:,} bytes (28 KB) and delivery can split a card "
+                "only between elements",
+            )
+
+
+def _own_sizes(
+    value: Any, path: tuple[PathPart, ...]
+) -> Iterator[tuple[tuple[PathPart, ...], int]]:
+    """(path, bytes) of every part of a card, each part measured without its sub-parts."""
+    if not isinstance(value, dict):
+        yield path, serialized_size(value)
+        return
+    own = dict(value)
+    children: list[tuple[tuple[PathPart, ...], Any]] = []
+    for key in (*_CHILD_KEYS, *_ACTION_KEYS):
+        parts = value.get(key)
+        if isinstance(parts, list):
+            own[key] = []
+            children.extend(((*path, key, index), part) for index, part in enumerate(parts))
+    card = value.get("card")
+    if value.get("type") == "Action.ShowCard" and isinstance(card, dict):
+        own["card"] = {}
+        children.append(((*path, "card"), card))
+    yield path, serialized_size(own)
+    for child_path, child in children:
+        yield from _own_sizes(child, child_path)
+
+
+def _or_list(names: Sequence[str]) -> str:
+    if len(names) == 1:
+        return f"{names[0]} only"
+    return ", ".join(names[:-1]) + f" or {names[-1]}"
+
+
+# --- MessageCard (legacy O365 connector card) ---------------------------------------------
+
+
+def _check_message_card(card: dict[str, Any], target: Target) -> Iterator[Problem]:
+    # Incoming Webhooks answer HTTP 400 "Summary or Text is required." without either.
+    if not any(isinstance(card.get(k), str) and card[k].strip() for k in ("summary", "text")):
+        yield Problem(
+            "$",
+            'a MessageCard needs a non-empty "summary" or "text" '
+            '(Teams answers "Summary or Text is required.")',
+        )
+    for key in ("summary", "text", "title", "themeColor"):
+        if key in card and not isinstance(card[key], str):
+            yield Problem(format_path((key,)), f"must be a string, not {describe(card[key])}")
+    yield from _check_connector_actions(card.get("potentialAction"), ("potentialAction",), target)
+    sections = card.get("sections")
+    if sections is not None and not isinstance(sections, list):
+        yield Problem("$.sections", f"must be an array of sections, not {describe(sections)}")
+        sections = None
+    for index, section in enumerate(sections or []):
+        path = ("sections", index)
+        if not isinstance(section, dict):
+            yield Problem(format_path(path), f"must be an object, not {describe(section)}")
+            continue
+        yield from _check_facts(section.get("facts"), (*path, "facts"))
+        yield from _check_connector_actions(
+            section.get("potentialAction"), (*path, "potentialAction"), target
+        )
+    # Measured like an Adaptive Card: a section is the smallest part a card can be cut into.
+    own = {k: v for k, v in card.items() if k != "sections"}
+    parts: list[tuple[tuple[PathPart, ...], Any]] = [((), own)]
+    parts.extend((("sections", i), s) for i, s in enumerate(sections or []))
+    for part_path, part in parts:
+        size = serialized_size(part)
+        if size > MESSAGE_LIMIT_BYTES:
+            what = "this section on its own" if part_path else "the card without its sections"
+            yield Problem(
+                format_path(part_path),
+                f"{what} is {size:,} bytes; Teams refuses a message over "
+                f"{MESSAGE_LIMIT_BYTES:,} bytes (28 KB)",
+            )
+
+
+def _check_facts(facts: Any, path: tuple[PathPart, ...]) -> Iterator[Problem]:
+    if facts is None:
+        return
+    if not isinstance(facts, list):
+        yield Problem(format_path(path), f"must be an array of facts, not {describe(facts)}")
+        return
+    for index, fact in enumerate(facts):
+        if not isinstance(fact, dict) or not isinstance(fact.get("name"), str):
+            yield Problem(
+                format_path((*path, index)),
+                'a fact must be an object with a "name" and a "value"',
+            )
+
+
+def _check_connector_actions(
+    actions: Any, path: tuple[PathPart, ...], target: Target
+) -> Iterator[Problem]:
+    if actions is None:
+        return
+    if not isinstance(actions, list):
+        yield Problem(format_path(path), f"must be an array of actions, not {describe(actions)}")
+        return
+    allowed = _CONNECTOR_ACTIONS[target]
+    for index, action in enumerate(actions):
+        action_path = (*path, index)
+        if not isinstance(action, dict):
+            yield Problem(format_path(action_path), f"must be an object, not {describe(action)}")
+            continue
+        kind = action.get("@type")
+        if kind not in allowed:
+            yield Problem(
+                format_path((*action_path, "@type")),
+                f"{json.dumps(kind)} is not an action Teams supports {_WHERE[target]}; "
+                f"use {_or_list(allowed)}",
+            )
+        elif kind == "OpenUri":
+            targets = action.get("targets")
+            if not (
+                isinstance(targets, list)
+                and targets
+                and all(isinstance(t, dict) and isinstance(t.get("uri"), str) for t in targets)
+            ):
+                yield Problem(
+                    format_path((*action_path, "targets")),
+                    'an OpenUri action needs "targets": [{"os": "default", "uri": "https://..."}]',
+                )
+        elif kind == "ActionCard":
+            yield from _check_connector_actions(
+                action.get("actions"), (*action_path, "actions"), target
+            )
