@@ -1,0 +1,314 @@
+"""JavaScript value semantics that the official SDK's output depends on.
+
+The reference implementation is JavaScript, so numbers print the way JavaScript prints
+them, `undefined` differs from `null`, and objects turn into strings the way
+`Array.prototype.toString` and `JSON.stringify` turn them. Only what the engine needs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from typing import Any, Final
+
+
+class _Undefined:
+    """JavaScript's `undefined`: a missing value, distinct from JSON `null` (None)."""
+
+    __slots__ = ()
+    _instance: _Undefined | None = None
+
+    def __new__(cls) -> _Undefined:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNDEFINED: Final = _Undefined()
+
+# What String.prototype.trim() removes (JavaScript's WhiteSpace and LineTerminator).
+JS_WHITESPACE: Final = (
+    " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+
+class JSTypeError(Exception):
+    """Where JavaScript itself would throw a TypeError (e.g. `null.toString()`)."""
+
+
+def is_nullish(value: Any) -> bool:
+    return value is None or value is UNDEFINED
+
+
+def is_number(value: Any) -> bool:
+    """AEL's FunctionUtils.isNumber: a number that is not NaN."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and not math.isnan(value)
+
+
+def is_integer(value: Any) -> bool:
+    """Number.isInteger."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
+
+
+def normalize_number(value: float | int) -> float | int:
+    """JavaScript has one number type: integral results print as integers."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
+def number_to_string(value: float | int) -> str:
+    """Number.prototype.toString() for finite and non-finite numbers."""
+    if isinstance(value, int):
+        if abs(value) < 10**21:
+            return str(value)
+        value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "0"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    sign = "-" if value < 0 else ""
+    decimal = Decimal(repr(abs(value)))
+    _, digit_tuple, exponent = decimal.as_tuple()
+    assert isinstance(exponent, int)
+    digits = "".join(map(str, digit_tuple)).rstrip("0")
+    exponent += len(digit_tuple) - len(digits)
+    exponent = exponent + len(digits) - 1
+    # ECMAScript Number::toString: decimal between 1e-7 and 1e21, exponent form outside.
+    n = exponent + 1
+    k = len(digits)
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * (-n) + digits
+    exp_text = f"{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
+    if k == 1:
+        return f"{sign}{digits}e{exp_text}"
+    return f"{sign}{digits[0]}.{digits[1:]}e{exp_text}"
+
+
+def to_string(value: Any) -> str:
+    """`value.toString()`; raises JSTypeError for null and undefined as JavaScript does."""
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return number_to_string(value)
+    if isinstance(value, list):
+        return ",".join("" if is_nullish(item) else to_string(item) for item in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    if value is None:
+        raise JSTypeError("Cannot read properties of null (reading 'toString')")
+    if value is UNDEFINED:
+        raise JSTypeError("Cannot read properties of undefined (reading 'toString')")
+    return str(value)
+
+
+def template_string(value: Any) -> str:
+    """`${value}` in a JavaScript template literal (String(value))."""
+    if value is None:
+        return "null"
+    if value is UNDEFINED:
+        return "undefined"
+    return to_string(value)
+
+
+_JSON_ESCAPES: Final = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+
+
+def _json_quote(text: str) -> str:
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        return _JSON_ESCAPES.get(char) or f"\\u{ord(char):04x}"
+
+    return '"' + _NEEDS_ESCAPE.sub(escape, text) + '"'
+
+
+def json_stringify(value: Any) -> str | None:
+    """JSON.stringify(value) with no indentation; None where JavaScript returns undefined."""
+    if value is UNDEFINED:
+        return None
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return _json_quote(value)
+    if isinstance(value, int | float):
+        return number_to_string(value) if math.isfinite(value) else "null"
+    if isinstance(value, list):
+        return "[" + ",".join(json_stringify(item) or "null" for item in value) + "]"
+    if isinstance(value, dict):
+        parts = []
+        for key, item in value.items():
+            text = json_stringify(item)
+            if text is not None:
+                parts.append(_json_quote(str(key)) + ":" + text)
+        return "{" + ",".join(parts) + "}"
+    return None
+
+
+def common_stringify(value: Any) -> str:
+    """AEL's InternalFunctionUtils.commonStringify."""
+    if is_nullish(value):
+        return ""
+    if isinstance(value, dict | list):
+        text = json_stringify(value) or ""
+        return text.lstrip("'\"").rstrip("'\"")
+    return to_string(value)
+
+
+def strict_equals(left: Any, right: Any) -> bool:
+    """`===` for JSON values (objects compare by identity)."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left is right
+    if is_number(left) and is_number(right):
+        return bool(left == right)
+    if isinstance(left, str) and isinstance(right, str):
+        return left == right
+    if is_nullish(left) or is_nullish(right):
+        return left is right
+    return left is right
+
+
+def deep_equal(left: Any, right: Any) -> bool:
+    """lodash isEqual on JSON values: structural, with booleans never equal to numbers."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        if len(left) != len(right):
+            return False
+        return all(key in right and deep_equal(item, right[key]) for key, item in left.items())
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(
+            deep_equal(a, b) for a, b in zip(left, right, strict=True)
+        )
+    if isinstance(left, float) and isinstance(right, float) and math.isnan(left):
+        return math.isnan(right)
+    return strict_equals(left, right)
+
+
+def common_equals(left: Any, right: Any) -> bool:
+    """AEL's FunctionUtils.commonEquals."""
+    if is_nullish(left) or is_nullish(right):
+        return is_nullish(left) and is_nullish(right)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(
+            common_equals(a, b) for a, b in zip(left, right, strict=True)
+        )
+    if isinstance(left, dict) and isinstance(right, dict):
+        return deep_equal(left, right)
+    if is_number(left) and is_number(right) and abs(left - right) < 2.220446049250313e-16:
+        return True
+    return strict_equals(left, right)
+
+
+def is_logic_true(value: Any) -> bool:
+    """AEL's truthiness: booleans are themselves, null/undefined are false, all else true."""
+    if isinstance(value, bool):
+        return value
+    return not is_nullish(value)
+
+
+def js_truthy(value: Any) -> bool:
+    """JavaScript's own truthiness (`!value`), used where the SDK tests `if (!x)`."""
+    if is_nullish(value) or value is False:
+        return False
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value != 0 and not (isinstance(value, float) and math.isnan(value))
+    if isinstance(value, str):
+        return value != ""
+    return True
+
+
+_PARSE_INT = re.compile(r"^[" + re.escape(JS_WHITESPACE) + r"]*([+-]?\d+)")
+
+
+def parse_int(value: Any) -> int | None:
+    """parseInt(String(value), 10); None for NaN."""
+    text = value if isinstance(value, str) else template_string(value)
+    match = _PARSE_INT.match(text)
+    return int(match.group(1)) if match else None
+
+
+_PARSE_FLOAT = re.compile(
+    r"^[" + re.escape(JS_WHITESPACE) + r"]*([+-]?(?:Infinity|\d+\.?\d*(?:[eE][+-]?\d+)?"
+    r"|\.\d+(?:[eE][+-]?\d+)?))"
+)
+
+
+def parse_float(text: str) -> float | int | None:
+    """parseFloat(text); None for NaN."""
+    match = _PARSE_FLOAT.match(text)
+    if not match:
+        return None
+    return normalize_number(float(match.group(1)))
+
+
+def utf16_len(text: str) -> int:
+    """String length in UTF-16 code units, as JavaScript counts it."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def to_utf16(text: str) -> str | list[str]:
+    """Text as indexable UTF-16 units where it has astral characters, else the text itself."""
+    if text.isascii() or all(ord(char) <= 0xFFFF for char in text):
+        return text
+    units: list[str] = []
+    for char in text:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            units.append(chr(0xD800 + (code >> 10)))
+            units.append(chr(0xDC00 + (code & 0x3FF)))
+        else:
+            units.append(char)
+    return units
+
+
+def from_utf16(units: str | list[str]) -> str:
+    if isinstance(units, str):
+        return units
+    joined = "".join(units)
+    return joined.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def js_trim(text: str) -> str:
+    return text.strip(JS_WHITESPACE)

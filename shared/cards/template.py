@@ -1,0 +1,386 @@
+"""Adaptive Card Template Language: compile a template once, expand it many times.
+
+Semantics are those of Microsoft's `adaptivecards-templating` (Template.expand): the
+template is walked once at compile time into a tree of closures, so an expansion only
+evaluates what depends on the data. `$data` repeats an element per item, `$when` keeps
+it only when it is the boolean true, `$index`, `$root` and `$host` are in scope, and a
+binding that finds nothing shows as the literal `${path}`, as the SDK shows it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ._expressions import (
+    EvalError,
+    HardError,
+    Scope,
+    Unbound,
+    ValidationError,
+    compile_node,
+)
+from ._js import UNDEFINED, JSTypeError, js_truthy, to_string
+from ._parser import CONCAT, CONSTANT, ExpressionSyntaxError, Node, parse_interpolated, render
+from .errors import (
+    Binding,
+    TemplateExpansionError,
+    TemplateSyntaxError,
+    UnresolvedBindingsError,
+)
+
+_RESERVED: Final = frozenset(("$data", "$when", "$root", "$index", "$host", "$_acTemplateVersion"))
+_IDENTIFIER: Final = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+
+Path = tuple[str | int, ...]
+# Repeat spans are recorded against the output list object itself; its path is found
+# after the expansion, once the card's shape is final.
+Trace = list[tuple[list[Any], int, int]]
+Expand = Callable[[Scope, "Trace | None"], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatSpan:
+    """Elements [start, stop) of the output array at `path` came from one `$data` array."""
+
+    path: Path
+    start: int
+    stop: int
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """An expanded card and where its `$data` repeats are."""
+
+    value: Any
+    repeats: tuple[RepeatSpan, ...]
+
+
+def json_path(path: Path) -> str:
+    """`$.body[2].text` for ("body", 2, "text")."""
+    out = ["$"]
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _IDENTIFIER.match(part):
+            out.append(f".{part}")
+        else:
+            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
+            out.append(f"['{escaped}']")
+    return "".join(out)
+
+
+class CompiledTemplate:
+    """A template parsed and compiled once; `expand` is safe to call from many threads."""
+
+    def __init__(self, template: Any) -> None:
+        self._root = _compile(template, ())
+
+    def expand(self, data: Any, host: Any = None, *, strict: bool = False) -> Any:
+        """The expanded card, as `new Template(t).expand({$root: data, $host: host})`."""
+        return self._run(data, host, strict, None)
+
+    def expand_traced(self, data: Any, host: Any = None, *, strict: bool = False) -> Expansion:
+        """The expanded card and the spans of elements that `$data` arrays produced."""
+        trace: Trace = []
+        value = self._run(data, host, strict, trace)
+        return Expansion(value, _locate(value, trace))
+
+    def _run(self, data: Any, host: Any, strict: bool, trace: Trace | None) -> Any:
+        scope = Scope(data, UNDEFINED if host is None else host, strict=strict)
+        value = self._root(scope, trace)
+        if strict and scope.unbound:
+            bindings = _find_unbound(value, set(scope.unbound))
+            if bindings:
+                raise UnresolvedBindingsError(bindings)
+        return None if value is UNDEFINED else value
+
+
+def compile_template(template: Any) -> CompiledTemplate:
+    return CompiledTemplate(template)
+
+
+def expand(template: Any, data: Any, host: Any = None, *, strict: bool = False) -> Any:
+    """Expand a template once (compile and expand); keep a CompiledTemplate to reuse."""
+    return CompiledTemplate(template).expand(data, host, strict=strict)
+
+
+# --- compiling ------------------------------------------------------------------------
+
+
+def _compile(node: Any, path: Path) -> Expand:
+    if isinstance(node, str):
+        return _compile_string(node, path)
+    if isinstance(node, list):
+        return _compile_list(node, path)
+    if isinstance(node, dict):
+        return _compile_object(node, path)[0]
+    value = node
+
+    def literal(scope: Scope, trace: Trace | None) -> Any:
+        return value
+
+    return literal
+
+
+def _parse(text: str, path: Path) -> Node | None:
+    """The expression a template string holds, or None when it is plain text."""
+    if "${" not in text:
+        return None
+    try:
+        node = parse_interpolated(text)
+    except (ExpressionSyntaxError, RecursionError) as error:
+        raise TemplateSyntaxError(json_path(path), text, str(error)) from None
+    if node.kind != CONCAT:
+        return None
+    children = node.children
+    if len(children) == 2 and _is_empty_constant(children[0]) and children[1].kind != CONSTANT:
+        # One binding and nothing else: the value keeps its type (number, object, ...).
+        return children[1]
+    return node
+
+
+def _is_empty_constant(node: Node) -> bool:
+    return node.kind == CONSTANT and node.value == ""
+
+
+def _compile_expression(node: Node, text: str, path: Path) -> Callable[[Scope, bool], Any]:
+    try:
+        return compile_node(node)
+    except (ValidationError, RecursionError) as error:
+        raise TemplateSyntaxError(json_path(path), text, str(error)) from None
+
+
+def _compile_string(text: str, path: Path) -> Expand:
+    node = _parse(text, path)
+    if node is None:
+
+        def plain(scope: Scope, trace: Trace | None) -> Any:
+            return text
+
+        return plain
+    where = json_path(path)
+    if node.kind != CONCAT:
+        evaluate = _compile_expression(node, text, path)
+
+        def single(scope: Scope, trace: Trace | None) -> Any:
+            try:
+                value = evaluate(scope, True)
+            except (EvalError, HardError) as error:
+                raise TemplateExpansionError(where, text, str(error)) from None
+            if value is UNDEFINED or isinstance(value, bool | int | str):
+                return str(value) if type(value) is Unbound else value
+            return _clean(value)
+
+        return single
+
+    parts: list[tuple[Callable[[Scope, bool], Any], str] | str] = []
+    for child in node.children:
+        if child.kind == CONSTANT and isinstance(child.value, str):
+            if child.value:
+                parts.append(child.value)
+        else:
+            parts.append((_compile_expression(child, text, path), "${" + render(child) + "}"))
+
+    def interpolated(scope: Scope, trace: Trace | None) -> Any:
+        pieces: list[str] = []
+        for part in parts:
+            if isinstance(part, str):
+                pieces.append(part)
+                continue
+            evaluate, shown = part
+            try:
+                value = evaluate(scope, True)
+            except (EvalError, HardError):
+                # The SDK writes a failed binding back as its own text.
+                scope.unbound.append(shown)
+                value = shown
+            try:
+                pieces.append(to_string(value))
+            except JSTypeError as error:
+                raise TemplateExpansionError(where, text, str(error)) from None
+        return "".join(pieces)
+
+    return interpolated
+
+
+def _compile_list(items: list[Any], path: Path) -> Expand:
+    compiled: list[tuple[Expand, Callable[..., tuple[list[Any], bool]] | None]] = []
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            single, many = _compile_object(item, (*path, index))
+            compiled.append((single, many))
+        else:
+            compiled.append((_compile(item, (*path, index)), None))
+
+    def array(scope: Scope, trace: Trace | None) -> Any:
+        out: list[Any] = []
+        for single, many in compiled:
+            if many is not None:
+                results, repeated = many(scope, trace)
+                if repeated and trace is not None and results:
+                    trace.append((out, len(out), len(out) + len(results)))
+                out.extend(results)
+                continue
+            value = single(scope, trace)
+            if value is None:
+                continue
+            if value is UNDEFINED:
+                out.append(None)
+            elif isinstance(value, list):
+                out.extend(value)
+            else:
+                out.append(value)
+        return out
+
+    return array
+
+
+def _compile_object(
+    node: dict[str, Any], path: Path
+) -> tuple[Expand, Callable[[Scope, Trace | None], tuple[list[Any], bool]]]:
+    fields = [
+        (key, _compile(value, (*path, key))) for key, value in node.items() if key not in _RESERVED
+    ]
+    has_data = "$data" in node
+    data_node = (
+        _parse(node["$data"], (*path, "$data")) if isinstance(node.get("$data"), str) else None
+    )
+    data_text = node.get("$data")
+    data_fn = (
+        _compile_expression(data_node, str(data_text), (*path, "$data")) if data_node else None
+    )
+    data_literal = (
+        None if data_node else _compile(data_text, (*path, "$data")) if has_data else None
+    )
+    when_raw = node.get("$when", UNDEFINED)
+    when_node = _parse(when_raw, (*path, "$when")) if isinstance(when_raw, str) else None
+    when_fn = _compile_expression(when_node, str(when_raw), (*path, "$when")) if when_node else None
+    # A `$when` that is no expression drops the element when it is truthy (SDK rule).
+    when_drops = when_fn is None and js_truthy(when_raw)
+    where = json_path((*path, "$data"))
+
+    def expand_fields(scope: Scope, trace: Trace | None) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, expand_field in fields:
+            value = expand_field(scope, trace)
+            if value is not UNDEFINED:
+                result[key] = value
+        return result
+
+    def keep(scope: Scope) -> bool:
+        if when_fn is None:
+            return not when_drops
+        try:
+            return when_fn(scope, False) is True
+        except EvalError:
+            return False
+        except HardError as error:
+            raise TemplateExpansionError(
+                json_path((*path, "$when")), str(when_raw), str(error)
+            ) from None
+
+    def many(scope: Scope, trace: Trace | None) -> tuple[list[Any], bool]:
+        saved_data, saved_index = scope.data, scope.index
+        try:
+            if not has_data:
+                return ([expand_fields(scope, trace)] if keep(scope) else []), False
+            if data_fn is not None:
+                try:
+                    context = data_fn(scope, True)
+                except (EvalError, HardError) as error:
+                    raise TemplateExpansionError(where, str(data_text), str(error)) from None
+            else:
+                assert data_literal is not None
+                context = data_literal(scope, trace)
+            results: list[Any] = []
+            if isinstance(context, list):
+                for index, item in enumerate(context):
+                    scope.index = index
+                    scope.data = item
+                    if keep(scope):
+                        results.append(expand_fields(scope, trace))
+                return results, True
+            if context is not UNDEFINED:
+                scope.data = context
+            if keep(scope):
+                results.append(expand_fields(scope, trace))
+            return results, False
+        finally:
+            scope.data, scope.index = saved_data, saved_index
+
+    def single(scope: Scope, trace: Trace | None) -> Any:
+        results, repeated = many(scope, trace)
+        if not results:
+            return None
+        if len(results) == 1:
+            return results[0]
+        return results
+
+    return single, many
+
+
+# --- after the expansion ------------------------------------------------------------------
+
+
+def _locate(value: Any, trace: Trace) -> tuple[RepeatSpan, ...]:
+    if not trace:
+        return ()
+    paths: dict[int, Path] = {}
+
+    def visit(node: Any, path: Path) -> None:
+        if isinstance(node, list):
+            paths[id(node)] = path
+            for index, item in enumerate(node):
+                visit(item, (*path, index))
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                visit(item, (*path, key))
+
+    visit(value, ())
+    spans = [
+        RepeatSpan(paths[id(array)], start, stop)
+        for array, start, stop in trace
+        if id(array) in paths
+    ]
+    return tuple(sorted(spans, key=lambda span: (len(span.path), span.path.__repr__(), span.start)))
+
+
+def _find_unbound(value: Any, literals: set[str]) -> list[Binding]:
+    found: list[Binding] = []
+
+    def visit(node: Any, path: Path) -> None:
+        if isinstance(node, str):
+            for literal in sorted(literals):
+                if literal in node:
+                    found.append(Binding(json_path(path), literal))
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                visit(item, (*path, index))
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                visit(item, (*path, key))
+
+    visit(value, ())
+    return found
+
+
+def _clean(value: Any) -> Any:
+    """A copy as plain JSON: `undefined` and NaN become null, as JSON.stringify makes them.
+
+    Values that expressions return may be the caller's own data; the card gets a copy.
+    """
+    if value is UNDEFINED:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items() if item is not UNDEFINED}
+    if type(value) is Unbound:
+        return str(value)
+    return value
