@@ -1,0 +1,49 @@
+"""One httpx.AsyncClient per event loop, reused for every post (connection pooling).
+
+An AsyncClient's connections belong to the event loop that opened them, so each loop gets its own
+client; the Functions worker runs one loop, tests and the CLI start and close their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+
+import httpx
+
+from shared.teams.redact import install_log_scrubbing
+
+__all__ = ["DEFAULT_TIMEOUT", "aclose_client", "http_client"]
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=6.0, write=6.0, pool=2.0)
+"""Upper bounds; each request also gets no more than what is left of its time budget."""
+
+# Enough connections that 20 webhooks x 4 concurrent posts never wait on each other for the pool.
+_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30.0)
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def http_client() -> httpx.AsyncClient:
+    """The running loop's client, created on first use."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None or client.is_closed:
+        install_log_scrubbing()
+        client = httpx.AsyncClient(
+            timeout=DEFAULT_TIMEOUT,
+            limits=_LIMITS,
+            follow_redirects=False,  # a redirect would send the card somewhere the policy never saw
+            headers={"User-Agent": "teams-notify-functions"},
+        )
+        _clients[loop] = client
+    return client
+
+
+async def aclose_client() -> None:
+    """Close the running loop's client (end of a CLI run or a test)."""
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()

@@ -1,0 +1,415 @@
+"""Deliver a card to channels: split to fit, rate-limit, retry within a budget, queue what is left.
+
+At least once: a transient failure is retried with exponential backoff and full jitter (honouring
+Retry-After) while the budget lasts, even after a read timeout that may already have posted the card
+(a missed alert is worse than a duplicate). When the budget runs out the result is `queued` and
+carries the messages for the `notifications-retry` queue; `shared.teams.redelivery` takes them from
+there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from shared.settings import (
+    Channel,
+    ChannelNotUsableError,
+    Settings,
+    UnknownChannelError,
+    get_settings,
+    normalize_channel_name,
+)
+from shared.teams.channels import Transport, transport_for
+from shared.teams.errors import (
+    AnswerLost,
+    ChannelUnusable,
+    ConnectFailed,
+    DeliveryError,
+    PermanentDeliveryError,
+    RateLimitWait,
+    TeamsThrottled,
+    TransientDeliveryError,
+)
+from shared.teams.limiter import RateLimiter
+from shared.teams.splitting import Part, SpanLike, encode, split_card
+
+__all__ = [
+    "QUEUE_MESSAGE_LIMIT",
+    "RETRY_QUEUE",
+    "DeliveryResult",
+    "RetryPolicy",
+    "deliver",
+    "deliver_parts",
+    "new_notification_id",
+    "teams_limiter",
+]
+
+logger = logging.getLogger("shared.teams.delivery")
+
+RETRY_QUEUE = "notifications-retry"
+# Azure Storage queue messages are at most 64 KiB and the Functions binding base64-encodes them by
+# default (4/3 growth): 48,000 bytes of JSON become 64,000.
+QUEUE_MESSAGE_LIMIT = 48_000
+
+teams_limiter = RateLimiter()
+"""The process's limiter: one lane per webhook URL."""
+
+Status = Literal["delivered", "accepted", "queued", "failed"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: wait uniform(0, min(cap, base * 2**(n-1))) after the
+    n-th failed attempt, at least Retry-After when Teams sent one."""
+
+    base: float = 0.5
+    cap: float = 8.0
+    min_attempt: float = 0.5
+    """Do not start a request with less than this many seconds of budget left."""
+    read_timeout: float = 6.0
+    """Longest wait for one answer (never longer than what is left of the budget)."""
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
+        wait = rng.uniform(0.0, ceiling)
+        return max(wait, retry_after) if retry_after is not None else wait
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What happened to one notification in one channel."""
+
+    notification_id: str
+    channel: str
+    status: Status
+    attempts: int
+    detail: str
+    parts: int = 1
+    elapsed_ms: int = 0
+    queue_messages: tuple[str, ...] = ()
+    """JSON texts for the notifications-retry queue output binding (when `status == "queued"`)."""
+    error: DeliveryError | None = field(default=None, compare=False)
+    """The failure, by type (`PermanentDeliveryError` vs `TransientDeliveryError`), if any."""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("delivered", "accepted")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The per-channel entry of an API answer."""
+        return {
+            "channel": self.channel,
+            "status": self.status,
+            "attempts": self.attempts,
+            "detail": self.detail,
+        }
+
+
+def new_notification_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _limiter_key(channel: Channel) -> str:
+    return hashlib.sha256(channel.url.get_secret_value().encode()).hexdigest()
+
+
+class _Exhausted(Exception):
+    def __init__(self, last: TransientDeliveryError) -> None:
+        super().__init__(last.reason)
+        self.last = last
+
+
+@dataclass
+class _Run:
+    """One channel's delivery under one budget."""
+
+    notification_id: str
+    transport: Transport
+    deadline: float
+    limiter: RateLimiter
+    policy: RetryPolicy
+    rng: random.Random
+    clock: Callable[[], float]
+    attempts: int = 0
+
+    async def send(self, part: Part) -> Literal["delivered", "accepted"]:
+        channel = self.transport.channel
+        key = _limiter_key(channel)
+        tries = 0
+        last: TransientDeliveryError | None = None
+        while True:
+            slot = None
+            try:
+                if self.transport.rate_limited:
+                    slot = await self.limiter.acquire(
+                        key, deadline=self.deadline - self.policy.min_attempt
+                    )
+                left = self.deadline - self.clock()
+                if left < self.policy.min_attempt:
+                    raise RateLimitWait("the time budget ran out before a request could start")
+                tries += 1
+                self.attempts += 1
+                return await self.transport.send(
+                    part,
+                    notification_id=self.notification_id,
+                    timeout=min(left, self.policy.read_timeout),
+                )
+            except RateLimitWait as exc:
+                # Report what went wrong before, if anything: that is why the slots ran out.
+                raise _Exhausted(last or exc) from None
+            except TransientDeliveryError as exc:
+                last = exc
+                if isinstance(exc, ConnectFailed) and slot is not None:
+                    # Nothing reached Teams, so nothing counts against its windows.
+                    self.limiter.release(key, slot)
+                if isinstance(exc, TeamsThrottled) and exc.retry_after is not None:
+                    # Throttled although the limiter kept the windows: another sender shares the
+                    # webhook. Hold the whole lane for as long as Teams asked.
+                    self.limiter.block(key, exc.retry_after)
+                note = (
+                    "; retrying although Teams may already have posted it (at least once)"
+                    if isinstance(exc, AnswerLost)
+                    else ""
+                )
+                logger.warning(
+                    "delivery attempt failed: id=%s channel=%s part=%d/%d attempt=%d reason=%s%s",
+                    self.notification_id,
+                    channel.name,
+                    part.index,
+                    part.count,
+                    self.attempts,
+                    exc.reason,
+                    note,
+                )
+                wait = self.policy.delay(tries, exc.retry_after, self.rng)
+                if self.clock() + wait + self.policy.min_attempt > self.deadline:
+                    raise _Exhausted(exc) from None
+                await asyncio.sleep(wait)
+            finally:
+                if slot is not None:
+                    slot.finish()
+
+
+def _queue_messages(
+    notification_id: str, channel: str, messages: Sequence[dict[str, Any]], first_failure: datetime
+) -> tuple[str, ...]:
+    """The retry-queue texts for `messages`: as few as fit the queue's size limit, in order."""
+    stamp = first_failure.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    def render(batch: Sequence[dict[str, Any]]) -> str:
+        return json.dumps(
+            {
+                "version": 1,
+                "id": notification_id,
+                "channel": channel,
+                "first_failure": stamp,
+                "messages": list(batch),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    out: list[str] = []
+    batch: list[dict[str, Any]] = []
+    for message in messages:
+        if batch and len(render([*batch, message]).encode()) > QUEUE_MESSAGE_LIMIT:
+            out.append(render(batch))
+            batch = []
+        batch.append(message)
+    if batch:
+        out.append(render(batch))
+    return tuple(out)
+
+
+def _log_result(result: DeliveryResult, channel: Channel | None, labels: Mapping[str, str]) -> None:
+    extra = "".join(f" {k}={v}" for k, v in labels.items())
+    fingerprint = f" webhook=#{channel.url_hash}" if channel is not None else ""
+    level = logging.INFO if result.ok else logging.WARNING
+    logger.log(
+        level,
+        "delivery id=%s channel=%s outcome=%s attempts=%d parts=%d ms=%d%s%s detail=%s",
+        result.notification_id,
+        result.channel,
+        result.status,
+        result.attempts,
+        result.parts,
+        result.elapsed_ms,
+        fingerprint,
+        extra,
+        result.detail,
+    )
+
+
+async def deliver_parts(
+    channel_name: str,
+    parts: Sequence[Part],
+    *,
+    notification_id: str,
+    budget: float,
+    settings: Settings,
+    limiter: RateLimiter | None = None,
+    policy: RetryPolicy | None = None,
+    rng: random.Random | None = None,
+    first_failure: datetime | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> DeliveryResult:
+    """Post `parts` to one channel in order, within `budget` seconds. Never raises for a failed
+    delivery: the result says what happened, with the error (by type) attached."""
+    clock = time.monotonic
+    started = clock()
+    run_labels = labels or {}
+
+    def finish(
+        status: Status,
+        detail: str,
+        *,
+        channel: Channel | None = None,
+        attempts: int = 0,
+        error: DeliveryError | None = None,
+        queue: tuple[str, ...] = (),
+    ) -> DeliveryResult:
+        result = DeliveryResult(
+            notification_id=notification_id,
+            channel=channel.name if channel else (normalize_channel_name(channel_name) or "?"),
+            status=status,
+            attempts=attempts,
+            detail=detail,
+            parts=len(parts),
+            elapsed_ms=round((clock() - started) * 1000),
+            queue_messages=queue,
+            error=error,
+        )
+        _log_result(result, channel, run_labels)
+        return result
+
+    try:
+        channel = settings.channel(channel_name)
+    except (UnknownChannelError, ChannelNotUsableError) as exc:
+        return finish("failed", str(exc), error=ChannelUnusable(str(exc)))
+    transport = transport_for(channel)
+    try:
+        for part in parts:
+            transport.check(part.message)
+    except PermanentDeliveryError as exc:
+        return finish("failed", exc.reason, channel=channel, error=exc)
+
+    run = _Run(
+        notification_id=notification_id,
+        transport=transport,
+        deadline=started + budget,
+        limiter=limiter or teams_limiter,
+        policy=policy or RetryPolicy(),
+        rng=rng or random.Random(),  # noqa: S311 - jitter, not security
+        clock=clock,
+    )
+    outcomes: list[str] = []
+    for position, part in enumerate(parts):
+        which = f"part {part.index} of {part.count}: " if part.count > 1 else ""
+        try:
+            outcomes.append(await run.send(part))
+        except _Exhausted as exc:
+            first = first_failure or datetime.now(UTC)
+            queue = _queue_messages(
+                notification_id, channel.name, [p.message for p in parts[position:]], first
+            )
+            return finish(
+                "queued",
+                f"{which}queued for redelivery after {run.attempts} attempt(s): {exc.last.reason}",
+                channel=channel,
+                attempts=run.attempts,
+                error=exc.last,
+                queue=queue,
+            )
+        except PermanentDeliveryError as exc:
+            return finish(
+                "failed", which + exc.reason, channel=channel, attempts=run.attempts, error=exc
+            )
+    status: Status = "accepted" if "accepted" in outcomes else "delivered"
+    detail = {"delivered": "posted", "accepted": "accepted by the workflow"}[status]
+    if len(parts) > 1:
+        detail += f" in {len(parts)} parts"
+    return finish(status, detail, channel=channel, attempts=run.attempts)
+
+
+def _unique(names: Iterable[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(normalize_channel_name(name) or name, name)
+    return list(seen.values())
+
+
+async def deliver(
+    card: dict[str, Any],
+    channels: Sequence[str],
+    *,
+    notification_id: str | None = None,
+    repeats: Sequence[SpanLike] = (),
+    budget: float | None = None,
+    settings: Settings | None = None,
+    limiter: RateLimiter | None = None,
+    policy: RetryPolicy | None = None,
+    rng: random.Random | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> list[DeliveryResult]:
+    """Deliver `card` to every channel concurrently: one result per (distinct) channel, in order.
+
+    `repeats` are the engine's RepeatSpans, used to split a card over Teams' size limit. `budget` is
+    the time in seconds this call may take (default: the TEAMS_DELIVERY_BUDGET_SECONDS setting).
+    """
+    settings = settings or get_settings()
+    notification_id = notification_id or new_notification_id()
+    budget = settings.delivery_budget if budget is None else budget
+    names = _unique(channels)
+    try:
+        parts = split_card(card, repeats)
+    except PermanentDeliveryError as exc:
+        results = [
+            DeliveryResult(
+                notification_id,
+                normalize_channel_name(n) or "?",
+                "failed",
+                0,
+                exc.reason,
+                error=exc,
+            )
+            for n in names
+        ]
+        for result in results:
+            _log_result(result, None, labels or {})
+        return results
+    return list(
+        await asyncio.gather(
+            *(
+                deliver_parts(
+                    name,
+                    parts,
+                    notification_id=notification_id,
+                    budget=budget,
+                    settings=settings,
+                    limiter=limiter,
+                    policy=policy,
+                    rng=rng,
+                    labels=labels,
+                )
+                for name in names
+            )
+        )
+    )
+
+
+def parts_from_messages(messages: Sequence[dict[str, Any]]) -> list[Part]:
+    """Parts rebuilt from stored Teams messages (the retry queue keeps messages, not the card)."""
+    return [
+        Part(index, len(messages), message, encode(message))
+        for index, message in enumerate(messages, start=1)
+    ]
