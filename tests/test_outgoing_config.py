@@ -4,10 +4,10 @@ disables only its own webhook and is reported naming the setting, never the valu
 import base64
 
 import pytest
-from test_outgoing_support import DEV_TOKEN, OPS_TOKEN
 
 from shared.teams.outgoing import config
 from shared.teams.outgoing.config import ConfigProblem, load_config, setting_for
+from tests.test_outgoing_support import DEV_TOKEN, OPS_TOKEN
 
 
 def test_each_token_setting_defines_a_webhook_with_its_decoded_key() -> None:

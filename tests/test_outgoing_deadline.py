@@ -12,10 +12,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from test_outgoing_support import answer, command_request, make_endpoint, run
 
+from shared.settings import reset_settings
 from shared.teams.outgoing import deadline
 from shared.teams.outgoing.registry import CommandContext, Registry, commands
+from tests.teams_standin import Answer, TeamsStandIn
+from tests.test_outgoing_support import answer, command_request, make_endpoint, run
 
 # What may pass between the deadline and the answer: building a short text and the test's own
 # event loop start-up, on a slow shared CI machine.
@@ -135,3 +137,26 @@ def test_new_commands_are_refused_while_too_many_threads_are_still_blocked(
         time.sleep(0.01)
     _, text = timed(registry, "sleep 0", deadline_setting="1")
     assert text == "slept"
+
+
+def test_send_to_a_stalled_teams_is_answered_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with TeamsStandIn() as teams:
+        url = teams.url("classic", "ops")
+        teams.script(url, Answer.slow(30))
+        monkeypatch.setenv("TEAMS_WEBHOOK_OPS_ALERTS", url)
+        monkeypatch.setenv("TEAMS_ALLOW_HOSTS", "127.0.0.1")
+        reset_settings()
+        try:
+            endpoint = make_endpoint(
+                TEAMS_OUTGOING_DEADLINE_SECONDS="1", TEAMS_OUTGOING_SEND_OPS="ops-alerts"
+            )
+            started = time.monotonic()
+            response = run(endpoint, command_request("send deployment ops-alerts"))
+            elapsed = time.monotonic() - started
+        finally:
+            reset_settings()
+        assert len(teams.received(url)) == 1  # the post went out; Teams just never answered
+    assert 1.0 <= elapsed < 1.0 + SLACK
+    assert answer(response)["text"].startswith("`send` took too long (over 1 second)")

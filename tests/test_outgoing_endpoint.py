@@ -13,7 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import azure.functions as func
 import pytest
-from test_outgoing_support import (
+
+from shared.teams.outgoing import config, handler
+from shared.teams.outgoing.blueprint import bp
+from shared.teams.outgoing.handler import MAX_BODY_BYTES
+from shared.teams.outgoing.registry import CommandContext, Registry, commands
+from tests.test_outgoing_support import (
     DEV_TOKEN,
     OPS_TOKEN,
     activity,
@@ -26,11 +31,6 @@ from test_outgoing_support import (
     signed_request,
     teams_signature,
 )
-
-from shared.teams.outgoing import config, handler
-from shared.teams.outgoing.blueprint import bp
-from shared.teams.outgoing.handler import MAX_BODY_BYTES
-from shared.teams.outgoing.registry import CommandContext, Registry, commands
 
 LOGGER = "shared.teams.outgoing.handler"
 NOW = datetime(2024, 11, 5, 9, 30, tzinfo=UTC)
@@ -356,7 +356,7 @@ def test_an_activity_outside_the_time_window_is_refused(
     caplog.set_level(logging.WARNING, LOGGER)
     registry, runs = counting_registry()
     body = raw_body(activity(mention_text("count"), timestamp=NOW - age))
-    response = run(make_endpoint(registry, now=NOW), signed_request(body))
+    response = run(make_endpoint(registry, NOW), signed_request(body))
     assert response.status_code == 401
     assert f"replay: timestamp is {says}" in caplog.text
     assert runs == []
@@ -365,17 +365,17 @@ def test_an_activity_outside_the_time_window_is_refused(
 @pytest.mark.parametrize("age", [timedelta(minutes=4, seconds=59), -timedelta(seconds=59)])
 def test_an_activity_inside_the_time_window_is_answered(age: timedelta) -> None:
     body = raw_body(activity(mention_text("ping"), timestamp=NOW - age))
-    assert (run(make_endpoint(now=NOW), signed_request(body))).status_code == 200
+    assert (run(make_endpoint(None, NOW), signed_request(body))).status_code == 200
 
 
 def test_the_replay_window_is_a_setting() -> None:
-    endpoint = make_endpoint(now=NOW, TEAMS_OUTGOING_REPLAY_WINDOW_SECONDS="60")
+    endpoint = make_endpoint(None, NOW, TEAMS_OUTGOING_REPLAY_WINDOW_SECONDS="60")
     body = raw_body(activity(mention_text("ping"), timestamp=NOW - timedelta(seconds=61)))
     assert (run(endpoint, signed_request(body))).status_code == 401
 
 
 def test_remembered_ids_are_bounded_and_forgotten_after_the_window() -> None:
-    endpoint = make_endpoint(now=NOW)
+    endpoint = make_endpoint(None, NOW)
     assert endpoint.replay is not None
     guard = endpoint.replay
     for n in range(guard._max_remembered + 50):

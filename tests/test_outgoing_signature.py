@@ -4,7 +4,6 @@ signature = base64(HMAC-SHA256(key = base64-decode(token), message = raw body by
 import base64
 
 import pytest
-from test_outgoing_support import OPS_TOKEN, teams_signature
 
 from shared.teams.outgoing.signature import (
     SignatureError,
@@ -13,6 +12,7 @@ from shared.teams.outgoing.signature import (
     sign,
     verify_signature,
 )
+from tests.test_outgoing_support import OPS_TOKEN, teams_signature
 
 BODY = b'{"type": "message", "text": "<at>Notifier</at>&nbsp;ping"}'
 KEY = base64.b64decode(OPS_TOKEN)

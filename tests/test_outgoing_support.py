@@ -141,8 +141,8 @@ def command_request(words: str, **kwargs: Any) -> func.HttpRequest:
 
 def make_endpoint(
     registry: Registry | None = None,
-    *,
     now: datetime | None = None,
+    /,
     **settings: str,
 ) -> Endpoint:
     """An endpoint for the `ops` and `dev` webhooks, plus any other app settings given."""

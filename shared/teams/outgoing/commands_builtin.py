@@ -18,18 +18,28 @@ def help_text(registry: Registry) -> str:
     return "Mention me with one of these commands:\n\n" + "\n".join(lines)
 
 
+def help_data(registry: Registry) -> dict[str, Any]:
+    """The data of the `command-help` card template for these commands."""
+    listed: list[dict[str, str]] = []
+    for entry in registry:
+        item = {"name": entry.name, "usage": entry.usage, "help": entry.help}
+        if entry.example:
+            item["example"] = entry.example
+        listed.append(item)
+    return {
+        "title": "What I can do",
+        "intro": "Mention me in this channel with one of these commands.",
+        "commands": listed,
+        "footer": "Commands are case-insensitive; quote an argument that has spaces.",
+    }
+
+
 @command("help", help="List the commands I answer.")
 def help_command(context: CommandContext) -> CommandResult:
     from shared import catalog
 
-    data = {
-        "commands": [
-            {"name": entry.name, "usage": entry.usage, "help": entry.help}
-            for entry in context.registry
-        ]
-    }
     card: dict[str, Any] = catalog.compiled(HELP_TEMPLATE).expand(
-        data, catalog.host_object(HELP_TEMPLATE, None)
+        help_data(context.registry), catalog.host_object(HELP_TEMPLATE, None), strict=True
     )
     return card
 
@@ -51,6 +61,7 @@ def templates(context: CommandContext) -> CommandResult:
     "preview",
     usage="<template>",
     help="Show a template's card filled with its sample data.",
+    example="preview build-status",
 )
 def preview(context: CommandContext) -> CommandResult:
     from shared import catalog
@@ -69,13 +80,71 @@ def preview(context: CommandContext) -> CommandResult:
         return f"The template `{name}` does not expand with its sample data: {error}"
     if not isinstance(card, dict) or card.get("type") != "AdaptiveCard":
         return f"The template `{name}` is not an Adaptive Card, so it cannot be a reply."
-    # Replies may only carry Action.OpenUrl; the preview shows the rest of the card as it is.
+    # A reply may only carry Action.OpenUrl; everything else in the card is shown as it is.
     kept: dict[str, Any] = keep_open_url_actions(card)
     return kept
 
 
+@command(
+    "send",
+    usage="<template> <channel>",
+    help="Post a template's sample card to a channel, to check that channel's wiring.",
+    example="send deployment ops-alerts",
+)
+async def send(context: CommandContext) -> CommandResult:
+    from shared import catalog
+    from shared.cards import TemplateError
+    from shared.cards.check import check_card
+    from shared.teams.delivery import deliver
+
+    webhook = context.webhook
+    allowed = webhook.send_channels
+    if not allowed:
+        return (
+            "`send` is not enabled for this Outgoing Webhook. To allow it, set the app setting "
+            f"`{webhook.send_setting}` to the channels it may post to, comma-separated "
+            "(for example `ops-alerts,dev`)."
+        )
+    listed = ", ".join(f"`{name}`" for name in allowed)
+    if len(context.args) != 2:
+        return f"Write `send <template> <channel>`. Channels allowed here: {listed}."
+    name, channel = context.args[0].lower(), context.args[1].strip().lower()
+    if channel not in allowed:
+        shown = channel.replace("`", "")[:60]
+        return (
+            f"This Outgoing Webhook may not send to `{shown}`. Channels allowed here: {listed} "
+            f"(app setting `{webhook.send_setting}`)."
+        )
+    try:
+        info = catalog.get(name)
+    except catalog.UnknownTemplateError as error:
+        return _unknown_template(name, error.known)
+    try:
+        expansion = catalog.compiled(name).expand_traced(
+            info.sample_data, catalog.host_object(name, channel), strict=True
+        )
+    except TemplateError as error:
+        return f"The template `{name}` does not expand with its sample data: {error}"
+    problems = check_card(expansion.value, "incoming")
+    if problems:
+        found = "\n".join(f"- {problem}" for problem in problems[:5])
+        return f"The `{name}` card would not pass Teams' checks, so it was not sent:\n\n{found}"
+    # The endpoint's deadline is what ends this call; delivery's own budget must not be shorter.
+    [result] = await deliver(
+        expansion.value,
+        [channel],
+        repeats=expansion.repeats,
+        budget=context.seconds_left() + 1.0,
+        labels={"source": "outgoing-webhook", "webhook": webhook.name},
+    )
+    if result.ok:
+        return f"Sent `{name}` to `{channel}`: {result.detail}."
+    reason = result.error.reason if result.error is not None else result.detail
+    return f"`{name}` was not delivered to `{channel}`: {reason}"
+
+
 def _unknown_template(name: str, known: list[str]) -> str:
-    import difflib
+    import difflib  # only needed for mistakes
 
     shown = name.replace("`", "")[:60]
     closest = difflib.get_close_matches(name, known, n=1)

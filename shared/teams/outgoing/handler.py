@@ -137,8 +137,9 @@ class Endpoint:
             return await run_before(deadline, command, context, to_message), "answered"
         except DeadlineExceeded:
             budget = self.config.deadline_seconds
+            unit = "second" if budget == 1 else "seconds"
             text = (
-                f"`{command.name}` took too long (over {budget:g} seconds) and was left "
+                f"`{command.name}` took too long (over {budget:g} {unit}) and was left "
                 "unfinished. Please try again later."
             )
             return text_message(text), "deadline exceeded"

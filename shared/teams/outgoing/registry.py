@@ -43,6 +43,7 @@ class Command:
     name: str
     help: str
     usage: str
+    example: str
     function: CommandFunction
     is_async: bool
 
@@ -53,10 +54,13 @@ class Registry:
     def __init__(self) -> None:
         self._commands: dict[str, Command] = {}
 
-    def command(self, name: str, *, help: str, usage: str = "") -> Callable[[F], F]:
+    def command(
+        self, name: str, *, help: str, usage: str = "", example: str = ""
+    ) -> Callable[[F], F]:
         """Register the decorated function as the command `name`.
 
-        `usage` shows its arguments in the help (`preview <template>`); `help` is one line.
+        `help` is one line; `usage` shows its arguments (`<template>` for `preview <template>`);
+        `example` is a whole command line, shown below the help.
         """
         if not is_valid_name(name):
             raise ValueError(
@@ -70,6 +74,7 @@ class Registry:
                 name=name,
                 help=help,
                 usage=f"{name} {usage}".strip(),
+                example=example,
                 function=function,
                 is_async=inspect.iscoroutinefunction(function),
             )

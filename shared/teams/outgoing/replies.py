@@ -5,6 +5,8 @@ markdown) or a message with an Adaptive Card attachment, and a reply card may on
 `Action.OpenUrl` (teams-facts: Outgoing Webhooks).
 """
 
+import functools
+import json
 from typing import Any
 
 from shared.teams.outgoing.registry import CommandResult
@@ -28,14 +30,22 @@ def text_message(text: str) -> dict[str, Any]:
 
 def card_message(card: dict[str, Any]) -> dict[str, Any]:
     """The Teams message carrying `card`, or InvalidReplyCard with the card check's problems."""
-    from shared.cards.check import check_card
     from shared.cards.envelope import to_message
 
-    problems = check_card(card, "reply")
+    problems = _reply_problems(json.dumps(card, sort_keys=True, ensure_ascii=False))
     if problems:
-        raise InvalidReplyCard([f"{problem.path}: {problem.message}" for problem in problems])
+        raise InvalidReplyCard(list(problems))
     message: dict[str, Any] = to_message(card)
     return message
+
+
+@functools.lru_cache(maxsize=64)
+def _reply_problems(card_json: str) -> tuple[str, ...]:
+    # Checking a card against the schema takes tens of milliseconds; the same answer (help, a
+    # preview) is checked once per process. Keyed by the card's JSON text, so any change counts.
+    from shared.cards.check import check_card
+
+    return tuple(str(problem) for problem in check_card(json.loads(card_json), "reply"))
 
 
 def to_message(result: CommandResult) -> dict[str, Any]:
