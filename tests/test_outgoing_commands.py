@@ -5,8 +5,13 @@ or a message with an Adaptive Card attachment, and only `openUrl` actions work i
 """
 
 import logging
+import sys
+import types
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -355,3 +360,56 @@ def test_send_reports_teams_refusal_in_teams_words(teams: tuple[TeamsStandIn, st
     assert text.startswith("`deployment` was not delivered to `ops-alerts`:")
     assert "Summary or Text is required." in text
     assert url not in text
+
+
+# --- schedules ------------------------------------------------------------------------------------
+# Until shared.schedules lands (function app issue), these tests give it the interface the
+# command relies on (commands_builtin.Schedule); they then switch to the shipped schedules.json.
+
+
+@dataclass(frozen=True)
+class DailySchedule:
+    name: str
+    template: str
+    channels: tuple[str, ...]
+    timezone: str | None
+    hour: int
+    enabled: bool = True
+
+    def next_run(self, after: datetime) -> datetime:
+        local = after.astimezone(ZoneInfo(self.timezone or "UTC"))
+        run = local.replace(hour=self.hour, minute=0, second=0, microsecond=0)
+        return run if run > local else (run + timedelta(days=1)).replace(hour=self.hour)
+
+
+def with_schedules(monkeypatch: pytest.MonkeyPatch, *entries: DailySchedule) -> None:
+    module = types.ModuleType("shared.schedules")
+    module.load_schedules = lambda: list(entries)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "shared.schedules", module)
+
+
+def test_schedules_lists_each_next_run_in_its_own_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    digest = DailySchedule("weekday-digest", "digest", ("ops",), "Europe/Berlin", 9)
+    status = DailySchedule("status-check", "alert", ("ops", "dev"), None, 6, enabled=False)
+    report = DailySchedule("tokyo-report", "message", ("dev",), "Asia/Tokyo", 8)
+    with_schedules(monkeypatch, digest, status, report)
+    now = datetime.now(UTC)
+    lines = text_of(ask("schedules")).split("\n")
+    assert lines == [
+        "Scheduled notifications:",
+        "",
+        "- `status-check`: `alert` to `ops`, `dev`, off (its enabling app setting is not set)",
+        f"- `tokyo-report`: `message` to `dev`, next {report.next_run(now):%a %Y-%m-%d} "
+        "08:00 Asia/Tokyo",
+        f"- `weekday-digest`: `digest` to `ops`, next {digest.next_run(now):%a %Y-%m-%d} "
+        "09:00 Europe/Berlin",
+    ]
+
+
+def test_schedules_says_when_there_are_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_schedules(monkeypatch)
+    assert text_of(ask("schedules")) == (
+        "No scheduled notifications are configured (shared/schedules.json)."
+    )

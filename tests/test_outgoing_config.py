@@ -5,8 +5,9 @@ import base64
 
 import pytest
 
+from shared.settings import ConfigProblem
 from shared.teams.outgoing import config
-from shared.teams.outgoing.config import ConfigProblem, load_config, setting_for
+from shared.teams.outgoing.config import load_config, setting_for
 from tests.test_outgoing_support import DEV_TOKEN, OPS_TOKEN
 
 
@@ -36,6 +37,10 @@ def test_the_key_never_shows_in_the_webhook_repr() -> None:
         ("   ", "is empty"),
         (
             "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/teams-outgoing-token-ops)",
+            "Key Vault reference that did not resolve",
+        ),
+        (
+            "@microsoft.keyvault(VaultName=kv;SecretName=teams-outgoing-token-ops)",
             "Key Vault reference that did not resolve",
         ),
     ],
@@ -125,3 +130,16 @@ def test_config_problems_reads_the_process_environment(monkeypatch: pytest.Monke
         assert [p.setting for p in config.config_problems()] == ["TEAMS_OUTGOING_TOKEN_BROKEN"]
     finally:
         config.current_config.cache_clear()
+
+
+def test_every_setting_read_is_listed_for_the_infra_cross_check() -> None:
+    read = [
+        "TEAMS_OUTGOING_TOKEN_OPS_TEAM",
+        "TEAMS_OUTGOING_SEND_OPS_TEAM",
+        config.REPLAY_WINDOW_SETTING,
+        config.DEADLINE_SETTING,
+    ]
+    listed = config.app_setting_names()
+    for setting in read:
+        assert any(entry.regex.fullmatch(setting) for entry in listed), setting
+    assert not any(entry.regex.fullmatch("TEAMS_OUTGOING_TOKEN_") for entry in listed)

@@ -6,7 +6,8 @@ health route and `python -m shared check`). The endpoint itself is `handler.hand
 `POST /api/teams/outgoing` by `blueprint.bp`.
 """
 
-from shared.teams.outgoing.config import ConfigProblem, config_problems
+from shared.settings import ConfigProblem
+from shared.teams.outgoing.config import config_problems
 from shared.teams.outgoing.registry import CommandContext, CommandResult, command
 
 __all__ = ["CommandContext", "CommandResult", "ConfigProblem", "command", "config_problems"]

@@ -4,7 +4,10 @@ Heavy parts (the template catalog, the card engine, delivery, schedules) are imp
 commands, so that none of them is on the function app's cold-start path.
 """
 
-from typing import Any
+import importlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
 
 from shared.teams.outgoing.registry import CommandContext, CommandResult, Registry, command
 from shared.teams.outgoing.replies import keep_open_url_actions
@@ -83,6 +86,45 @@ def preview(context: CommandContext) -> CommandResult:
     # A reply may only carry Action.OpenUrl; everything else in the card is shown as it is.
     kept: dict[str, Any] = keep_open_url_actions(card)
     return kept
+
+
+class Schedule(Protocol):
+    """What `schedules` needs of one entry of shared/schedules.json (shared.schedules)."""
+
+    name: str
+    template: str
+    channels: Sequence[str]
+    timezone: str | None  # IANA name; None is UTC
+    enabled: bool  # False while its `enabled_by` app setting is unset
+
+    def next_run(self, after: datetime) -> datetime:
+        """The first run after `after`, as an aware datetime in the entry's own time zone."""
+        ...
+
+
+class _ScheduleSource(Protocol):
+    def load_schedules(self) -> Sequence[Schedule]: ...
+
+
+@command("schedules", help="List the scheduled notifications and when each runs next.")
+def schedules(context: CommandContext) -> CommandResult:
+    # Imported by name: the schedules module belongs to the timer side of the app.
+    source = cast(_ScheduleSource, importlib.import_module("shared.schedules"))
+    entries = source.load_schedules()
+    if not entries:
+        return "No scheduled notifications are configured (shared/schedules.json)."
+    now = datetime.now(UTC)
+    lines = []
+    for entry in sorted(entries, key=lambda e: e.name):
+        where = ", ".join(f"`{channel}`" for channel in entry.channels)
+        head = f"- `{entry.name}`: `{entry.template}` to {where}"
+        if not entry.enabled:
+            lines.append(f"{head}, off (its enabling app setting is not set)")
+            continue
+        upcoming = entry.next_run(now)
+        zone = entry.timezone or "UTC"
+        lines.append(f"{head}, next {upcoming:%a %Y-%m-%d %H:%M} {zone}")
+    return "Scheduled notifications:\n\n" + "\n".join(lines)
 
 
 @command(

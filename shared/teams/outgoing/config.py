@@ -9,20 +9,11 @@ webhook and becomes a ConfigProblem naming the setting, never its value.
 import functools
 import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shared.settings import AppSettingName, ConfigProblem, normalize_channel_name
 from shared.teams.outgoing.signature import decode_token
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One broken setting: `setting` names it, `message` says what is wrong (never its value)."""
-
-    setting: str
-    message: str
-
 
 TOKEN_PREFIX = "TEAMS_OUTGOING_TOKEN_"  # noqa: S105 (a setting name, not a secret)
 SEND_PREFIX = "TEAMS_OUTGOING_SEND_"
@@ -35,13 +26,12 @@ DEFAULT_DEADLINE_SECONDS = 4.0
 # Teams waits five seconds for the answer; the rest is for the network and building the answer.
 MAX_DEADLINE_SECONDS = 4.5
 
-_KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
-_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_KEY_VAULT_REFERENCE = "@microsoft.keyvault("
 
 
 def is_valid_name(name: str) -> bool:
-    """Webhook and channel names: lowercase letters and digits, words joined by single hyphens."""
-    return _NAME.fullmatch(name) is not None
+    """Names as for channels: lowercase letters and digits, words joined by single hyphens."""
+    return normalize_channel_name(name) == name
 
 
 def setting_for(prefix: str, name: str) -> str:
@@ -141,6 +131,35 @@ def config_problems() -> list[ConfigProblem]:
     return list(current_config().problems)
 
 
+def app_setting_names() -> tuple[AppSettingName, ...]:
+    """The app settings the Outgoing Webhook reads, for the infra cross-check."""
+    return (
+        AppSettingName(
+            TOKEN_PREFIX + "<NAME>",
+            "pattern",
+            "an Outgoing Webhook's security token (base64, as Teams shows it); in Azure a Key "
+            "Vault reference to secret teams-outgoing-token-<name>",
+        ),
+        AppSettingName(
+            SEND_PREFIX + "<NAME>",
+            "pattern",
+            "the channels (comma-separated) that Outgoing Webhook's `send` command may post to",
+        ),
+        AppSettingName(
+            REPLAY_WINDOW_SETTING,
+            "fixed",
+            f"seconds an Outgoing Webhook activity stays acceptable (default "
+            f"{DEFAULT_REPLAY_WINDOW_SECONDS:g})",
+        ),
+        AppSettingName(
+            DEADLINE_SETTING,
+            "fixed",
+            f"seconds a command may run before the answer says it took too long (default "
+            f"{DEFAULT_DEADLINE_SECONDS:g}, at most {MAX_DEADLINE_SECONDS:g})",
+        ),
+    )
+
+
 def _name_from(setting: str, suffix: str, problems: list[ConfigProblem]) -> str | None:
     name = suffix.lower().replace("_", "-")
     if not is_valid_name(name):
@@ -156,7 +175,7 @@ def _name_from(setting: str, suffix: str, problems: list[ConfigProblem]) -> str 
 
 def _key_from(setting: str, name: str, value: str, problems: list[ConfigProblem]) -> bytes | None:
     disabled = f"the Outgoing Webhook '{name}' is disabled"
-    if value.strip().startswith(_KEY_VAULT_REFERENCE):
+    if value.strip().lower().startswith(_KEY_VAULT_REFERENCE):
         problems.append(
             ConfigProblem(
                 setting,
@@ -173,7 +192,7 @@ def _key_from(setting: str, name: str, value: str, problems: list[ConfigProblem]
 
 
 def _channels_from(setting: str, value: str, problems: list[ConfigProblem]) -> tuple[str, ...]:
-    if value.strip().startswith(_KEY_VAULT_REFERENCE):
+    if value.strip().lower().startswith(_KEY_VAULT_REFERENCE):
         problems.append(ConfigProblem(setting, "is a Key Vault reference; list channel names"))
         return ()
     channels: list[str] = []
