@@ -19,7 +19,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from jsonschema import Draft6Validator
+from jsonschema import Draft6Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from shared.cards.check import PathPart, Problem, describe, format_path, walk
@@ -79,7 +79,33 @@ def _schema() -> _Schema:
         for definition in schema["definitions"].values()
         if isinstance(enum := definition.get("properties", {}).get("type", {}).get("enum"), list)
     )
-    return _Schema(Draft6Validator(schema), known)
+    return _Schema(_TypeDispatchingValidator(schema), known)
+
+
+def _any_of_by_type(validator: Any, any_of: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    """`anyOf`, but an element with a known `type` is tried against that type alone.
+
+    The plain keyword tries every element type in turn, re-validating nested containers
+    under each; this is what makes checking a card take milliseconds instead of a tenth
+    of a second. The error has the same shape: an anyOf whose context holds the errors of
+    the one alternative that applies.
+    """
+    key = id(any_of)  # the schema lives as long as the cached validator
+    if key not in _KINDS:
+        _KINDS[key] = _element_kinds(any_of)
+    kinds = _KINDS[key]
+    if kinds is not None and isinstance(instance, dict) and instance.get("type") in kinds:
+        index = kinds.index(instance["type"])
+        errors = list(validator.descend(instance, any_of[index], schema_path=index))
+        if errors:
+            yield ValidationError(f"not a valid {instance['type']}", context=errors)
+        return
+    yield from _PLAIN_ANY_OF(validator, any_of, instance, schema)
+
+
+_KINDS: dict[int, list[str] | None] = {}
+_PLAIN_ANY_OF = Draft6Validator.VALIDATORS["anyOf"]
+_TypeDispatchingValidator = validators.extend(Draft6Validator, {"anyOf": _any_of_by_type})
 
 
 def _adapt_for_teams(schema: dict[str, Any]) -> None:

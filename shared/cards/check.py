@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from shared.cards.template import json_path
+
 Target = Literal["incoming", "reply"]
 PathPart = str | int
 
@@ -58,7 +60,6 @@ _CONNECTOR_ACTIONS: Final[dict[Target, tuple[str, ...]]] = {
     "reply": ("OpenUri",),
 }
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _VERSION = re.compile(r"(\d+)\.(\d+)\Z")
 
 
@@ -74,17 +75,8 @@ class Problem:
 
 
 def format_path(parts: Sequence[PathPart]) -> str:
-    """`("body", 2, "text")` -> `$.body[2].text`; odd keys as `$['odd key']`."""
-    out = ["$"]
-    for part in parts:
-        if isinstance(part, int):
-            out.append(f"[{part}]")
-        elif _IDENTIFIER.match(part):
-            out.append(f".{part}")
-        else:
-            escaped = part.replace("\\", "\\\\").replace("'", "\\'")
-            out.append(f"['{escaped}']")
-    return "".join(out)
+    """`("body", 2, "text")` -> `$.body[2].text`, written as the template engine writes paths."""
+    return json_path(tuple(parts))
 
 
 def check_card(card: Any, target: Target) -> list[Problem]:
