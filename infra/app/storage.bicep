@@ -1,0 +1,97 @@
+// The function app's storage: host state (AzureWebJobsStorage), the deployment package container that
+// Flex Consumption pulls code from, and the retry queue with its poison queue. Shared keys are off, so
+// every access goes through Entra ID (the app's managed identity).
+
+@description('Name of the storage account (3-24 lower-case letters and digits).')
+param name string
+
+@description('Azure region.')
+param location string
+
+@description('Tags for the resources.')
+param tags object
+
+@description('Blob container that holds the deployment package.')
+param deploymentContainerName string
+
+@description('Queue that keeps notifications whose delivery ran out of time (the app reads this name too).')
+param retryQueueName string = 'notifications-retry'
+
+@description('Replication of the account. The queues hold minutes of retries, not records: LRS is enough.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+param skuName string = 'Standard_LRS'
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  // checkov:skip=CKV_AZURE_35: without VNet integration the Flex Consumption app has no fixed outbound address to allow; shared keys are off, so only Entra identities get in
+  // checkov:skip=CKV_AZURE_59: the app reaches its storage over the public endpoint without VNet integration; shared keys and anonymous blob access are off
+  // checkov:skip=CKV_AZURE_206: LRS by default (skuName): the queues hold minutes of retries and the container a package that azd deploy rebuilds
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: skuName
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    deleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: 7
+    }
+  }
+}
+
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deploymentContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource retryQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: retryQueueName
+}
+
+// The Functions host moves a message here after maxDequeueCount failed attempts (host.json).
+resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: '${retryQueueName}-poison'
+}
+
+output name string = storage.name
+output id string = storage.id
+output blobEndpoint string = storage.properties.primaryEndpoints.blob

@@ -1,0 +1,285 @@
+// Deploys the Teams notification function app with `azd up`: a resource group holding a Flex Consumption
+// function app, its user-assigned identity, storage (deployment package, retry queues), a Key Vault for
+// the Teams secrets, and monitoring. This file also maps every setting the code reads to a parameter;
+// tests/test_infra_settings.py keeps that mapping equal to what the code reads.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; it seeds the unique suffix of every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for all resources; it must offer the Flex Consumption plan.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Principal id of the person (or CI identity) running azd, given Key Vault Secrets Officer on the vault. Empty: none.')
+param principalId string = ''
+
+@description('Kind of principal in principalId.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param principalType string = 'User'
+
+// ---- Secrets: written to Key Vault, referenced by the app settings, never output ----
+
+@secure()
+@description('Channel name (lower-case letters, digits, hyphens) to its Teams Incoming Webhook URL, e.g. {"devops-alerts": "https://..."}.')
+param teamsWebhooks object
+
+@secure()
+@description('Outgoing Webhook name to the security token Teams showed when it was created, e.g. {"team-a": "base64..."}. {} for none.')
+param teamsOutgoingTokens object
+
+// ---- Plain settings ----
+
+@description('Outgoing Webhook name to the comma-separated channels its `send` command may post to, e.g. {"team-a": "devops-alerts"}. {} for none.')
+param teamsOutgoingSend object = {}
+
+@description('Channel used by /api/notify when the request names none. Empty: a channel is required.')
+param defaultChannel string = ''
+
+@description('Seconds the HTTP trigger spends delivering (with retries) before it queues the message and answers 202.')
+@minValue(1)
+@maxValue(60)
+param deliveryBudgetSeconds int = 8
+
+@description('Seconds the retry-queue function spends on one redelivery attempt.')
+@minValue(1)
+@maxValue(110)
+param redeliveryBudgetSeconds int = 20
+
+@description('Seconds an Outgoing Webhook command may run before the endpoint answers that it took too long (Teams waits 5).')
+@minValue(1)
+@maxValue(4)
+param outgoingDeadlineSeconds int = 4
+
+@description('Seconds an Outgoing Webhook activity timestamp may differ from now before the request is rejected as a replay.')
+@minValue(30)
+@maxValue(3600)
+param outgoingReplayWindowSeconds int = 300
+
+@description('Comma-separated hosts that scheduled notifications may fetch their data from. Empty: none.')
+param sourceAllowHosts string = ''
+
+@description('enabled_by settings (from shared/schedules.json) to turn on; each is set to "true". Names not in scheduleSwitches are ignored.')
+param enabledSchedules array = []
+
+// ---- Capacity ----
+
+@description('Python version of the function app.')
+@allowed([
+  '3.10'
+  '3.11'
+  '3.12'
+])
+param pythonVersion string = '3.11'
+
+@description('Memory of each instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Most instances the app scales out to. Each instance limits its own sends per webhook, so fewer instances means fewer bursts against Teams\' per-webhook limits.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Always-ready instances for the HTTP functions, so the Outgoing Webhook answers within Teams\' 5 seconds without a cold start. 0 saves the cost.')
+@minValue(0)
+@maxValue(20)
+param httpAlwaysReadyInstances int = 1
+
+@description('Spread the app over availability zones, where the region supports it for Flex Consumption.')
+param zoneRedundant bool = false
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
+var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+
+// ---- App settings: everything the code reads in production ----
+
+// TEAMS_WEBHOOK_<NAME>: channel devops-alerts -> TEAMS_WEBHOOK_DEVOPS_ALERTS -> secret teams-webhook-devops-alerts.
+var webhookSettings = [for channel in items(teamsWebhooks): {
+  name: 'TEAMS_WEBHOOK_${toUpper(replace(channel.key, '-', '_'))}'
+  value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=teams-webhook-${channel.key})'
+}]
+
+// TEAMS_OUTGOING_TOKEN_<NAME>: webhook team-a -> TEAMS_OUTGOING_TOKEN_TEAM_A -> secret teams-outgoing-token-team-a.
+var outgoingTokenSettings = [for webhook in items(teamsOutgoingTokens): {
+  name: 'TEAMS_OUTGOING_TOKEN_${toUpper(replace(webhook.key, '-', '_'))}'
+  value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=teams-outgoing-token-${webhook.key})'
+}]
+
+var outgoingSendSettings = [for webhook in items(teamsOutgoingSend): {
+  name: 'TEAMS_OUTGOING_SEND_${toUpper(replace(webhook.key, '-', '_'))}'
+  value: webhook.value
+}]
+
+var budgetSettings = [
+  {
+    name: 'TEAMS_DELIVERY_BUDGET_SECONDS'
+    value: string(deliveryBudgetSeconds)
+  }
+  {
+    name: 'TEAMS_REDELIVERY_BUDGET_SECONDS'
+    value: string(redeliveryBudgetSeconds)
+  }
+  {
+    name: 'TEAMS_OUTGOING_DEADLINE_SECONDS'
+    value: string(outgoingDeadlineSeconds)
+  }
+  {
+    name: 'TEAMS_OUTGOING_REPLAY_WINDOW_SECONDS'
+    value: string(outgoingReplayWindowSeconds)
+  }
+]
+
+// Left unset when empty, so the code's own default applies.
+var defaultChannelSettings = empty(defaultChannel) ? [] : [
+  {
+    name: 'TEAMS_DEFAULT_CHANNEL'
+    value: defaultChannel
+  }
+]
+
+var sourceAllowHostsSettings = empty(sourceAllowHosts) ? [] : [
+  {
+    name: 'SOURCE_ALLOW_HOSTS'
+    value: sourceAllowHosts
+  }
+]
+
+// The enabled_by settings of shared/schedules.json. A schedule stays off (its setting unset) unless
+// enabledSchedules names it.
+var scheduleSwitches = []
+
+var scheduleSettingGroups = [for setting in scheduleSwitches: contains(enabledSchedules, setting) ? [
+  {
+    name: setting
+    value: 'true'
+  }
+] : []]
+
+var scheduleSettings = flatten(scheduleSettingGroups)
+
+var appSettings = concat(webhookSettings, outgoingTokenSettings, outgoingSendSettings, budgetSettings, defaultChannelSettings, sourceAllowHostsSettings, scheduleSettings)
+
+// ---- Resources ----
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module keyVault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    teamsWebhooks: teamsWebhooks
+    teamsOutgoingTokens: teamsOutgoingTokens
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    identityPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: principalId
+    deployerPrincipalType: principalType
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+  }
+}
+
+module functionApp 'app/function.bicep' = {
+  name: 'function'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    pythonVersion: pythonVersion
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    httpAlwaysReadyInstances: httpAlwaysReadyInstances
+    zoneRedundant: zoneRedundant
+    appSettings: appSettings
+  }
+  // The app resolves Key Vault references and connects to storage at start: its roles and secrets
+  // must exist first.
+  dependsOn: [
+    keyVault
+    rbac
+  ]
+}
+
+// ---- Outputs (azd stores them in the environment) ----
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
+// Register this in Teams (Create an Outgoing Webhook), with <name> replaced by the webhook's name.
+output TEAMS_OUTGOING_CALLBACK_URL_PATTERN string = '${functionApp.outputs.url}/api/teams/outgoing?webhook=<name>'
