@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from shared import catalog
+from shared.cards import expand
 from shared.cards.check import MESSAGE_LIMIT_BYTES, Problem, check_card, format_path
 
 BAD_CARDS = Path(__file__).parent / "fixtures" / "bad_cards"
@@ -451,3 +453,21 @@ def test_the_schema_is_the_official_file_with_msteams_allowed_in_memory() -> Non
     assert schema["id"] == "http://adaptivecards.io/schemas/adaptive-card.json"
     assert "msteams" in schema["definitions"]["AdaptiveCard"]["properties"]
     assert schema["definitions"]["AdaptiveCard"]["additionalProperties"] is False
+
+
+# --- shipped templates -----------------------------------------------------------------------
+
+
+def test_templates_are_shipped() -> None:
+    assert catalog.template_names()
+
+
+@pytest.mark.parametrize("name", catalog.template_names())
+def test_a_shipped_template_expanded_with_its_sample_data_passes(name: str) -> None:
+    info = catalog.get(name)
+    card = expand(
+        info.template, info.sample_data, catalog.host_object(name, "general"), strict=True
+    )
+    # command-help is the Outgoing Webhook's reply; the catalog says so with "target".
+    target = info.options.get("target", "incoming")
+    assert [str(problem) for problem in check_card(card, target)] == []
