@@ -336,6 +336,11 @@ class TeamsStandIn:
         with self._lock:
             self._scripts.setdefault(path, deque()).extend(answers)
 
+    def clear_scripts(self) -> None:
+        """Forget every scripted answer not given yet."""
+        with self._lock:
+            self._scripts.clear()
+
     def _decide(
         self, path: str, kind: Kind | None, query: dict[str, str], size: int, now: float
     ) -> tuple[Answer, str]:

@@ -51,10 +51,11 @@ _FILTER = _ScrubFilter()
 
 
 def install_log_scrubbing() -> None:
-    """Set httpx/httpcore loggers to WARNING and attach the scrubbing filter (idempotent)."""
+    """Keep httpx/httpcore at WARNING unless someone chose a level for them, and attach the
+    scrubbing filter either way (idempotent)."""
     for name in SCRUBBED_LOGGERS:
         logger = logging.getLogger(name)
-        if name in ("httpx", "httpcore"):
+        if name in ("httpx", "httpcore") and logger.level == logging.NOTSET:
             logger.setLevel(logging.WARNING)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
