@@ -180,3 +180,19 @@ def test_outgoing_token_setting_names_agree_with_the_code(name: str) -> None:
         setting_for(TOKEN_PREFIX, name) == "TEAMS_OUTGOING_TOKEN_" + name.replace("-", "_").upper()
     )
     assert setting_for(SEND_PREFIX, name) == "TEAMS_OUTGOING_SEND_" + name.replace("-", "_").upper()
+
+
+def test_bicep_defaults_equal_the_code_defaults() -> None:
+    # A different default in Azure than in `make run` would change behaviour only after deploying.
+    from shared.settings import Settings
+    from shared.teams.outgoing.config import (
+        DEFAULT_DEADLINE_SECONDS,
+        DEFAULT_REPLAY_WINDOW_SECONDS,
+    )
+
+    parameters = parse_infra()[MAIN]["parameters"]
+    fields = Settings.model_fields
+    assert parameters["deliveryBudgetSeconds"]["default"] == fields["delivery_budget"].default
+    assert parameters["redeliveryBudgetSeconds"]["default"] == fields["redelivery_budget"].default
+    assert parameters["outgoingDeadlineSeconds"]["default"] == DEFAULT_DEADLINE_SECONDS
+    assert parameters["outgoingReplayWindowSeconds"]["default"] == DEFAULT_REPLAY_WINDOW_SECONDS
