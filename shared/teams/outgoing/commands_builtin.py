@@ -4,12 +4,20 @@ Heavy parts (the template catalog, the card engine, delivery, schedules) are imp
 commands, so that none of them is on the function app's cold-start path.
 """
 
+import functools
 import importlib
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
-from shared.teams.outgoing.registry import CommandContext, CommandResult, Registry, command
+from shared.teams.outgoing.registry import (
+    Command,
+    CommandContext,
+    CommandResult,
+    Registry,
+    command,
+)
 from shared.teams.outgoing.replies import keep_open_url_actions
 
 HELP_TEMPLATE = "command-help"
@@ -21,10 +29,10 @@ def help_text(registry: Registry) -> str:
     return "Mention me with one of these commands:\n\n" + "\n".join(lines)
 
 
-def help_data(registry: Registry) -> dict[str, Any]:
+def help_data(entries: Iterable[Command]) -> dict[str, Any]:
     """The data of the `command-help` card template for these commands."""
     listed: list[dict[str, str]] = []
-    for entry in registry:
+    for entry in entries:
         item = {"name": entry.name, "usage": entry.usage, "help": entry.help}
         if entry.example:
             item["example"] = entry.example
@@ -37,18 +45,27 @@ def help_data(registry: Registry) -> dict[str, Any]:
     }
 
 
+# help and ping never block (help reads its template once, then only computes), so they run on
+# the event loop: a worker thread would add a thread hand-off to every answer.
 @command("help", help="List the commands I answer.")
-def help_command(context: CommandContext) -> CommandResult:
-    from shared import catalog
-
-    card: dict[str, Any] = catalog.compiled(HELP_TEMPLATE).expand(
-        help_data(context.registry), catalog.host_object(HELP_TEMPLATE, None), strict=True
-    )
+async def help_command(context: CommandContext) -> CommandResult:
+    card: dict[str, Any] = json.loads(_help_card_json(tuple(context.registry)))
     return card
 
 
+@functools.lru_cache(maxsize=8)
+def _help_card_json(entries: tuple[Command, ...]) -> str:
+    # Kept as text: each answer parses its own copy, much faster than a deep copy.
+    from shared import catalog
+
+    card = catalog.compiled(HELP_TEMPLATE).expand(
+        help_data(entries), catalog.host_object(HELP_TEMPLATE, None), strict=True
+    )
+    return json.dumps(card, ensure_ascii=False)
+
+
 @command("ping", help="Check that I am listening.")
-def ping(context: CommandContext) -> CommandResult:
+async def ping(context: CommandContext) -> CommandResult:
     return "pong"
 
 

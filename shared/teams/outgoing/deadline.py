@@ -2,15 +2,17 @@
 
 `asyncio.wait_for` alone cannot keep the deadline: a blocking call never yields to the event
 loop, and on timeout `wait_for` waits until the cancelled task has finished, which a task that
-catches the cancellation or awaits its clean-up can prolong. So a plain `def` command runs in a
-daemon thread of its own that is never joined, an `async def` command runs as a task that is
+catches the cancellation or awaits its clean-up can prolong. So a plain `def` command runs on a
+daemon worker thread that nobody ever joins, an `async def` command runs as a task that is
 cancelled and left behind at the deadline, and the caller gets DeadlineExceeded on time.
 """
 
 import asyncio
 import contextlib
 import contextvars
+import functools
 import inspect
+import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -20,33 +22,66 @@ from shared.teams.outgoing.registry import Command, CommandContext, CommandResul
 
 T = TypeVar("T")
 
-# Threads of commands that are still blocking after their deadline keep running (Python cannot
-# stop a thread); past this many the endpoint refuses new commands instead of piling up more.
+# Commands still blocking after their deadline keep their threads (Python cannot stop a thread);
+# past this many busy threads the endpoint refuses new commands instead of piling up more.
 MAX_RUNNING_THREADS = 32
-_threads_lock = threading.Lock()
-_threads_running = 0
+
+
+class _Workers:
+    """Daemon threads for plain commands: started on demand, reused once idle, never joined.
+
+    Not a ThreadPoolExecutor: its threads are joined when the interpreter exits, so a command
+    stuck forever would hold up the worker process's shutdown.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._busy = 0  # jobs queued or running
+        self._idle = 0  # threads waiting for a job and not yet promised one
+        self._started = 0
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    def submit(self, job: Callable[[], None]) -> bool:
+        """Run `job` on a worker thread; False, without running it, when all are busy."""
+        with self._lock:
+            if self._busy >= self.limit:
+                return False
+            self._busy += 1
+            start = self._idle == 0
+            if start:
+                self._started += 1
+            else:
+                self._idle -= 1
+        if start:
+            name = f"outgoing-command-{self._started}"
+            threading.Thread(target=self._work, name=name, daemon=True).start()
+        self._jobs.put(job)
+        return True
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()
+            finally:
+                with self._lock:
+                    self._busy -= 1
+                    self._idle += 1
+
+
+_workers = _Workers(MAX_RUNNING_THREADS)
 # Abandoned tasks, kept referenced until they end so that they are not garbage-collected midway.
 _abandoned: set[asyncio.Task[object]] = set()
 
 
 def threads_running() -> int:
-    """How many command threads are running now, finished in time or not."""
-    return _threads_running
-
-
-def _take_thread() -> bool:
-    global _threads_running
-    with _threads_lock:
-        if _threads_running >= MAX_RUNNING_THREADS:
-            return False
-        _threads_running += 1
-        return True
-
-
-def _give_back_thread() -> None:
-    global _threads_running
-    with _threads_lock:
-        _threads_running -= 1
+    """How many plain commands are running now on worker threads, in time or past it."""
+    return _workers.busy
 
 
 class DeadlineExceeded(Exception):
@@ -65,7 +100,7 @@ async def run_before(
 ) -> T:
     """`finish(command(context))`, or DeadlineExceeded at `deadline` (a time.monotonic() value).
 
-    `finish` turns the command's result into the answer; it runs under the same deadline (in the
+    `finish` turns the command's result into the answer; it runs under the same deadline (on the
     worker thread for a plain command).
     """
     if command.is_async:
@@ -104,8 +139,6 @@ async def _run_thread(
     context: CommandContext,
     finish: Callable[[CommandResult], T],
 ) -> T:
-    if not _take_thread():
-        raise TooBusy
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
@@ -123,20 +156,9 @@ async def _run_thread(
             _settle_later(loop, future, None, error)
         else:
             _settle_later(loop, future, answer, None)
-        finally:
-            _give_back_thread()
 
-    thread = threading.Thread(
-        target=contextvars.copy_context().run,
-        args=(work,),
-        name=f"outgoing-command-{command.name}",
-        daemon=True,  # a command stuck forever must not hold up the worker's shutdown
-    )
-    try:
-        thread.start()
-    except BaseException:
-        _give_back_thread()
-        raise
+    if not _workers.submit(functools.partial(contextvars.copy_context().run, work)):
+        raise TooBusy
     try:
         # A bare future has nothing to clean up, so wait_for returns at once on timeout here.
         return await asyncio.wait_for(future, timeout=max(0.0, deadline - time.monotonic()))
