@@ -66,11 +66,12 @@ _CLASSIC_HOSTS = ("outlook.office.com",)
 _WORKFLOWS_SUFFIXES = (".logic.azure.com", ".api.powerplatform.com")
 _WORKFLOWS_PATH = re.compile(r"/workflows/[^/]+/triggers/manual/paths/invoke/?$")
 _CLASSIC_PATH = re.compile(r"^/(?:webhookb2|webhook)/")
-# Markers the Functions host itself uses to tell it runs in Azure: WEBSITE_INSTANCE_ID (App Service,
-# Windows and Linux dedicated/premium), CONTAINER_NAME (Linux Consumption), WEBSITE_POD_NAME and
-# WEBSITE_SKU=FlexConsumption (Flex Consumption). Core Tools sets none of them, so `func start`
-# keeps its outbox.
-_AZURE_MARKERS = ("WEBSITE_INSTANCE_ID", "CONTAINER_NAME", "WEBSITE_POD_NAME")
+# Variables only the Azure platform sets (read-only app settings): WEBSITE_INSTANCE_ID (what the
+# Functions host itself checks for App Service), WEBSITE_OWNER_NAME and WEBSITE_SKU (every plan,
+# Consumption and Flex Consumption included), WEBSITE_POD_NAME (Flex Consumption). Core Tools sets
+# none of them, so `func start` keeps its outbox. CONTAINER_NAME, which the host also reads for
+# Linux Consumption, is left out: container tooling sets it on developer machines and CI too.
+_AZURE_MARKERS = ("WEBSITE_INSTANCE_ID", "WEBSITE_OWNER_NAME", "WEBSITE_SKU", "WEBSITE_POD_NAME")
 
 
 @dataclass(frozen=True)
@@ -190,13 +191,10 @@ def key_vault_secret_name(name: str) -> str:
 
 
 def running_in_azure(environ: Mapping[str, str]) -> bool:
-    if any(environ.get(marker) for marker in _AZURE_MARKERS):
-        return True
-    return environ.get("WEBSITE_SKU", "").lower() == "flexconsumption"
+    return any(environ.get(marker) for marker in _AZURE_MARKERS)
 
 
-# --- scalar settings
-# -------------------------------------------------------------------------------
+# --- scalar settings -----------------------------------------------------------------------------
 
 
 class _Scalars(BaseModel):
@@ -245,8 +243,7 @@ def _load_scalars(environ: Mapping[str, str]) -> tuple[_Scalars, list[ConfigProb
     return _Scalars.model_validate(raw), problems
 
 
-# --- channels
-# ---------------------------------------------------------------------------------------
+# --- channels ------------------------------------------------------------------------------------
 
 
 def _is_loopback(host: str) -> bool:
@@ -399,8 +396,7 @@ def config_problems() -> list[ConfigProblem]:
     return list(get_settings().problems)
 
 
-# --- the list of app settings, for the infra cross-check
-# ------------------------------------------------
+# --- the list of app settings, for the infra cross-check -----------------------------------------
 
 
 @dataclass(frozen=True)

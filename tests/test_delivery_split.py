@@ -214,3 +214,19 @@ def test_non_ascii_text_is_measured_in_bytes() -> None:
 def test_something_that_is_not_a_card_is_refused() -> None:
     with pytest.raises(InvalidCard):
         split_card({"type": "Nonsense"}, [])
+
+
+def test_repeats_outside_the_body_stay_whole_in_every_part() -> None:
+    # Mentions (msteams.entities) and link actions repeat too; every part needs all of them.
+    card, spans = alert_group(300)
+    entities = [
+        {"type": "mention", "text": f"<at>P{i}</at>", "mentioned": {"id": f"p{i}", "name": f"P{i}"}}
+        for i in range(3)
+    ]
+    card["msteams"] = {"entities": entities}
+    parts = split_card(card, [Span(("msteams", "entities"), 0, 3), *spans])
+    assert len(parts) > 1
+    for part in parts:
+        assert part.message["attachments"][0]["content"]["msteams"]["entities"] == entities
+    numbers = [n for part in parts for n in alert_numbers(part.message)]
+    assert numbers == list(range(300))

@@ -203,9 +203,10 @@ def test_file_urls_are_outboxes_with_absolute_or_relative_directories() -> None:
     "marker",
     [
         {"WEBSITE_INSTANCE_ID": "a1b2c3"},
-        {"CONTAINER_NAME": "linux-consumption-worker"},
-        {"WEBSITE_POD_NAME": "flex-pod"},
+        {"WEBSITE_OWNER_NAME": "00000000-0000-0000-0000-000000000000+rg-westeuropewebspace"},
+        {"WEBSITE_SKU": "Dynamic"},
         {"WEBSITE_SKU": "FlexConsumption"},
+        {"WEBSITE_POD_NAME": "flex-pod"},
     ],
 )
 def test_outboxes_are_refused_when_running_in_azure(marker: dict[str, str]) -> None:
@@ -217,6 +218,15 @@ def test_outboxes_are_refused_when_running_in_azure(marker: dict[str, str]) -> N
         "refused when the app runs in Azure" in problem_for(settings, "TEAMS_WEBHOOK_LOCAL").message
     )
     assert settings.channel("ops").kind is ChannelKind.CLASSIC
+
+
+def test_a_container_name_alone_is_not_taken_for_azure() -> None:
+    # Dev containers and CI set CONTAINER_NAME too; `make run` there must keep its outbox.
+    settings = Settings.from_environ(
+        {"TEAMS_WEBHOOK_LOCAL": "file://./outbox", "CONTAINER_NAME": "devcontainer"}
+    )
+    assert not settings.in_azure
+    assert settings.problems == ()
 
 
 def test_bad_setting_names_are_problems() -> None:

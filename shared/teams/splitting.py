@@ -80,10 +80,14 @@ def _resolve(root: Any, path: Sequence[str | int]) -> list[Any] | None:
 
 
 def _outermost(card: Any, spans: Sequence[SpanLike]) -> list[SpanLike]:
-    """Spans that resolve to an array and do not sit inside another span's elements (those travel
-    with the element that holds them)."""
+    """The spans to split at: those in the card's content (`body`, or a MessageCard's `sections`)
+    that do not sit inside another span's elements (those travel with the element that holds
+    them). Repeats elsewhere (mention entities, actions) stay whole in every part."""
+    content = "sections" if is_message_card(card) else "body"
     usable = []
     for span in spans:
+        if not span.path or span.path[0] != content:
+            continue
         array = _resolve(card, span.path)
         if array is not None and 0 <= span.start < span.stop <= len(array):
             usable.append(span)
