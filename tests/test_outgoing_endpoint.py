@@ -266,6 +266,7 @@ def test_a_signed_body_over_64_kb_is_refused_with_413() -> None:
         (b"\xff\xfe{}", "invalid_json", "not UTF-8"),
         (b'{"type": "message", "text": "\xe9"}', "invalid_json", "not UTF-8"),
         (b'["message"]', "invalid_activity", "not a JSON object"),
+        (b"[" * 30_000 + b"]" * 30_000, "invalid_json", "nests JSON too deeply"),
         (
             raw_body(activity("hi", type="conversationUpdate")),
             "not_a_message",
@@ -290,6 +291,7 @@ def test_a_signed_body_over_64_kb_is_refused_with_413() -> None:
         "UTF-16 byte order mark",
         "Latin-1 text",
         "array",
+        "deeply nested",
         "conversationUpdate",
         "invoke",
         "no timestamp",

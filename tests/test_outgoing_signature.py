@@ -65,6 +65,11 @@ def test_the_scheme_is_case_insensitive() -> None:
     assert parse_authorization(f"hmac {signature}") == base64.b64decode(signature)
 
 
+def test_any_whitespace_separates_scheme_and_signature() -> None:
+    signature = teams_signature(BODY, OPS_TOKEN)
+    assert parse_authorization(f"HMAC\t {signature} ") == base64.b64decode(signature)
+
+
 @pytest.mark.parametrize("value", ["not base64!", "abc", "%%%%", "YWJj\nZA=="])
 def test_a_signature_that_is_not_base64_is_refused(value: str) -> None:
     with pytest.raises(SignatureError, match="not valid base64"):

@@ -1,6 +1,8 @@
 """From a message's text to a command line. Teams sends the @mention as `<at>Name</at>`, often
 followed by `&nbsp;`, sometimes inside HTML such as `<div>` (teams-facts: Outgoing Webhooks)."""
 
+import time
+
 import pytest
 
 from shared.teams.outgoing.text import CommandLine, clean_text, parse_command, split_words
@@ -93,3 +95,34 @@ def test_empty_quotes_are_an_empty_argument() -> None:
 
 def test_unicode_words_pass_through() -> None:
     assert parse_command("<at>Notifier</at> grüße 東京 ✅") == CommandLine("grüße", ("東京", "✅"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<at>" * 16_000,
+        "<at>x</at" * 7_000,
+        "<at" * 21_000,
+        "<" + " " * 64_000,
+        "<a" * 32_000,
+        "<br" * 21_000,
+        '"' * 64_000,
+        "\u201c" * 64_000,
+    ],
+    ids=[
+        "open mentions",
+        "unclosed mentions",
+        "unclosed at",
+        "spaces",
+        "tags",
+        "br",
+        "quotes",
+        "curly",
+    ],
+)
+def test_crafted_64_kb_texts_are_parsed_in_linear_time(text: str) -> None:
+    # The body limit is 64 KB; a pattern that backtracks quadratically on such a text takes
+    # seconds, which the parsing (done before any command's deadline starts) cannot afford.
+    started = time.perf_counter()
+    parse_command(text)
+    assert time.perf_counter() - started < 0.2

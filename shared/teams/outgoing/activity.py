@@ -61,6 +61,8 @@ def parse_activity(body: bytes) -> Activity:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise ActivityError("invalid_json", "The body is not UTF-8 encoded JSON.") from None
+    except RecursionError:
+        raise ActivityError("invalid_json", "The body nests JSON too deeply.") from None
     except json.JSONDecodeError as error:
         raise ActivityError(
             "invalid_json",

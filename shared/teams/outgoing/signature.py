@@ -54,7 +54,8 @@ def parse_authorization(header: str | None) -> bytes:
     """
     if header is None or not header.strip():
         raise SignatureError("missing Authorization header")
-    scheme, _, value = header.strip().partition(" ")
+    scheme, *rest = header.split(None, 1)
+    value = rest[0] if rest else ""
     # Authentication schemes are case-insensitive (RFC 9110, section 11.1).
     if scheme.upper() != SCHEME:
         raise SignatureError(f"Authorization scheme is not {SCHEME}")

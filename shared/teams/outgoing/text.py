@@ -8,12 +8,13 @@ import html
 import re
 from dataclasses import dataclass
 
-_MENTION = re.compile(r"<at\b[^>]*>.*?</at\s*>", re.IGNORECASE | re.DOTALL)
+# Every pattern stops at the next `<`, so no text, however crafted, makes matching quadratic.
+_MENTION = re.compile(r"<at\b[^<>]*>[^<]*</at\s*>", re.IGNORECASE)
 # Tags that separate words when rendered: they become a space, other tags disappear.
 _BREAKING_TAG = re.compile(
-    r"<\s*/?\s*(?:br|p|div|li|ul|ol|tr|td|th|h[1-6]|blockquote|pre)\b[^<>]*>", re.IGNORECASE
+    r"</?(?:br|p|div|li|ul|ol|tr|td|th|h[1-6]|blockquote|pre)\b[^<>]*>", re.IGNORECASE
 )
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]*>")
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 
 # Opening quote -> the quotes that close it. Double quotes may open anywhere in a word
