@@ -9,7 +9,10 @@ is the HTTP response body, `{"type":"message","text":...}`.
 import asyncio
 import json
 import logging
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import azure.functions as func
 import pytest
@@ -33,6 +36,7 @@ from tests.test_outgoing_support import (
 )
 
 LOGGER = "shared.teams.outgoing.handler"
+ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2024, 11, 5, 9, 30, tzinfo=UTC)
 
 
@@ -139,6 +143,20 @@ def test_the_blueprint_registers_an_anonymous_post_route_that_answers(
     finally:
         config.current_config.cache_clear()
         handler.default_endpoint.cache_clear()
+
+
+def test_importing_the_blueprint_loads_none_of_the_endpoint() -> None:
+    # function_app imports every blueprint on each cold start; the endpoint loads on first use.
+    code = (
+        "import sys, shared.teams.outgoing.blueprint; "
+        "print(sorted(m for m in sys.modules if m.startswith('shared')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    assert loaded.strip() == (
+        "['shared', 'shared.teams', 'shared.teams.outgoing', 'shared.teams.outgoing.blueprint']"
+    )
 
 
 # --- refused: authentication (401) --------------------------------------------------------------

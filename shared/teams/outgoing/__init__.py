@@ -1,13 +1,11 @@
 """The Teams Outgoing Webhook: verified @mentions answered by commands, within Teams' 5 seconds.
 
-Public surface: `command` (decorator that adds a command), `CommandContext` (what a command
-receives), `CommandResult` (what it returns), and `config_problems()` (broken settings, for the
-health route and `python -m shared check`). The endpoint itself is `handler.handle`, wired as
-`POST /api/teams/outgoing` by `blueprint.bp`.
+- `registry`: `command` (the decorator that adds a command), `CommandContext`, `CommandResult`;
+  your own commands go in `commands_custom.py`.
+- `config`: the settings (`TEAMS_OUTGOING_*`) and `config_problems()` for the health route and
+  `python -m shared check`.
+- `handler`: `handle(request)`, the endpoint; `blueprint.bp` wires it as `POST /api/teams/outgoing`.
+
+Nothing is imported here: the function app imports `blueprint` at cold start, and everything
+else loads with the first Outgoing Webhook request.
 """
-
-from shared.settings import ConfigProblem
-from shared.teams.outgoing.config import config_problems
-from shared.teams.outgoing.registry import CommandContext, CommandResult, command
-
-__all__ = ["CommandContext", "CommandResult", "ConfigProblem", "command", "config_problems"]

@@ -6,8 +6,6 @@ each request is the authentication.
 
 import azure.functions as func
 
-from shared.teams.outgoing.handler import handle
-
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions lacks the hint
 
 
@@ -18,4 +16,8 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions lacks 
     auth_level=func.AuthLevel.ANONYMOUS,
 )
 async def teams_outgoing(req: func.HttpRequest) -> func.HttpResponse:
+    # Imported on the first request, not when the function app starts: the parsing models and
+    # commands cost tens of milliseconds that every cold start of every route would pay.
+    from shared.teams.outgoing.handler import handle
+
     return await handle(req)
