@@ -395,9 +395,7 @@ def test_the_replay_window_is_a_setting() -> None:
 
 
 def test_remembered_ids_are_bounded_and_forgotten_after_the_window() -> None:
-    endpoint = make_endpoint(None, NOW)
-    assert endpoint.replay is not None
-    guard = endpoint.replay
+    guard = make_endpoint(None, NOW).replay
     for n in range(guard._max_remembered + 50):
         assert guard.first_time(("ops", "c", str(n)), NOW, NOW)
     assert len(guard._expiry_by_key) == guard._max_remembered

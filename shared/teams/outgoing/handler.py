@@ -45,11 +45,10 @@ class Endpoint:
     config: OutgoingConfig
     registry: Registry = field(default_factory=lambda: commands)
     clock: Callable[[], datetime] = _utc_now
-    replay: ReplayGuard | None = None
+    replay: ReplayGuard = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.replay is None:
-            self.replay = ReplayGuard(self.config.replay_window_seconds)
+        self.replay = ReplayGuard(self.config.replay_window_seconds)
 
     async def handle(self, request: func.HttpRequest) -> func.HttpResponse:
         started = time.monotonic()
@@ -71,7 +70,7 @@ class Endpoint:
         try:
             activity = parse_activity(body)
         except ActivityError as error:
-            return _refuse(400, error.code, error.message, error.code, name)
+            return _refuse(400, error.code, error.message, error.message, name)
         replayed = self._replay_problem(webhook, activity)
         if replayed is not None:
             return _unauthorized(f"replay: {replayed}", name)
@@ -109,7 +108,6 @@ class Endpoint:
         return "unknown webhook name (no TEAMS_OUTGOING_TOKEN_<NAME> setting for it)"
 
     def _replay_problem(self, webhook: Webhook, activity: Activity) -> str | None:
-        assert self.replay is not None
         now = self.clock()
         problem = self.replay.timestamp_problem(activity.timestamp, now)
         if problem is not None:
