@@ -68,6 +68,12 @@ def test_a_setting_name_that_is_no_webhook_name_is_a_problem() -> None:
     ]
 
 
+CHANNELS = {
+    "TEAMS_WEBHOOK_OPS_ALERTS": "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d",
+    "TEAMS_WEBHOOK_DEV": "file://./outbox",
+}
+
+
 def test_send_channels_are_read_per_webhook_in_any_case() -> None:
     loaded = load_config(
         {
@@ -75,6 +81,7 @@ def test_send_channels_are_read_per_webhook_in_any_case() -> None:
             "TEAMS_OUTGOING_SEND_OPS": " Ops-Alerts, dev ,,ops-alerts",
             "TEAMS_OUTGOING_TOKEN_DEV": DEV_TOKEN,
         }
+        | CHANNELS
     )
     assert loaded.webhooks["ops"].send_channels == ("ops-alerts", "dev")
     assert loaded.webhooks["dev"].send_channels is None
@@ -92,9 +99,10 @@ def test_send_setting_without_its_token_is_a_problem() -> None:
 
 def test_an_invalid_channel_name_in_send_is_a_problem_and_skipped() -> None:
     loaded = load_config(
-        {"TEAMS_OUTGOING_TOKEN_OPS": OPS_TOKEN, "TEAMS_OUTGOING_SEND_OPS": "ops, https://x.example"}
+        {"TEAMS_OUTGOING_TOKEN_OPS": OPS_TOKEN, "TEAMS_OUTGOING_SEND_OPS": "dev, https://x.example"}
+        | CHANNELS
     )
-    assert loaded.webhooks["ops"].send_channels == ("ops",)
+    assert loaded.webhooks["ops"].send_channels == ("dev",)
     [problem] = loaded.problems
     assert problem.setting == "TEAMS_OUTGOING_SEND_OPS"
     assert "https://x.example" not in problem.message
@@ -143,3 +151,18 @@ def test_every_setting_read_is_listed_for_the_infra_cross_check() -> None:
     for setting in read:
         assert any(entry.regex.fullmatch(setting) for entry in listed), setting
     assert not any(entry.regex.fullmatch("TEAMS_OUTGOING_TOKEN_") for entry in listed)
+
+
+def test_a_send_channel_without_its_webhook_setting_is_a_problem() -> None:
+    loaded = load_config(
+        {"TEAMS_OUTGOING_TOKEN_OPS": OPS_TOKEN, "TEAMS_OUTGOING_SEND_OPS": "dev,prod-alerts"}
+        | CHANNELS
+    )
+    assert loaded.problems == (
+        ConfigProblem(
+            "TEAMS_OUTGOING_SEND_OPS",
+            "lists channel 'prod-alerts', which has no TEAMS_WEBHOOK_PROD_ALERTS setting",
+        ),
+    )
+    # Still listed: `send` names the missing setting when someone tries it.
+    assert loaded.webhooks["ops"].send_channels == ("dev", "prod-alerts")

@@ -12,7 +12,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shared.settings import AppSettingName, ConfigProblem, normalize_channel_name
+from shared.settings import (
+    AppSettingName,
+    ConfigProblem,
+    Settings,
+    normalize_channel_name,
+    setting_for_channel,
+)
 from shared.teams.outgoing.signature import decode_token
 
 TOKEN_PREFIX = "TEAMS_OUTGOING_TOKEN_"  # noqa: S105 (a setting name, not a secret)
@@ -73,6 +79,7 @@ def load_config(environ: Mapping[str, str]) -> OutgoingConfig:
     webhooks: dict[str, Webhook] = {}
     disabled: dict[str, str] = {}
     sends: dict[str, tuple[str, str]] = {}  # webhook name -> (setting, raw value)
+    configured: set[str] | None = None  # channel names, read only when a send list needs them
 
     for setting, value in sorted(environ.items()):
         upper = setting.upper()
@@ -101,6 +108,17 @@ def load_config(environ: Mapping[str, str]) -> OutgoingConfig:
             )
             continue
         channels = _channels_from(setting, value, problems)
+        if configured is None:
+            configured = set(Settings.from_environ(environ).channel_names())
+        for channel in channels:
+            if channel not in configured:
+                problems.append(
+                    ConfigProblem(
+                        setting,
+                        f"lists channel '{channel}', which has no "
+                        f"{setting_for_channel(channel)} setting",
+                    )
+                )
         webhooks[name] = Webhook(name, webhooks[name].key, channels)
 
     return OutgoingConfig(
