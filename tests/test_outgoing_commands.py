@@ -204,6 +204,15 @@ def test_a_command_card_with_an_action_a_reply_cannot_carry_is_refused_with_its_
     assert "$.actions[0]" in text
 
 
+def test_a_command_answering_a_message_card_is_told_replies_are_adaptive_cards() -> None:
+    card = {"@type": "MessageCard", "@context": "http://schema.org/extensions", "text": "hi"}
+    text = text_of(ask("card", card_registry(card)))
+    assert text == (
+        "`card` answered with a card Teams cannot show as a reply:\n\n"
+        "- $.type: a reply card must be an Adaptive Card (AdaptiveCard)"
+    )
+
+
 # --- commands that fail ---------------------------------------------------------------------------
 
 

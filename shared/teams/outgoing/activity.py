@@ -70,11 +70,11 @@ def parse_activity(body: bytes) -> Activity:
         ) from None
     if not isinstance(data, dict):
         raise ActivityError("invalid_activity", "The body is not a JSON object.")
-    if data.get("type") != "message":
+    kind = data.get("type")
+    if kind != "message":
+        shown = json.dumps(kind[:40]) if isinstance(kind, str) else "that is not a string"
         raise ActivityError(
-            "not_a_message",
-            "Only message activities are answered; this one has type "
-            f"{json.dumps(data.get('type'))[:40]}.",
+            "not_a_message", f"Only message activities are answered; this one has type {shown}."
         )
     try:
         return Activity.model_validate(data)

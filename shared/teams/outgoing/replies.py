@@ -32,6 +32,9 @@ def card_message(card: dict[str, Any]) -> dict[str, Any]:
     """The Teams message carrying `card`, or InvalidReplyCard with the card check's problems."""
     from shared.cards.envelope import to_message
 
+    if card.get("type") != "AdaptiveCard":
+        # A MessageCard would go out bare, without the message envelope a reply needs.
+        raise InvalidReplyCard(["$.type: a reply card must be an Adaptive Card (AdaptiveCard)"])
     problems = _reply_problems(json.dumps(card, sort_keys=True, ensure_ascii=False))
     if problems:
         raise InvalidReplyCard(list(problems))
