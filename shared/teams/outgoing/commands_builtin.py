@@ -153,8 +153,7 @@ def schedules(context: CommandContext) -> CommandResult:
 async def send(context: CommandContext) -> CommandResult:
     from shared import catalog
     from shared.cards import TemplateError
-    from shared.cards.check import check_card
-    from shared.teams.delivery import deliver
+    from shared.teams.notify import CardProblems, notify
 
     webhook = context.webhook
     allowed = webhook.send_channels
@@ -175,27 +174,24 @@ async def send(context: CommandContext) -> CommandResult:
             f"(app setting `{webhook.send_setting}`)."
         )
     try:
-        info = catalog.get(name)
+        sample = catalog.get(name).sample_data
     except catalog.UnknownTemplateError as error:
         return _unknown_template(name, error.known)
     try:
-        expansion = catalog.compiled(name).expand_traced(
-            info.sample_data, catalog.host_object(name, channel), strict=True
+        # The same pipeline as every other sender. The endpoint's deadline is what ends this
+        # call, so delivery's own budget must not be the shorter one.
+        [result] = await notify(
+            name,
+            sample,
+            [channel],
+            budget=context.seconds_left() + 1.0,
+            labels={"source": "outgoing-webhook", "webhook": webhook.name},
         )
+    except CardProblems as error:
+        found = "\n".join(f"- {problem}" for problem in error.problems[:5])
+        return f"The `{name}` card would not pass Teams' checks, so it was not sent:\n\n{found}"
     except TemplateError as error:
         return f"The template `{name}` does not expand with its sample data: {error}"
-    problems = check_card(expansion.value, "incoming")
-    if problems:
-        found = "\n".join(f"- {problem}" for problem in problems[:5])
-        return f"The `{name}` card would not pass Teams' checks, so it was not sent:\n\n{found}"
-    # The endpoint's deadline is what ends this call; delivery's own budget must not be shorter.
-    [result] = await deliver(
-        expansion.value,
-        [channel],
-        repeats=expansion.repeats,
-        budget=context.seconds_left() + 1.0,
-        labels={"source": "outgoing-webhook", "webhook": webhook.name},
-    )
     if result.ok:
         return f"Sent `{name}` to `{channel}`: {result.detail}."
     reason = result.error.reason if result.error is not None else result.detail
