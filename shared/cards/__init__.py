@@ -5,6 +5,7 @@
 Teams will take a card.
 """
 
+from .check import Problem, Target, check_card
 from .errors import (
     Binding,
     TemplateError,
@@ -18,11 +19,14 @@ __all__ = [
     "Binding",
     "CompiledTemplate",
     "Expansion",
+    "Problem",
     "RepeatSpan",
+    "Target",
     "TemplateError",
     "TemplateExpansionError",
     "TemplateSyntaxError",
     "UnresolvedBindingsError",
+    "check_card",
     "compile_template",
     "expand",
     "json_path",

@@ -12,10 +12,13 @@ from typing import Final
 
 DEFAULT_FORMAT: Final = "YYYY-MM-DDTHH:mm:ss.SSS[Z]"
 
-_MONTHS: Final = (
-    "January February March April May June July August September October November December"
-).split()
-_WEEKDAYS: Final = "Sunday Monday Tuesday Wednesday Thursday Friday Saturday".split()
+_MONTHS: Final = """
+    January February March April May June July August September October November
+    December
+    """.split()
+_WEEKDAYS: Final = """
+    Sunday Monday Tuesday Wednesday Thursday Friday Saturday
+    """.split()
 
 
 class DateError(ValueError):

@@ -41,7 +41,7 @@ from ._js import (
     to_utf16,
     utf16_len,
 )
-from ._parser import ACCESSOR, CONSTANT, ELEMENT, Node, render
+from ._parser import ACCESSOR, CONSTANT, ELEMENT, PATH, Node, render
 
 # AEL ReturnType flags.
 BOOLEAN: Final = 1
@@ -217,7 +217,7 @@ def return_type(node: Node) -> int:
         if isinstance(value, list):
             return ARRAY
         return OBJECT
-    if node.kind in (ACCESSOR, ELEMENT):
+    if node.kind in (ACCESSOR, ELEMENT, PATH):
         return OBJECT
     spec = FUNCTIONS.get(node.kind)
     return spec.returns if spec else STRING
@@ -225,6 +225,13 @@ def return_type(node: Node) -> int:
 
 def compile_node(node: Node) -> Fn:
     """Validate a tree bottom-up as AEL does when it parses, and compile it."""
+    if node.compiled is None:
+        node.compiled = _compile_node(node)
+    compiled: Fn = node.compiled
+    return compiled
+
+
+def _compile_node(node: Node) -> Fn:
     if node.kind == CONSTANT:
         value = node.value
 
@@ -232,7 +239,7 @@ def compile_node(node: Node) -> Fn:
             return value
 
         return constant
-    if node.kind == ACCESSOR:
+    if node.kind == ACCESSOR or node.kind == PATH:
         return _compile_accessor(node)
     children = [compile_node(child) for child in node.children]
     if node.kind == ELEMENT:
@@ -256,13 +263,16 @@ def compile_node(node: Node) -> Fn:
 
 
 def _compile_accessor(node: Node) -> Fn:
-    if len(node.children) == 0 or node.children[0].kind != CONSTANT:
+    if node.kind != PATH and (len(node.children) == 0 or node.children[0].kind != CONSTANT):
         raise ValidationError(f"{render(node)} must have a string as first argument.")
     # AEL's tryAccumulatePath: walk down property and index accesses to a memory path.
     segments: list[str | Fn] = []
     left: Node | None = node
     while left is not None:
-        if left.kind == ACCESSOR:
+        if left.kind == PATH:
+            segments.extend(reversed(left.value))
+            left = None
+        elif left.kind == ACCESSOR:
             segments.append(str(left.children[0].value))
             left = left.children[1] if len(left.children) == 2 else None
         elif left.kind == ELEMENT:
@@ -604,13 +614,17 @@ def _and_build(node: Node, children: list[Fn]) -> Fn:
 
 def _or_build(node: Node, children: list[Fn]) -> Fn:
     def run(scope: Scope, subst: bool) -> Any:
+        # AEL's Or never resets its result: with nothing true it is the last value seen.
+        result: Any = False
         for child in children:
             try:
-                if is_logic_true(child(scope, False)):
-                    return True
+                result = child(scope, False)
             except EvalError:
+                result = UNDEFINED
                 continue
-        return False
+            if is_logic_true(result):
+                return True
+        return result
 
     return run
 
@@ -670,22 +684,25 @@ def _bool(args: list[Any]) -> bool:
     return is_logic_true(value)
 
 
+MINUS: Final = "\u2212"  # d3-format's minus sign, which the SDK's numbers carry
+
+
 # d3-format's default locale (en-US): "," groups, "." decimal, U+2212 minus sign.
 def _d3_fixed(value: float | int, precision: int) -> str:
     if not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("−Infinity" if value < 0 else "Infinity")
+        return "NaN" if math.isnan(value) else (MINUS + "Infinity" if value < 0 else "Infinity")
     quantum = Decimal(1).scaleb(-precision)
     exact = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
     negative = exact < 0 and exact != 0
     text = f"{abs(exact):f}"
     whole, dot, fraction = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     groups.insert(0, whole)
     body = ",".join(groups) + (dot + fraction if dot else "")
-    return ("−" if negative else "") + body
+    return (MINUS if negative else "") + body
 
 
 def _string(args: list[Any]) -> Any:
@@ -1138,7 +1155,7 @@ def _register(names: Sequence[str], spec: Spec) -> None:
 
 
 _register(
-    ["+", "add"],
+    ["+"],
     Spec(
         STRING | NUMBER,
         arity_any(2, 2**53, STRING | NUMBER),
@@ -1146,7 +1163,7 @@ _register(
     ),
 )
 _register(
-    ["-", "sub"],
+    ["-"],
     Spec(
         NUMBER,
         _NUMBERS2,
@@ -1154,44 +1171,44 @@ _register(
     ),
 )
 _register(
-    ["*", "mul"],
+    ["*"],
     Spec(
         NUMBER,
         _NUMBERS2,
         sequence(lambda a, b: normalize_number(_number(a) * _number(b)), verify_number),
     ),
 )
-_register(["/", "div"], Spec(NUMBER, _NUMBERS2, _divide_build))
-_register(["%", "mod"], Spec(NUMBER, arity_any(2, 2, NUMBER), apply(_mod, verify_integer)))
-_register(["^", "exp"], Spec(NUMBER, _NUMBERS2, sequence(_power, verify_number_or_numeric_list)))
+_register(["/"], Spec(NUMBER, _NUMBERS2, _divide_build))
+_register(["%"], Spec(NUMBER, arity_any(2, 2, NUMBER), apply(_mod, verify_integer)))
+_register(["^"], Spec(NUMBER, _NUMBERS2, sequence(_power, verify_number_or_numeric_list)))
 _register(
-    ["==", "equals"],
+    ["=="],
     Spec(BOOLEAN, arity_any(2, 2), comparison(lambda a: common_equals(a[0], a[1]))),
 )
 _register(
     ["!="], Spec(BOOLEAN, arity_any(2, 2), comparison(lambda a: not common_equals(a[0], a[1])))
 )
 _register(
-    ["<", "less"],
+    ["<"],
     Spec(BOOLEAN, arity_any(2, 2), comparison(_compare(lambda a, b: a < b), verify_not_null)),
 )
 _register(
-    ["<=", "lessOrEquals"],
+    ["<="],
     Spec(BOOLEAN, arity_any(2, 2), comparison(_compare(lambda a, b: a <= b), verify_not_null)),
 )
 _register(
-    [">", "greater"],
+    [">"],
     Spec(BOOLEAN, arity_any(2, 2), comparison(_compare(lambda a, b: a > b), verify_not_null)),
 )
 _register(
-    [">=", "greaterOrEquals"],
+    [">="],
     Spec(BOOLEAN, arity_any(2, 2), comparison(_compare(lambda a, b: a >= b), verify_not_null)),
 )
-_register(["&&", "and"], Spec(BOOLEAN, arity_any(1, 2**53), _and_build))
-_register(["||", "or"], Spec(BOOLEAN, arity_any(1, 2**53), _or_build))
-_register(["!", "not"], Spec(BOOLEAN, arity_any(1, 1), _not_build))
+_register(["&&"], Spec(BOOLEAN, arity_any(1, 2**53), _and_build))
+_register(["||"], Spec(BOOLEAN, arity_any(1, 2**53), _or_build))
+_register(["!"], Spec(BOOLEAN, arity_any(1, 1), _not_build))
 _register(["if"], Spec(OBJECT, arity_any(3, 3), _if_build))
-_register(["concat", "&"], Spec(STRING | ARRAY, arity_any(1, 2**53), sequence(_concat)))
+_register(["concat"], Spec(STRING | ARRAY, arity_any(1, 2**53), sequence(_concat)))
 _register(["exists"], Spec(BOOLEAN, arity_any(1, 1), comparison(lambda a: True, verify_not_null)))
 _register(
     ["empty"], Spec(BOOLEAN, arity_any(1, 1), comparison(_is_empty, verify_container_or_null))
@@ -1270,7 +1287,7 @@ _register(
     Spec(STRING, order([STRING, STRING], STRING, NUMBER), _time_transform("seconds")),
 )
 _register(["json"], Spec(OBJECT, order([], STRING), apply(_json_parse)))
-_register(["coalesce", "??"], Spec(OBJECT, arity_any(1, 2**53), _coalesce_build))
+_register(["coalesce"], Spec(OBJECT, arity_any(1, 2**53), _coalesce_build))
 _register(["createArray"], Spec(ARRAY, arity_any(0, 2**53), apply(list)))
 _register(["setProperty"], Spec(OBJECT, order([], OBJECT, STRING, OBJECT), apply(_set_property)))
 _register(["round"], Spec(NUMBER, arity_any(1, 2, NUMBER), apply(_round, verify_number)))
@@ -1313,22 +1330,24 @@ _register(
 # implement is refused when the template is compiled, never silently misread.
 AEL_FUNCTION_NAMES: Final = frozenset(
     """
-    + - * / min max ^ % average sum count range floor ceiling round abs sqrt < <= == != > >=
-    exists contains empty && || ! concat length replace replaceIgnoreCase split substring
-    toLower toUpper trim join endsWith startsWith countWord addOrdinal newGuid indexOf
-    lastIndexOf EOL sentenceCase titleCase addDays addHours addMinutes addSeconds dayOfMonth
-    dayOfWeek dayOfYear month date year utcNow formatDateTime formatEpoch formatTicks
-    subtractFromTime dateReadBack getTimeOfDay getFutureTime getPastTime convertFromUTC
-    convertToUTC addToTime startOfDay startOfHour startOfMonth ticks ticksToDays ticksToHours
-    ticksToMinutes dateTimeDiff isDefinite isTime isDuration isDate isTimeRange isDateRange
-    isPresent getNextViableDate getPreviousViableDate getNextViableTime getPreviousViableTime
-    resolve float int string bool binary dataUri dataUriToBinary dataUriToString uriComponent
-    uriComponentToString formatNumber jsonStringify createArray first last foreach select
-    where union intersection skip take filterNotEqual subArray sortBy sortByDescending
-    indicesAndValues flatten unique reverse any all if rand json addProperty removeProperty
-    setProperty getProperty coalesce jPath setPathToValue merge xml xPath uriHost uriPath
-    uriPathAndQuery uriPort uriQuery uriScheme isMatch isString isInteger isArray isObject
-    isFloat isDateTime isBoolean stringOrValue ignore optional add mul div sub exp mod and
-    equals greater greaterOrEquals less lessOrEquals not or & ??
+    + - * / min max ^ % average sum count range floor ceiling round abs sqrt < <= == !=
+    > >= exists contains empty && || ! concat length replace replaceIgnoreCase split
+    substring toLower toUpper trim join endsWith startsWith countWord addOrdinal newGuid
+    indexOf lastIndexOf EOL sentenceCase titleCase addDays addHours addMinutes
+    addSeconds dayOfMonth dayOfWeek dayOfYear month date year utcNow formatDateTime
+    formatEpoch formatTicks subtractFromTime dateReadBack getTimeOfDay getFutureTime
+    getPastTime convertFromUTC convertToUTC addToTime startOfDay startOfHour
+    startOfMonth ticks ticksToDays ticksToHours ticksToMinutes dateTimeDiff isDefinite
+    isTime isDuration isDate isTimeRange isDateRange isPresent getNextViableDate
+    getPreviousViableDate getNextViableTime getPreviousViableTime resolve float int
+    string bool binary dataUri dataUriToBinary dataUriToString uriComponent
+    uriComponentToString formatNumber jsonStringify createArray first last foreach
+    select where union intersection skip take filterNotEqual subArray sortBy
+    sortByDescending indicesAndValues flatten unique reverse any all if rand json
+    addProperty removeProperty setProperty getProperty coalesce jPath setPathToValue
+    merge xml xPath uriHost uriPath uriPathAndQuery uriPort uriQuery uriScheme isMatch
+    isString isInteger isArray isObject isFloat isDateTime isBoolean stringOrValue
+    ignore optional add mul div sub exp mod and equals greater greaterOrEquals less
+    lessOrEquals not or & ??
     """.split()
 )

@@ -16,6 +16,9 @@ from ._js import JS_WHITESPACE, js_trim, json_stringify, number_to_string
 
 # Expression kinds that are not function names.
 ACCESSOR: Final = "Accessor"
+# `a.b.c` as one node (value: the names): the same meaning as the Accessor chain AEL
+# builds, made in one step because templates are full of such paths.
+PATH: Final = "Path"
 ELEMENT: Final = "Element"
 CONSTANT: Final = "Constant"
 CONCAT: Final = "concat"
@@ -32,6 +35,9 @@ class Node:
     kind: str
     children: list[Node] = field(default_factory=list)
     value: Any = None
+    # The compiled closure, kept on the tree so a tree shared by identical bindings
+    # of one template is compiled once.
+    compiled: Any = None
 
     def __str__(self) -> str:
         return render(self)
@@ -43,6 +49,8 @@ def const(value: Any) -> Node:
 
 def render(node: Node) -> str:
     """AEL's Expression.toString(): the text the SDK substitutes for a failed binding."""
+    if node.kind == PATH:
+        return ".".join(node.value)
     if node.kind == CONSTANT:
         return _render_constant(node.value)
     if node.kind == ACCESSOR and node.children and node.children[0].kind == CONSTANT:
@@ -89,46 +97,27 @@ def _render_constant(value: Any) -> str:
 # Lexer
 
 _WS: Final = frozenset(" \t\ufeff\u00a0")
-_IDENT_START: Final = re.compile(r"(?:@@|[A-Za-z_#@$%])[A-Za-z0-9_]*")
-_NUMBER: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-_OPERATORS: Final = (
-    "&&",
-    "||",
-    "==",
-    "!=",
-    "<>",
-    "<=",
-    ">=",
-    "=>",
-    "??",
-    "+",
-    "-",
-    "!",
-    "^",
-    "*",
-    "/",
-    "%",
-    "&",
-    "<",
-    ">",
-    "(",
-    ")",
-    ".",
-    "[",
-    "]",
-    "{",
-    "}",
-    ",",
-    ":",
-    "?",
+# One pattern for the default lexer mode. ANTLR takes the longest match and, on a tie,
+# the rule defined first; the order and the `%` look-ahead below give the same tokens
+# (`%` alone is the operator, `%x` an identifier; a lone `\r` is invalid).
+_TOKEN: Final = re.compile(
+    r"""(?P<ws>(?:[ \t\ufeff\u00a0\n]|\r\n)+)
+    |(?P<string>'(?:\\['\\]|\\(?!['\\])|[^'\\])*'|"(?:\\["\\]|\\(?!["\\])|[^"\\])*")
+    |(?P<number>[0-9]+(?:\.[0-9]+)?)
+    |(?P<op>&&|\|\||==|!=|<>|<=|>=|=>|\?\?|%(?![A-Za-z0-9_])|[-+!^*/&<>().\[\]{},:?])
+    |(?P<path>(?:@@|[A-Za-z_#@$]|%(?=[A-Za-z0-9_]))[A-Za-z0-9_]*
+        (?:\.(?:@@|[A-Za-z_#@$]|%(?=[A-Za-z0-9_]))[A-Za-z0-9_]*)+)
+    |(?P<ident>(?:@@|[A-Za-z_#@$%])[A-Za-z0-9_]*)
+    |(?P<interp>`)
+    |(?P<bad>[\s\S])""",
+    re.VERBOSE,
 )
+_IDENT_START: Final = re.compile(r"(?:@@|[A-Za-z_#@$%])[A-Za-z0-9_]*")
 
 
-@dataclass(slots=True)
-class Token:
-    kind: str  # "op", "number", "string", "ident", "interp", "end"
-    text: str
-    value: Any = None
+# (kind, text, value): kind is "op", "number", "string", "ident", "interp" or "end".
+Token = tuple[str, str, Any]
+_END: Final[Token] = ("end", "", None)
 
 
 def _match_string(text: str, start: int) -> int:
@@ -163,10 +152,8 @@ def _match_object_definition(text: str, start: int) -> int:
             continue
         if char == "}":
             return index + 1
-        if char in "'\"":
-            key_end = _match_string(text, index)
-        else:
-            key_end = _match_identifier(text, index)
+        is_string = char in "'\""
+        key_end = _match_string(text, index) if is_string else _match_identifier(text, index)
         if key_end < 0 or key_end >= length or text[key_end] != ":":
             return -1
         index = key_end + 1
@@ -197,6 +184,9 @@ def _match_template(text: str, start: int) -> int:
     """End of a TEMPLATE token (`${...}`) at `start`, or -1 when there is none."""
     if not text.startswith("${", start):
         return -1
+    simple = _SIMPLE_TEMPLATE.match(text, start)
+    if simple is not None:
+        return simple.end()
     index = start + 2
     length = len(text)
     parts = 0
@@ -219,6 +209,15 @@ def _match_template(text: str, start: int) -> int:
     return -1
 
 
+_STRING_BODY: Final = (
+    r"'(?:\\['\\]|\\(?!['\\])|[^'\\])*'" + "|" + r'"(?:\\["\\]|\\(?!["\\])|[^"\\])*"'
+)
+# A `${...}` without object literals (nearly all of them): strings and plain characters.
+_SIMPLE_TEMPLATE: Final = re.compile(r"\$\{(?:" + _STRING_BODY + r"|[^\r\n{}'\"`])+\}")
+# Where something other than plain text may start inside a backtick string.
+_INTERPOLATION_SPECIAL: Final = re.compile(r"[`$\\]")
+
+
 def _unescape_string(body: str, quote: str) -> str:
     body = body.replace("\\" + quote, quote)
 
@@ -231,49 +230,47 @@ def _unescape_string(body: str, quote: str) -> str:
 
 
 class _Lexer:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, memo: dict[str, Node] | None = None) -> None:
         self.text = text
         self.pos = 0
+        self.memo = memo
 
     def tokens(self) -> list[Token]:
+        text = self.text
+        if "`" not in text:
+            # One pass in C for the usual case; a backtick needs the mode switch below.
+            out: list[Token] = []
+            for match in _TOKEN.finditer(text):
+                kind = match.lastgroup
+                if kind == "ws":
+                    continue
+                if kind == "bad":
+                    raise ExpressionSyntaxError(
+                        f"unexpected character {match.group()!r} at {match.start()}"
+                    )
+                out.append((kind or "", match.group(), None))
+            out.append(_END)
+            return out
+        return self._tokens_with_interpolation()
+
+    def _tokens_with_interpolation(self) -> list[Token]:
         out: list[Token] = []
         text = self.text
         length = len(text)
+        match_token = _TOKEN.match
         while self.pos < length:
-            char = text[self.pos]
-            if char in _WS or char == "\n" or (char == "\r" and text.startswith("\r\n", self.pos)):
-                self.pos += 1
+            match = match_token(text, self.pos)
+            assert match is not None
+            kind = match.lastgroup
+            if kind == "bad":
+                raise ExpressionSyntaxError(f"unexpected character {match.group()!r} at {self.pos}")
+            if kind == "interp":
+                out.append(("interp", "`", self._interpolation()))
                 continue
-            if char == "`":
-                out.append(Token("interp", "`", self._interpolation()))
-                continue
-            candidates: list[tuple[int, Token]] = []
-            for op in _OPERATORS:
-                if text.startswith(op, self.pos):
-                    candidates.append((len(op), Token("op", op)))
-                    break
-            number = _NUMBER.match(text, self.pos)
-            if number:
-                candidates.append((number.end() - self.pos, Token("number", number.group())))
-            ident_end = _match_identifier(text, self.pos)
-            if ident_end > 0:
-                candidates.append(
-                    (ident_end - self.pos, Token("ident", text[self.pos : ident_end]))
-                )
-            if char in "'\"":
-                end = _match_string(text, self.pos)
-                if end > 0:
-                    raw = text[self.pos : end]
-                    candidates.append(
-                        (end - self.pos, Token("string", raw, _unescape_string(raw[1:-1], char)))
-                    )
-            if not candidates:
-                raise ExpressionSyntaxError(f"unexpected character {char!r} at {self.pos}")
-            # ANTLR: the longest match wins; on a tie, the rule defined first.
-            best = max(candidates, key=lambda item: item[0])
-            self.pos += best[0]
-            out.append(best[1])
-        out.append(Token("end", ""))
+            self.pos = match.end()
+            if kind != "ws":
+                out.append((kind or "", match.group(), None))
+        out.append(_END)
         return out
 
     def _interpolation(self) -> Node:
@@ -288,7 +285,14 @@ class _Lexer:
                 children.append(const("".join(buffer)))
                 buffer.clear()
 
+        special = _INTERPOLATION_SPECIAL.search
         while self.pos < len(text):
+            found = special(text, self.pos)
+            if found is None:
+                break
+            if found.start() > self.pos:
+                buffer.append(text[self.pos : found.start()])
+                self.pos = found.start()
             char = text[self.pos]
             if char == "`":
                 self.pos += 1
@@ -298,7 +302,9 @@ class _Lexer:
                 end = _match_template(text, self.pos)
                 if end > 0:
                     flush()
-                    children.append(parse_expression(_trim_template(text[self.pos : end])))
+                    children.append(
+                        parse_expression(_trim_template(text[self.pos : end]), self.memo)
+                    )
                     self.pos = end
                     continue
             if char == "\\" and self.pos + 1 < len(text) and text[self.pos + 1] in "`$":
@@ -338,181 +344,218 @@ _BINARY_LEVELS: Final[list[tuple[str, ...]]] = [
 # Level 0 is the conditional `a ? b : c`; binary operators start at 1.
 _LEVEL_OF: Final = {op: level + 1 for level, ops in enumerate(_BINARY_LEVELS) for op in ops}
 _POWER_LEVEL: Final = _LEVEL_OF["^"]
-_OPERATOR_NAMES: Final = {"<>": "!="}
+# AEL names an expression after its evaluator, so aliases take the canonical name
+# (which is also how the SDK prints them back). `<>` lexes as "not equal" but no
+# evaluator is registered under it: it fails when evaluated, as in the SDK.
+ALIASES: Final = {
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "div": "/",
+    "exp": "^",
+    "mod": "%",
+    "and": "&&",
+    "or": "||",
+    "not": "!",
+    "equals": "==",
+    "greater": ">",
+    "greaterOrEquals": ">=",
+    "less": "<",
+    "lessOrEquals": "<=",
+    "&": "concat",
+    "??": "coalesce",
+}
+
+
+_UNARY: Final = frozenset(("!", "-", "+"))
+
+
+def _split_path(names: list[str]) -> list[Token]:
+    tokens: list[Token] = [("ident", names[0], None)]
+    for name in names[1:]:
+        tokens.append(("op", ".", None))
+        tokens.append(("ident", name, None))
+    return tokens
+
+
+_KEYWORDS: Final = {"true": True, "false": False, "null": None}
 
 
 class _Parser:
+    """Precedence climbing over the token list; tokens are (kind, text, value) tuples."""
+
+    __slots__ = ("index", "tokens")
+
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.index = 0
 
-    def peek(self) -> Token:
-        return self.tokens[self.index]
-
-    def take(self) -> Token:
-        token = self.tokens[self.index]
-        self.index += 1
-        return token
-
     def expect(self, text: str) -> None:
-        token = self.take()
-        if token.kind != "op" or token.text != text:
-            raise ExpressionSyntaxError(f"expected {text!r}, found {token.text or 'end'!r}")
+        kind, found, _ = self.tokens[self.index]
+        self.index += 1
+        if kind != "op" or found != text:
+            raise ExpressionSyntaxError(f"expected {text!r}, found {found or 'end'!r}")
 
     def at(self, text: str) -> bool:
-        token = self.peek()
-        return token.kind == "op" and token.text == text
+        kind, found, _ = self.tokens[self.index]
+        return kind == "op" and found == text
 
     def parse(self) -> Node:
         node = self.expression(0)
-        if self.peek().kind != "end":
-            raise ExpressionSyntaxError(f"unexpected {self.peek().text!r}")
+        kind, text, _ = self.tokens[self.index]
+        if kind != "end":
+            raise ExpressionSyntaxError(f"unexpected {text!r}")
         return node
 
     def expression(self, min_level: int) -> Node:
         left = self.unary()
+        tokens = self.tokens
         while True:
-            token = self.peek()
-            if token.kind != "op":
+            kind, text, _ = tokens[self.index]
+            if kind != "op":
                 return left
-            if token.text == "?":
+            if text == "?":
                 # The conditional is the loosest alternative and, like the grammar's
                 # other binary alternatives, associates to the left.
                 if min_level != 0:
                     return left
-                self.take()
+                self.index += 1
                 middle = self.expression(0)
                 self.expect(":")
                 right = self.expression(1)
                 left = Node("if", [left, middle, right])
                 continue
-            level = _LEVEL_OF.get(token.text)
+            level = _LEVEL_OF.get(text)
             if level is None or level < min_level:
                 return left
-            self.take()
-            next_level = level if level == _POWER_LEVEL else level + 1
-            right = self.expression(next_level)
-            name = _OPERATOR_NAMES.get(token.text, token.text)
-            left = Node(name, [left, right])
+            self.index += 1
+            right = self.expression(level if level == _POWER_LEVEL else level + 1)
+            left = Node(ALIASES.get(text, text), [left, right])
 
     def unary(self) -> Node:
-        token = self.peek()
-        if token.kind == "op" and token.text in ("!", "-", "+"):
-            self.take()
+        kind, text, _ = self.tokens[self.index]
+        if kind == "op" and text in _UNARY:
+            self.index += 1
             operand = self.unary()
-            if token.text == "!":
+            if text == "!":
                 return Node("!", [operand])
-            return Node(token.text, [const(0), operand])
+            return Node(text, [const(0), operand])
         return self.postfix(self.primary())
 
     def primary(self) -> Node:
-        token = self.take()
-        if token.kind == "number":
-            value = float(token.text)
-            return const(int(value) if value.is_integer() else value)
-        if token.kind == "string":
-            return const(token.value)
-        if token.kind == "interp":
-            node: Node = token.value
-            return node
-        if token.kind == "ident":
-            keywords = {"true": True, "false": False, "null": None}
-            if token.text in keywords:
-                node = const(keywords[token.text])
-            elif token.text == "undefined":
+        kind, text, value = self.tokens[self.index]
+        self.index += 1
+        if kind == "path":
+            names = text.split(".")
+            if names[0] in _KEYWORDS or names[0] == "undefined":
+                self.tokens[self.index - 1 : self.index] = _split_path(names)
+                self.index -= 1
+                return self.primary()
+            return Node(PATH, [], tuple(names))
+        if kind == "ident":
+            if text in _KEYWORDS:
+                return const(_KEYWORDS[text])
+            if text == "undefined":
                 from ._js import UNDEFINED
 
-                node = const(UNDEFINED)
-            else:
-                node = Node(ACCESSOR, [const(token.text)])
+                return const(UNDEFINED)
+            return Node(ACCESSOR, [const(text)])
+        if kind == "number":
+            number = float(text)
+            return const(int(number) if number.is_integer() else number)
+        if kind == "string":
+            return const(_unescape_string(text[1:-1], text[0]))
+        if kind == "interp":
+            node: Node = value
             return node
-        if token.kind == "op":
-            if token.text == "(":
+        if kind == "op":
+            if text == "(":
                 inner = self.expression(0)
                 self.expect(")")
                 return inner
-            if token.text == "[":
+            if text == "[":
                 args = [] if self.at("]") else self.arguments()
                 self.expect("]")
                 return Node("createArray", args)
-            if token.text == "{":
+            if text == "{":
                 return self.object_literal()
-        raise ExpressionSyntaxError(f"unexpected {token.text or 'end of expression'!r}")
+        raise ExpressionSyntaxError(f"unexpected {text or 'end of expression'!r}")
 
     def object_literal(self) -> Node:
         node = Node("json", [const("{}")])
         if self.at("}"):
-            self.take()
+            self.index += 1
             return node
         while True:
-            key_token = self.take()
-            if key_token.kind == "ident":
-                key = key_token.text
-            elif key_token.kind == "string":
-                key = key_token.text[1:-1]
+            kind, text, _ = self.tokens[self.index]
+            self.index += 1
+            if kind == "ident":
+                key = text
+            elif kind == "string":
+                key = text[1:-1]
             else:
                 raise ExpressionSyntaxError("expected a property name")
             self.expect(":")
             value = self.expression(0)
             node = Node("setProperty", [node, const(key), value])
             if self.at(","):
-                self.take()
+                self.index += 1
                 continue
             self.expect("}")
             return node
 
     def arguments(self) -> list[Node]:
         args: list[Node] = []
+        tokens = self.tokens
         while True:
-            token = self.peek()
-            following = self.tokens[self.index + 1]
-            if token.kind == "ident" and following.kind == "op" and following.text == "=>":
-                self.take()
-                self.take()
-                args.append(Node(ACCESSOR, [const(token.text)]))
-                args.append(self.expression(0))
-            else:
-                args.append(self.expression(0))
+            kind, text, _ = tokens[self.index]
+            next_kind, next_text, _ = tokens[self.index + 1]
+            if kind == "ident" and next_kind == "op" and next_text == "=>":
+                self.index += 2
+                args.append(Node(ACCESSOR, [const(text)]))
+            args.append(self.expression(0))
             if self.at(","):
-                self.take()
+                self.index += 1
                 continue
             return args
 
     def postfix(self, node: Node) -> Node:
+        tokens = self.tokens
         while True:
-            token = self.peek()
-            if token.kind != "op":
+            kind, text, _ = tokens[self.index]
+            if kind != "op":
                 return node
-            if token.text == ".":
-                self.take()
-                name = self.take()
-                if name.kind != "ident":
+            if text == ".":
+                self.index += 1
+                name_kind, name, _ = tokens[self.index]
+                self.index += 1
+                if name_kind == "path":
+                    for part in name.split("."):
+                        node = Node(ACCESSOR, [const(part), node])
+                    continue
+                if name_kind != "ident":
                     raise ExpressionSyntaxError("expected a property name after '.'")
-                node = Node(ACCESSOR, [const(name.text), node])
-            elif token.text == "[":
-                self.take()
+                node = Node(ACCESSOR, [const(name), node])
+            elif text == "[":
+                self.index += 1
                 index = self.expression(0)
                 self.expect("]")
                 node = Node(ELEMENT, [node, index])
-            elif token.text == "(" or (
-                token.text == "!"
-                and self.tokens[self.index + 1].kind == "op"
-                and self.tokens[self.index + 1].text == "("
-            ):
-                negated = token.text == "!"
-                if negated:
-                    self.take()
-                self.take()
+            elif text == "(" or (text == "!" and tokens[self.index + 1][:2] == ("op", "(")):
+                negated = text == "!"
+                self.index += 2 if negated else 1
                 args = [] if self.at(")") else self.arguments()
                 self.expect(")")
                 name = source_text(node) + ("!" if negated else "")
-                node = Node(name, args)
+                node = Node(ALIASES.get(name, name), args)
             else:
                 return node
 
 
 def source_text(node: Node) -> str:
     """The token text of a callee (`foo`, `a.b`), as ANTLR's `primaryExpression().text`."""
+    if node.kind == PATH:
+        return ".".join(node.value)
     if node.kind == ACCESSOR and len(node.children) == 1:
         return str(node.children[0].value)
     if node.kind == ACCESSOR and len(node.children) == 2:
@@ -522,19 +565,26 @@ def source_text(node: Node) -> str:
     return render(node).replace(" ", "")
 
 
-def parse_expression(text: str) -> Node:
-    """Parse the text inside one `${...}` (AEL's Expression.parse)."""
-    if text.startswith("="):
-        text = text[1:]
-    if text == "":
-        return const("")
-    tokens = _Lexer(text).tokens()
-    return _Parser(tokens).parse()
+def parse_expression(text: str, memo: dict[str, Node] | None = None) -> Node:
+    """Parse the text inside one `${...}` (AEL's Expression.parse).
+
+    `memo` shares trees between identical expressions of one template (trees are never
+    changed after parsing), so a template that repeats a binding parses it once.
+    """
+    if memo is not None:
+        known = memo.get(text)
+        if known is not None:
+            return known
+    source = text[1:] if text.startswith("=") else text
+    node = const("") if source == "" else _Parser(_Lexer(source, memo).tokens()).parse()
+    if memo is not None:
+        memo[text] = node
+    return node
 
 
-def parse_interpolated(text: str) -> Node:
+def parse_interpolated(text: str, memo: dict[str, Node] | None = None) -> Node:
     """Parse a template string as AEL does: the whole string inside backticks."""
-    return parse_expression("`" + text + "`")
+    return _Parser(_Lexer("`" + text + "`", memo).tokens()).parse()
 
 
 __all__ = [
@@ -543,6 +593,7 @@ __all__ = [
     "CONSTANT",
     "ELEMENT",
     "JS_WHITESPACE",
+    "PATH",
     "ExpressionSyntaxError",
     "Node",
     "const",

@@ -36,6 +36,8 @@ _RESERVED: Final = frozenset(("$data", "$when", "$root", "$index", "$host", "$_a
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 
 Path = tuple[str | int, ...]
+# Parsed expressions of one template by their text, so repeats are parsed once.
+Memo = dict[str, Node]
 # Repeat spans are recorded against the output list object itself; its path is found
 # after the expansion, once the card's shape is final.
 Trace = list[tuple[list[Any], int, int]]
@@ -77,7 +79,10 @@ class CompiledTemplate:
     """A template parsed and compiled once; `expand` is safe to call from many threads."""
 
     def __init__(self, template: Any) -> None:
-        self._root = _compile(template, ())
+        try:
+            self._root = _compile(template, (), {})
+        except RecursionError:
+            raise TemplateSyntaxError("$", "", "the template is nested too deeply") from None
 
     def expand(self, data: Any, host: Any = None, *, strict: bool = False) -> Any:
         """The expanded card, as `new Template(t).expand({$root: data, $host: host})`."""
@@ -91,7 +96,10 @@ class CompiledTemplate:
 
     def _run(self, data: Any, host: Any, strict: bool, trace: Trace | None) -> Any:
         scope = Scope(data, UNDEFINED if host is None else host, strict=strict)
-        value = self._root(scope, trace)
+        try:
+            value = self._root(scope, trace)
+        except RecursionError:
+            raise TemplateExpansionError("$", "", "the data is nested too deeply") from None
         if strict and scope.unbound:
             bindings = _find_unbound(value, set(scope.unbound))
             if bindings:
@@ -111,13 +119,13 @@ def expand(template: Any, data: Any, host: Any = None, *, strict: bool = False) 
 # --- compiling ------------------------------------------------------------------------
 
 
-def _compile(node: Any, path: Path) -> Expand:
+def _compile(node: Any, path: Path, memo: Memo) -> Expand:
     if isinstance(node, str):
-        return _compile_string(node, path)
+        return _compile_string(node, path, memo)
     if isinstance(node, list):
-        return _compile_list(node, path)
+        return _compile_list(node, path, memo)
     if isinstance(node, dict):
-        return _compile_object(node, path)[0]
+        return _compile_object(node, path, memo)[0]
     value = node
 
     def literal(scope: Scope, trace: Trace | None) -> Any:
@@ -126,12 +134,12 @@ def _compile(node: Any, path: Path) -> Expand:
     return literal
 
 
-def _parse(text: str, path: Path) -> Node | None:
+def _parse(text: str, path: Path, memo: Memo) -> Node | None:
     """The expression a template string holds, or None when it is plain text."""
     if "${" not in text:
         return None
     try:
-        node = parse_interpolated(text)
+        node = parse_interpolated(text, memo)
     except (ExpressionSyntaxError, RecursionError) as error:
         raise TemplateSyntaxError(json_path(path), text, str(error)) from None
     if node.kind != CONCAT:
@@ -154,67 +162,81 @@ def _compile_expression(node: Node, text: str, path: Path) -> Callable[[Scope, b
         raise TemplateSyntaxError(json_path(path), text, str(error)) from None
 
 
-def _compile_string(text: str, path: Path) -> Expand:
-    node = _parse(text, path)
+def _compile_string(text: str, path: Path, memo: Memo) -> Expand:
+    node = _parse(text, path, memo)
     if node is None:
 
         def plain(scope: Scope, trace: Trace | None) -> Any:
             return text
 
         return plain
-    where = json_path(path)
+    binding = _binding(node, text, path)
+
+    def bound(scope: Scope, trace: Trace | None) -> Any:
+        return binding(scope)
+
+    return bound
+
+
+def _binding(node: Node, text: str, path: Path) -> Callable[[Scope], Any]:
+    """Evaluate a template binding as the SDK does, with substitution on.
+
+    A binding whose expression is a concat (an interpolated string, and also a user's
+    own `concat(...)` or `&`) is joined piece by piece, and a piece that fails shows as
+    its own text; any other binding keeps its value's type, and its failure is fatal.
+    """
     if node.kind != CONCAT:
         evaluate = _compile_expression(node, text, path)
 
-        def single(scope: Scope, trace: Trace | None) -> Any:
+        def single(scope: Scope) -> Any:
             try:
                 value = evaluate(scope, True)
             except (EvalError, HardError) as error:
-                raise TemplateExpansionError(where, text, str(error)) from None
+                raise TemplateExpansionError(json_path(path), text, str(error)) from None
             if value is UNDEFINED or isinstance(value, bool | int | str):
                 return str(value) if type(value) is Unbound else value
             return _clean(value)
 
         return single
 
-    parts: list[tuple[Callable[[Scope, bool], Any], str] | str] = []
+    parts: list[tuple[Callable[[Scope, bool], Any], Node] | str] = []
     for child in node.children:
         if child.kind == CONSTANT and isinstance(child.value, str):
             if child.value:
                 parts.append(child.value)
         else:
-            parts.append((_compile_expression(child, text, path), "${" + render(child) + "}"))
+            parts.append((_compile_expression(child, text, path), child))
 
-    def interpolated(scope: Scope, trace: Trace | None) -> Any:
+    def interpolated(scope: Scope) -> Any:
         pieces: list[str] = []
         for part in parts:
             if isinstance(part, str):
                 pieces.append(part)
                 continue
-            evaluate, shown = part
+            evaluate, source = part
             try:
                 value = evaluate(scope, True)
             except (EvalError, HardError):
                 # The SDK writes a failed binding back as its own text.
-                scope.unbound.append(shown)
-                value = shown
+                value = "${" + render(source) + "}"
+                scope.unbound.append(value)
             try:
                 pieces.append(to_string(value))
             except JSTypeError as error:
-                raise TemplateExpansionError(where, text, str(error)) from None
+                raise TemplateExpansionError(json_path(path), text, str(error)) from None
         return "".join(pieces)
 
     return interpolated
 
 
-def _compile_list(items: list[Any], path: Path) -> Expand:
+def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand:
     compiled: list[tuple[Expand, Callable[..., tuple[list[Any], bool]] | None]] = []
     for index, item in enumerate(items):
         if isinstance(item, dict):
-            single, many = _compile_object(item, (*path, index))
+            single, many = _compile_object(item, (*path, index), memo)
             compiled.append((single, many))
         else:
-            compiled.append((_compile(item, (*path, index)), None))
+            compiled.append((_compile(item, (*path, index), memo), None))
 
     def array(scope: Scope, trace: Trace | None) -> Any:
         out: list[Any] = []
@@ -240,28 +262,29 @@ def _compile_list(items: list[Any], path: Path) -> Expand:
 
 
 def _compile_object(
-    node: dict[str, Any], path: Path
+    node: dict[str, Any], path: Path, memo: Memo
 ) -> tuple[Expand, Callable[[Scope, Trace | None], tuple[list[Any], bool]]]:
     fields = [
-        (key, _compile(value, (*path, key))) for key, value in node.items() if key not in _RESERVED
+        (key, _compile(value, (*path, key), memo))
+        for key, value in node.items()
+        if key not in _RESERVED
     ]
     has_data = "$data" in node
     data_node = (
-        _parse(node["$data"], (*path, "$data")) if isinstance(node.get("$data"), str) else None
+        _parse(node["$data"], (*path, "$data"), memo)
+        if isinstance(node.get("$data"), str)
+        else None
     )
     data_text = node.get("$data")
-    data_fn = (
-        _compile_expression(data_node, str(data_text), (*path, "$data")) if data_node else None
-    )
+    data_fn = _binding(data_node, str(data_text), (*path, "$data")) if data_node else None
     data_literal = (
-        None if data_node else _compile(data_text, (*path, "$data")) if has_data else None
+        None if data_node else _compile(data_text, (*path, "$data"), memo) if has_data else None
     )
     when_raw = node.get("$when", UNDEFINED)
-    when_node = _parse(when_raw, (*path, "$when")) if isinstance(when_raw, str) else None
+    when_node = _parse(when_raw, (*path, "$when"), memo) if isinstance(when_raw, str) else None
     when_fn = _compile_expression(when_node, str(when_raw), (*path, "$when")) if when_node else None
     # A `$when` that is no expression drops the element when it is truthy (SDK rule).
     when_drops = when_fn is None and js_truthy(when_raw)
-    where = json_path((*path, "$data"))
 
     def expand_fields(scope: Scope, trace: Trace | None) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -289,10 +312,7 @@ def _compile_object(
             if not has_data:
                 return ([expand_fields(scope, trace)] if keep(scope) else []), False
             if data_fn is not None:
-                try:
-                    context = data_fn(scope, True)
-                except (EvalError, HardError) as error:
-                    raise TemplateExpansionError(where, str(data_text), str(error)) from None
+                context = data_fn(scope)
             else:
                 assert data_literal is not None
                 context = data_literal(scope, trace)
@@ -313,7 +333,7 @@ def _compile_object(
             scope.data, scope.index = saved_data, saved_index
 
     def single(scope: Scope, trace: Trace | None) -> Any:
-        results, repeated = many(scope, trace)
+        results, _repeated = many(scope, trace)
         if not results:
             return None
         if len(results) == 1:

@@ -1,0 +1,119 @@
+"""Template expansion speed: our engine against Microsoft's official JS SDK, same run.
+
+For each shipped template (with its sample data) prints expansions per second and the
+99th-percentile time of one expansion, for a compiled template reused and for a template
+parsed from scratch each time, and the same two figures for the official SDK under Node.
+
+    .venv/bin/python bench/render.py [--iterations N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from shared.cards import compile_template  # noqa: E402
+from tests.sdk import reference  # noqa: E402
+
+HOST = {"now": "2026-01-02T03:04:05Z", "channel": "ops", "template": "", "app": "teams-notify"}
+
+
+def measure(run: Callable[[], Any], iterations: int) -> dict[str, float]:
+    for _ in range(min(200, iterations)):
+        run()
+    times = []
+    clock = time.perf_counter
+    start = clock()
+    for _ in range(iterations):
+        t0 = clock()
+        run()
+        times.append((clock() - t0) * 1e6)
+    total = clock() - start
+    times.sort()
+    return {"per_second": iterations / total, "p99_us": times[int(iterations * 0.99)]}
+
+
+def shipped() -> list[dict[str, Any]]:
+    folder = ROOT / "shared" / "templates"
+    cases = []
+    for sample in sorted(folder.glob("*.data.json")):
+        name = sample.name.removesuffix(".data.json")
+        cases.append(
+            {
+                "name": name,
+                "template": json.loads((folder / f"{name}.json").read_text("utf-8")),
+                "data": json.loads(sample.read_text("utf-8")),
+                "host": {**HOST, "template": name},
+            }
+        )
+    return cases
+
+
+def sdk_figures(cases: list[dict[str, Any]], iterations: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        modules = reference.install(Path(folder))
+        result = subprocess.run(
+            ["node", str(ROOT / "bench" / "render.js"), str(modules), str(iterations)],
+            input=json.dumps(cases),
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **reference.NODE_ENV},
+        )
+    figures: dict[str, Any] = json.loads(result.stdout)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--iterations", type=int, default=5000)
+    args = parser.parse_args()
+    cases = shipped()
+    ours: dict[str, dict[str, dict[str, float]]] = {}
+    for case in cases:
+        compiled = compile_template(case["template"])
+        template, data, host = case["template"], case["data"], case["host"]
+        ours[case["name"]] = {
+            "reused": measure(lambda: compiled.expand(data, host), args.iterations),  # noqa: B023
+            "parsed": measure(
+                lambda: compile_template(template).expand(data, host),  # noqa: B023
+                args.iterations,
+            ),
+        }
+    sdk = sdk_figures(cases, args.iterations)
+
+    header = (
+        f"{'template':<22}{'mode':<8}{'python/s':>11}{'p99 µs':>9}"
+        f"{'sdk/s':>11}{'p99 µs':>9}{'ratio':>8}"
+    )
+    print(f"{args.iterations} expansions per figure; Python {sys.version.split()[0]}")
+    print(header)
+    print("-" * len(header))
+    ratios: dict[str, list[float]] = {"reused": [], "parsed": []}
+    for case in cases:
+        name = case["name"]
+        for mode in ("reused", "parsed"):
+            mine, theirs = ours[name][mode], sdk[name][mode]
+            ratio = mine["per_second"] / theirs["per_second"]
+            ratios[mode].append(ratio)
+            print(
+                f"{name:<22}{mode:<8}{mine['per_second']:>11,.0f}{mine['p99_us']:>9.0f}"
+                f"{theirs['per_second']:>11,.0f}{theirs['p99_us']:>9.0f}{ratio:>7.1f}x"
+            )
+    for mode, values in ratios.items():
+        print(f"throughput ratio, {mode}: min {min(values):.1f}x, max {max(values):.1f}x")
+
+
+if __name__ == "__main__":
+    main()

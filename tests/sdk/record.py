@@ -1,0 +1,22 @@
+"""Record the official SDK's answers for every conformance case (run after adding cases)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from tests.sdk.reference import EXPECTED, expand_all, install, load_cases
+
+
+def main() -> None:
+    cases = load_cases()
+    with tempfile.TemporaryDirectory() as folder:
+        answers = expand_all(install(Path(folder)), cases)
+    recorded = {case["name"]: answer for case, answer in zip(cases, answers, strict=True)}
+    EXPECTED.write_text(json.dumps(recorded, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    print(f"recorded {len(recorded)} answers in {EXPECTED}")
+
+
+if __name__ == "__main__":
+    main()

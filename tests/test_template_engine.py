@@ -1,0 +1,180 @@
+"""The engine's own contract beyond SDK parity: strict mode, repeat spans for splitting,
+errors that name the JSON path, and compile-once reuse."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from shared.cards import (
+    Binding,
+    RepeatSpan,
+    TemplateExpansionError,
+    TemplateSyntaxError,
+    UnresolvedBindingsError,
+    compile_template,
+    expand,
+)
+
+CARD: dict[str, Any] = {
+    "type": "AdaptiveCard",
+    "version": "1.5",
+    "body": [
+        {"type": "TextBlock", "text": "${title}"},
+        {"type": "TextBlock", "$data": "${alerts}", "text": "${name}: ${summary}"},
+        {"type": "TextBlock", "$when": "${exists(footer)}", "text": "${footer}"},
+    ],
+}
+
+
+def test_strict_lists_each_unresolved_binding_with_its_path() -> None:
+    with pytest.raises(UnresolvedBindingsError) as raised:
+        expand(CARD, {"alerts": [{"name": "a"}]}, strict=True)
+    assert raised.value.bindings == [
+        Binding("$.body[0].text", "${title}"),
+        Binding("$.body[1].text", "${summary}"),
+    ]
+
+
+def test_strict_accepts_fields_the_template_tests_for() -> None:
+    template = {
+        "a": "${if(exists(runbook), runbook, 'none')}",
+        "b": "${coalesce(owner, 'nobody')}",
+        "c": {"$when": "${exists(extra)}", "t": "${extra}"},
+        "d": "${missing ?? 'fallback'}",
+    }
+    assert expand(template, {}, strict=True) == {
+        "a": "none",
+        "b": "nobody",
+        "c": None,
+        "d": "fallback",
+    }
+
+
+def test_strict_ignores_binding_text_that_comes_from_the_data() -> None:
+    assert expand({"t": "${x}"}, {"x": "${not.ours}"}, strict=True) == {"t": "${not.ours}"}
+
+
+def test_strict_reports_a_failed_piece_of_an_interpolated_string() -> None:
+    with pytest.raises(UnresolvedBindingsError) as raised:
+        expand({"t": "first: ${items[3]}"}, {"items": [1]}, strict=True)
+    assert raised.value.bindings == [Binding("$.t", "${items[3]}")]
+
+
+def test_non_strict_keeps_the_sdk_literal() -> None:
+    assert expand({"t": "${missing}"}, {}) == {"t": "${missing}"}
+
+
+def test_traced_expansion_records_repeat_spans_in_output_coordinates() -> None:
+    compiled = compile_template(
+        {
+            "body": [
+                {"type": "TextBlock", "text": "head"},
+                {"$data": "${a}", "type": "TextBlock", "text": "${$data}"},
+                {
+                    "type": "Container",
+                    "items": [{"$data": "${b}", "type": "TextBlock", "text": "${$data}"}],
+                },
+            ]
+        }
+    )
+    expansion = compiled.expand_traced({"a": ["x", "y", "z"], "b": [1, 2]})
+    assert expansion.repeats == (
+        RepeatSpan(("body",), 1, 4),
+        RepeatSpan(("body", 4, "items"), 0, 2),
+    )
+    assert [block.get("text") for block in expansion.value["body"]] == [
+        "head",
+        "x",
+        "y",
+        "z",
+        None,
+    ]
+
+
+def test_traced_spans_skip_elements_dropped_by_when() -> None:
+    compiled = compile_template(
+        {"body": [{"$data": "${a}", "$when": "${$data > 1}", "t": "${$data}"}, {"t": "end"}]}
+    )
+    expansion = compiled.expand_traced({"a": [1, 2, 3]})
+    assert expansion.value == {"body": [{"t": 2}, {"t": 3}, {"t": "end"}]}
+    assert expansion.repeats == (RepeatSpan(("body",), 0, 2),)
+
+
+def test_syntax_error_names_path_and_expression() -> None:
+    with pytest.raises(TemplateSyntaxError) as raised:
+        compile_template({"body": [{"text": "ok"}, {"text": "${a +}"}]})
+    assert raised.value.path == "$.body[1].text"
+    assert raised.value.expression == "${a +}"
+
+
+def test_unsupported_ael_function_is_refused_at_compile_time() -> None:
+    with pytest.raises(TemplateSyntaxError, match="sortBy"):
+        compile_template({"t": "${sortBy(items, 'n')}"})
+
+
+def test_expansion_error_names_path() -> None:
+    with pytest.raises(TemplateExpansionError) as raised:
+        expand({"facts": [{"value": "${n / 0}"}]}, {"n": 1})
+    assert raised.value.path == "$.facts[0].value"
+
+
+def test_compiled_template_is_reusable_and_does_not_share_output() -> None:
+    compiled = compile_template({"items": "${items}", "static": {"k": [1, 2]}})
+    first = compiled.expand({"items": [1]})
+    first["items"].append(99)
+    first["static"]["k"].append(3)
+    second = compiled.expand({"items": [1]})
+    assert second == {"items": [1], "static": {"k": [1, 2]}}
+
+
+def test_expansion_does_not_change_the_callers_data() -> None:
+    data = {"items": [{"n": 1}], "o": {"k": "v"}}
+    card = expand({"a": "${items}", "b": "${o}"}, data)
+    card["a"][0]["n"] = 2
+    assert data == {"items": [{"n": 1}], "o": {"k": "v"}}
+
+
+def test_compiled_template_is_safe_across_threads() -> None:
+    compiled = compile_template({"b": [{"$data": "${items}", "t": "${$index}-${$data}"}]})
+    failures: list[str] = []
+
+    def worker(offset: int) -> None:
+        for _ in range(200):
+            items = [offset, offset + 1]
+            if compiled.expand({"items": items}) != {
+                "b": [{"t": f"0-{offset}"}, {"t": f"1-{offset + 1}"}]
+            }:
+                failures.append(str(offset))
+
+    threads = [threading.Thread(target=worker, args=(n * 10,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def test_expressions_never_reach_python_attributes() -> None:
+    # Property access reads JSON keys only: Python attributes and dunders are not data.
+    template = {"a": "${x.__class__}", "b": "${x.upper}", "c": "${__import__('os')}"}
+    with pytest.raises(TemplateExpansionError):
+        expand(template, {"x": "text"})
+    assert expand({"a": "${x.__class__}", "b": "${x.upper}"}, {"x": "text"}) == {
+        "a": "${x.__class__}",
+        "b": "${x.upper}",
+    }
+
+
+def test_host_is_visible_as_dollar_host() -> None:
+    assert expand({"c": "${$host.channel}"}, {}, {"channel": "ops"}) == {"c": "ops"}
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    deep: Any = "x"
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(TemplateSyntaxError, match="nested too deeply"):
+        compile_template(deep)
