@@ -149,7 +149,7 @@ def test_no_url_or_part_of_one_leaks_on_any_failure_path(
             for body in result.queue_messages:
                 try:
                     await redeliver(
-                        QueueMessage(id="q", body=body.encode(), dequeue_count=2),
+                        QueueMessage(id="q", body=body.encode(), dequeue_count=2),  # type: ignore[no-untyped-call]
                         settings=settings,
                         policy=POLICY,
                         limiter=limiter,

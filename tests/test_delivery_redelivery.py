@@ -79,7 +79,7 @@ def queued(settings: Settings, card: dict[str, Any] = CARD, **options: Any) -> D
 
 
 def message(body: str, dequeue_count: int) -> QueueMessage:
-    return QueueMessage(id="q-1", body=body.encode(), dequeue_count=dequeue_count)
+    return QueueMessage(id="q-1", body=body.encode(), dequeue_count=dequeue_count)  # type: ignore[no-untyped-call]
 
 
 def again(

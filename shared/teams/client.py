@@ -18,8 +18,10 @@ __all__ = ["DEFAULT_TIMEOUT", "aclose_client", "http_client"]
 DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=6.0, write=6.0, pool=2.0)
 """Upper bounds; each request also gets no more than what is left of its time budget."""
 
-# Enough connections that 20 webhooks x 4 concurrent posts never wait on each other for the pool.
-_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30.0)
+# 100 connections: 20 webhooks x 4 concurrent posts (Teams' per-second window) never wait on each
+# other for the pool. Few kept alive: httpcore scans every pooled connection on each request, and
+# in bench/delivery.py more idle connections cost more CPU than the reconnects they save.
+_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()

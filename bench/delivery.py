@@ -1,0 +1,214 @@
+"""Delivery under Teams' rate limits: this product against a plain sequential sender, same run.
+
+Sends 1,000 notifications over 20 webhooks (10 classic, 10 Workflows) to a loopback Teams stand-in
+running in its own process, which enforces Teams' documented windows per webhook (4 in 1 s, 60 in
+30 s, 100 in 3600 s, 150 in 7200 s, 1800 in 86400 s) and answers after 50 ms. Prints, for each
+sender: total time, delivered and throttled answers (both counted from the stand-in's own records),
+lost notifications, and the time against the shortest the windows allow.
+
+Workload: alert storms, each webhook's 50 notifications arriving together (`--order bursts`), or
+spread round-robin over the webhooks (`--order interleaved`).
+
+    .venv/bin/python bench/delivery.py [--order bursts|interleaved] [--latency 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from shared.cards.envelope import to_message  # noqa: E402
+from shared.settings import Settings  # noqa: E402
+from shared.teams.client import aclose_client, http_client  # noqa: E402
+from shared.teams.delivery import deliver  # noqa: E402
+from shared.teams.limiter import TEAMS_WINDOWS, shortest_schedule  # noqa: E402
+from tests.teams_standin import Received, records_of  # noqa: E402
+
+NOTIFICATIONS = 1000
+WEBHOOKS = 20
+
+
+@dataclass
+class Figures:
+    name: str
+    seconds: float
+    delivered: int
+    throttled: int
+    lost: int
+    believed: int | None = None
+    queued: int = 0
+
+
+def card(number: int) -> dict[str, Any]:
+    return {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "text": f"bench notification {number:04d}", "wrap": True}],
+    }
+
+
+def webhook_urls(port: int, label: str) -> list[str]:
+    urls = []
+    for index in range(WEBHOOKS):
+        if index % 2 == 0:
+            urls.append(
+                f"http://127.0.0.1:{port}/webhookb2/{label}{index:02d}@{secrets.token_hex(8)}"
+                f"/IncomingWebhook/{secrets.token_hex(16)}/{secrets.token_hex(16)}"
+            )
+        else:
+            urls.append(
+                f"http://127.0.0.1:{port}/workflows/{label}{index:02d}{secrets.token_hex(8)}"
+                "/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual"
+                f"%2Frun&sv=1.0&sig={secrets.token_urlsafe(24)}"
+            )
+    return urls
+
+
+def assignment(order: str) -> list[int]:
+    """Which webhook each notification goes to, in arrival order."""
+    per_webhook = NOTIFICATIONS // WEBHOOKS
+    if order == "bursts":
+        return [n // per_webhook for n in range(NOTIFICATIONS)]
+    return [n % WEBHOOKS for n in range(NOTIFICATIONS)]
+
+
+def tally(name: str, seconds: float, records: Sequence[Received], paths: set[str]) -> Figures:
+    """Delivered and throttled from what the stand-in itself recorded for these webhooks."""
+    mine = [r for r in records if r.path in paths]
+    delivered = set()
+    for record in mine:
+        if record.outcome in ("delivered", "accepted"):
+            text = json.loads(record.body)["attachments"][0]["content"]["body"][0]["text"]
+            delivered.add(int(text.split()[-1]))
+    throttled = sum(1 for r in mine if r.outcome == "throttled")
+    return Figures(name, seconds, len(delivered), throttled, NOTIFICATIONS - len(delivered))
+
+
+async def product_run(
+    urls: list[str], targets: list[int], budget: float, port: int
+) -> tuple[float, int]:
+    env = {"TEAMS_ALLOW_HOSTS": "127.0.0.1"}
+    env.update({f"TEAMS_WEBHOOK_BENCH_{i:02d}": url for i, url in enumerate(urls)})
+    settings = Settings.from_environ(env)
+    # A warm instance: the shared client exists and its lazily imported transport is loaded (a
+    # request to the stand-in's own records, which no webhook window counts).
+    await http_client().get(f"http://127.0.0.1:{port}/_standin/records")
+    started = time.monotonic()
+    try:
+        sends = [
+            deliver(card(n), [f"bench-{target:02d}"], settings=settings, budget=budget)
+            for n, target in enumerate(targets)
+        ]
+        results = [r for group in await asyncio.gather(*sends) for r in group]
+    finally:
+        await aclose_client()
+    elapsed = time.monotonic() - started
+    return elapsed, sum(1 for r in results if r.status == "queued")
+
+
+def naive_run(urls: list[str], targets: list[int]) -> tuple[float, int]:
+    """One POST after another, any 2xx taken for success, failures dropped."""
+    believed = 0
+    started = time.monotonic()
+    with httpx.Client(timeout=10.0) as client:
+        for n, target in enumerate(targets):
+            try:
+                response = client.post(urls[target], json=to_message(card(n)))
+            except httpx.HTTPError:
+                continue
+            believed += response.is_success
+    return time.monotonic() - started, believed
+
+
+def start_standin(latency: float) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.teams_standin", "--latency", str(latency)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().split()
+    if len(line) != 2 or line[0] != "PORT":
+        process.kill()
+        raise SystemExit("the Teams stand-in did not start")
+    return process, int(line[1])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--order", choices=["bursts", "interleaved"], default="bursts")
+    parser.add_argument("--latency", type=float, default=0.05, help="stand-in answer delay (s)")
+    parser.add_argument("--budget", type=float, default=120.0, help="delivery budget per call (s)")
+    parser.add_argument("--skip-naive", action="store_true", help="run this product only")
+    args = parser.parse_args(argv)
+
+    targets = assignment(args.order)
+    per_webhook = max(targets.count(i) for i in range(WEBHOOKS))
+    shortest = shortest_schedule(per_webhook, TEAMS_WINDOWS) + args.latency
+
+    process, port = start_standin(args.latency)
+    try:
+        ours_urls = webhook_urls(port, "p")
+        seconds, queued = asyncio.run(product_run(ours_urls, targets, args.budget, port))
+        paths = {httpx.URL(u).path for u in ours_urls}
+        ours = tally("this product", seconds, records_of(port), paths)
+        ours.queued = queued
+        figures = [ours]
+        if not args.skip_naive:
+            naive_urls = webhook_urls(port, "n")
+            seconds, believed = naive_run(naive_urls, targets)
+            paths = {httpx.URL(u).path for u in naive_urls}
+            naive = tally("naive sequential", seconds, records_of(port), paths)
+            naive.believed = believed
+            figures.append(naive)
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        process.wait(timeout=10)
+
+    print(
+        f"delivery: {NOTIFICATIONS} notifications over {WEBHOOKS} webhooks (10 classic, "
+        f"10 Workflows), stand-in answers after {args.latency * 1000:.0f} ms, order={args.order}"
+    )
+    print(
+        f"shortest time Teams' windows allow: {shortest:.2f} s "
+        f"({per_webhook} per webhook; 4 per second, 60 per 30 s, ...; plus one answer)"
+    )
+    print()
+    width = 22
+    print(f"{'':<{width}}" + "".join(f"{f.name:>20}" for f in figures))
+    rows: list[tuple[str, list[str]]] = [
+        ("total time", [f"{f.seconds:.2f} s" for f in figures]),
+        ("x shortest possible", [f"{f.seconds / shortest:.2f}" for f in figures]),
+        ("delivered (stand-in)", [str(f.delivered) for f in figures]),
+        ("throttled answers", [str(f.throttled) for f in figures]),
+        ("lost", [str(f.lost) for f in figures]),
+        ("queued for retry", [str(f.queued) if f.believed is None else "-" for f in figures]),
+        (
+            "sender thought sent",
+            [str(f.believed) if f.believed is not None else "-" for f in figures],
+        ),
+    ]
+    for label, values in rows:
+        print(f"{label:<{width}}" + "".join(f"{v:>20}" for v in values))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
