@@ -418,7 +418,8 @@ class AppSettingName:
 
 
 def app_setting_names() -> tuple[AppSettingName, ...]:
-    """The app settings the delivery side reads, so infra can be checked against the code."""
+    """The app settings the delivery side reads, so infra can be checked against the code (the
+    Outgoing Webhook's own are in `shared.teams.outgoing.config.app_setting_names()`)."""
     return (
         AppSettingName(
             "AzureWebJobsStorage",
@@ -446,11 +447,5 @@ def app_setting_names() -> tuple[AppSettingName, ...]:
             "fixed",
             "development only: extra webhook hosts (comma-separated), e.g. a loopback stand-in",
             production=False,
-        ),
-        AppSettingName(
-            "TEAMS_OUTGOING_TOKEN_<NAME>", "pattern", "an Outgoing Webhook's security token"
-        ),
-        AppSettingName(
-            "TEAMS_OUTGOING_SEND_<NAME>", "pattern", "the channel an Outgoing Webhook's replies use"
         ),
     )
