@@ -58,6 +58,12 @@ DEFAULT_CHANNEL_SETTING = "TEAMS_DEFAULT_CHANNEL"
 DELIVERY_BUDGET_SETTING = "TEAMS_DELIVERY_BUDGET_SECONDS"
 REDELIVERY_BUDGET_SETTING = "TEAMS_REDELIVERY_BUDGET_SECONDS"
 
+# Callers such as GitHub give up after 10 s and resend: answer within 8.
+DEFAULT_DELIVERY_BUDGET = 8.0
+# One redelivery is one short try: the queue's own retries (visibilityTimeout, maxDequeueCount)
+# space the attempts out, so a worker is not held while Teams is down.
+DEFAULT_REDELIVERY_BUDGET = 5.0
+
 _CHANNEL_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SETTING_SUFFIX = re.compile(r"[A-Z0-9]+(?:_[A-Z0-9]+)*")
 _KEY_VAULT_REFERENCE = "@microsoft.keyvault("
@@ -147,8 +153,8 @@ class Settings(BaseModel):
     broken_channels: dict[str, ConfigProblem] = Field(default_factory=dict)
     problems: tuple[ConfigProblem, ...] = ()
     default_channel: str | None = None
-    delivery_budget: float = 8.0
-    redelivery_budget: float = 20.0
+    delivery_budget: float = DEFAULT_DELIVERY_BUDGET
+    redelivery_budget: float = DEFAULT_REDELIVERY_BUDGET
     allow_hosts: frozenset[str] = frozenset()
     in_azure: bool = False
 
@@ -200,8 +206,12 @@ def running_in_azure(environ: Mapping[str, str]) -> bool:
 class _Scalars(BaseModel):
     model_config = ConfigDict(populate_by_name=False, extra="ignore")
 
-    delivery_budget: float = Field(8.0, gt=0, le=600, alias="TEAMS_DELIVERY_BUDGET_SECONDS")
-    redelivery_budget: float = Field(20.0, gt=0, le=600, alias="TEAMS_REDELIVERY_BUDGET_SECONDS")
+    delivery_budget: float = Field(
+        DEFAULT_DELIVERY_BUDGET, gt=0, le=600, alias="TEAMS_DELIVERY_BUDGET_SECONDS"
+    )
+    redelivery_budget: float = Field(
+        DEFAULT_REDELIVERY_BUDGET, gt=0, le=600, alias="TEAMS_REDELIVERY_BUDGET_SECONDS"
+    )
     default_channel: str | None = Field(None, alias="TEAMS_DEFAULT_CHANNEL")
     allow_hosts: frozenset[str] = Field(frozenset(), alias="TEAMS_ALLOW_HOSTS")
 
@@ -440,7 +450,7 @@ def app_setting_names() -> tuple[AppSettingName, ...]:
         AppSettingName(
             REDELIVERY_BUDGET_SETTING,
             "fixed",
-            "seconds one redelivery from the retry queue may spend (default 20)",
+            "seconds one redelivery from the retry queue may spend (default 5)",
         ),
         AppSettingName(
             ALLOW_HOSTS_SETTING,
