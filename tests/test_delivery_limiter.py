@@ -155,3 +155,26 @@ def test_the_shortest_schedule_follows_the_windows() -> None:
     assert shortest_schedule(61) == 30.0  # the 61st waits for the 30 s window
     assert shortest_schedule(101) == 3600.0  # and the 101st for the hour
     assert TEAMS_WINDOWS == ((4, 1.0), (60, 30.0), (100, 3600.0), (150, 7200.0), (1800, 86400.0))
+
+
+def test_a_caller_that_gives_up_while_queued_does_not_stall_the_lane() -> None:
+    limiter = RateLimiter(((1, 0.1),))
+
+    async def scenario() -> list[float]:
+        taken: list[float] = []
+
+        async def take() -> None:
+            slot = await limiter.acquire("lane")
+            slot.finish()
+            taken.append(time.monotonic())
+
+        tasks = [asyncio.create_task(take()) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        tasks[1].cancel()  # waiting for its turn
+        tasks[2].cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return taken
+
+    taken = asyncio.run(scenario())
+    assert len(taken) == 3
+    assert taken[-1] - taken[0] < 0.35  # two slots of 0.1 s, not stuck behind the cancelled
