@@ -223,8 +223,42 @@ def return_type(node: Node) -> int:
     return spec.returns if spec else STRING
 
 
+def check_tree(node: Node) -> None:
+    """AEL's parse-time checks (arity, argument types, known functions), bottom-up.
+
+    The SDK throws these when a template is constructed, whether or not a binding is
+    ever evaluated, so they run eagerly; closures are built on first use (compile_node).
+    """
+    kind = node.kind
+    if kind in (CONSTANT, PATH):
+        return
+    children = node.children
+    for child in children:
+        check_tree(child)
+    if kind == ACCESSOR:
+        if not children or children[0].kind != CONSTANT or not isinstance(children[0].value, str):
+            raise ValidationError(f"{render(node)} must have a string as first argument.")
+        if len(children) > 2:
+            raise ValidationError(f"{render(node)} has more than 2 children.")
+        if len(children) == 2 and return_type(children[1]) & OBJECT == 0:
+            raise ValidationError(f"{render(node)} must have an object as its second argument.")
+        return
+    if kind == ELEMENT:
+        _arity(node, 2, 2)
+        return
+    spec = FUNCTIONS.get(kind)
+    if spec is None:
+        if kind in AEL_FUNCTION_NAMES:
+            raise ValidationError(
+                f"{kind}() is an Adaptive Expressions function this engine does not "
+                "implement; use one from the documented list"
+            )
+        return
+    spec.validate(node)
+
+
 def compile_node(node: Node) -> Fn:
-    """Validate a tree bottom-up as AEL does when it parses, and compile it."""
+    """The closure for a checked tree (see check_tree), built once and kept on the tree."""
     if node.compiled is None:
         node.compiled = _compile_node(node)
     compiled: Fn = node.compiled
@@ -232,39 +266,30 @@ def compile_node(node: Node) -> Fn:
 
 
 def _compile_node(node: Node) -> Fn:
-    if node.kind == CONSTANT:
+    kind = node.kind
+    if kind == CONSTANT:
         value = node.value
 
         def constant(scope: Scope, subst: bool) -> Any:
             return value
 
         return constant
-    if node.kind == ACCESSOR or node.kind == PATH:
+    if kind in (ACCESSOR, PATH):
         return _compile_accessor(node)
     children = [compile_node(child) for child in node.children]
-    if node.kind == ELEMENT:
-        _arity(node, 2, 2)
+    if kind == ELEMENT:
         return _compile_element(node, children)
-    spec = FUNCTIONS.get(node.kind)
+    spec = FUNCTIONS.get(kind)
     if spec is None:
-        if node.kind in AEL_FUNCTION_NAMES:
-            raise ValidationError(
-                f"{node.kind}() is an Adaptive Expressions function this engine does not "
-                "implement; use one from the documented list"
-            )
-        name = node.kind
 
         def unknown(scope: Scope, subst: bool) -> Any:
-            raise EvalError(f"Unknown function {name}")
+            raise EvalError(f"Unknown function {kind}")
 
         return unknown
-    spec.validate(node)
     return spec.build(node, children)
 
 
 def _compile_accessor(node: Node) -> Fn:
-    if node.kind != PATH and (len(node.children) == 0 or node.children[0].kind != CONSTANT):
-        raise ValidationError(f"{render(node)} must have a string as first argument.")
     # AEL's tryAccumulatePath: walk down property and index accesses to a memory path.
     segments: list[str | Fn] = []
     left: Node | None = node

@@ -115,7 +115,8 @@ _TOKEN: Final = re.compile(
 _IDENT_START: Final = re.compile(r"(?:@@|[A-Za-z_#@$%])[A-Za-z0-9_]*")
 
 
-# (kind, text, value): kind is "op", "number", "string", "ident", "interp" or "end".
+# (kind, text, value): kind is "op", "number", "string", "path", "ident", "interp" or
+# "end"; value is the token's offset in the source, or the parsed node of an "interp".
 Token = tuple[str, str, Any]
 _END: Final[Token] = ("end", "", None)
 
@@ -239,16 +240,14 @@ class _Lexer:
         text = self.text
         if "`" not in text:
             # One pass in C for the usual case; a backtick needs the mode switch below.
-            out: list[Token] = []
-            for match in _TOKEN.finditer(text):
-                kind = match.lastgroup
-                if kind == "ws":
-                    continue
+            out: list[Token] = [
+                (match.lastgroup or "", match.group(), match.start())
+                for match in _TOKEN.finditer(text)
+                if match.lastgroup != "ws"
+            ]
+            for kind, lexeme, start in out:
                 if kind == "bad":
-                    raise ExpressionSyntaxError(
-                        f"unexpected character {match.group()!r} at {match.start()}"
-                    )
-                out.append((kind or "", match.group(), None))
+                    raise ExpressionSyntaxError(f"unexpected character {lexeme!r} at {start}")
             out.append(_END)
             return out
         return self._tokens_with_interpolation()
@@ -269,7 +268,7 @@ class _Lexer:
                 continue
             self.pos = match.end()
             if kind != "ws":
-                out.append((kind or "", match.group(), None))
+                out.append((kind or "", match.group(), match.start()))
         out.append(_END)
         return out
 
@@ -379,16 +378,36 @@ def _split_path(names: list[str]) -> list[Token]:
 
 
 _KEYWORDS: Final = {"true": True, "false": False, "null": None}
+_ATOMS: Final = frozenset(("ident", "path", "string", "number"))
+_NOT_NAMES: Final = frozenset(("true", "false", "null", "undefined"))
 
 
 class _Parser:
-    """Precedence climbing over the token list; tokens are (kind, text, value) tuples."""
+    """Precedence climbing over the token list; tokens are (kind, text, value) tuples.
 
-    __slots__ = ("index", "tokens")
+    With a memo, a function call whose exact text was parsed before in the same template
+    is taken from it (templates repeat calls like `toLower(string(x))` many times), and
+    the shared tree is then compiled once.
+    """
 
-    def __init__(self, tokens: list[Token]) -> None:
+    __slots__ = ("closing", "index", "memo", "source", "tokens")
+
+    def __init__(self, tokens: list[Token], source: str, memo: dict[str, Node] | None) -> None:
         self.tokens = tokens
         self.index = 0
+        self.source = source
+        self.memo = memo
+        self.closing: dict[int, int] = {}
+        if memo is not None:
+            opened: list[int] = []
+            parens = [i for i, token in enumerate(tokens) if token[1] == "(" or token[1] == ")"]
+            for position in parens:
+                if tokens[position][0] != "op":
+                    continue
+                if tokens[position][1] == "(":
+                    opened.append(position)
+                elif opened:
+                    self.closing[opened.pop()] = position
 
     def expect(self, text: str) -> None:
         kind, found, _ = self.tokens[self.index]
@@ -440,7 +459,8 @@ class _Parser:
             if text == "!":
                 return Node("!", [operand])
             return Node(text, [const(0), operand])
-        return self.postfix(self.primary())
+        start = self.index
+        return self.postfix(self.primary(), start)
 
     def primary(self) -> Node:
         kind, text, value = self.tokens[self.index]
@@ -450,6 +470,7 @@ class _Parser:
             if names[0] in _KEYWORDS or names[0] == "undefined":
                 self.tokens[self.index - 1 : self.index] = _split_path(names)
                 self.index -= 1
+                self.closing = {}  # token positions moved: no memo for this expression
                 return self.primary()
             return Node(PATH, [], tuple(names))
         if kind == "ident":
@@ -510,16 +531,29 @@ class _Parser:
         while True:
             kind, text, _ = tokens[self.index]
             next_kind, next_text, _ = tokens[self.index + 1]
-            if kind == "ident" and next_kind == "op" and next_text == "=>":
-                self.index += 2
-                args.append(Node(ACCESSOR, [const(text)]))
+            if next_kind == "op":
+                if next_text == "=>" and kind == "ident":
+                    self.index += 2
+                    args.append(Node(ACCESSOR, [const(text)]))
+                elif (
+                    (next_text == "," or next_text == ")")
+                    and kind in _ATOMS
+                    and text.partition(".")[0] not in _NOT_NAMES
+                ):
+                    # A lone name, path, string or number: the tree primary() would build,
+                    # without the descent through every precedence level.
+                    args.append(self.primary())
+                    if next_text == ",":
+                        self.index += 1
+                        continue
+                    return args
             args.append(self.expression(0))
             if self.at(","):
                 self.index += 1
                 continue
             return args
 
-    def postfix(self, node: Node) -> Node:
+    def postfix(self, node: Node, start: int) -> Node:
         tokens = self.tokens
         while True:
             kind, text, _ = tokens[self.index]
@@ -544,10 +578,22 @@ class _Parser:
             elif text == "(" or (text == "!" and tokens[self.index + 1][:2] == ("op", "(")):
                 negated = text == "!"
                 self.index += 2 if negated else 1
+                key = None
+                end = self.closing.get(self.index - 1)
+                first = tokens[start][2]
+                if end is not None and isinstance(first, int) and self.memo is not None:
+                    key = self.source[first : tokens[end][2] + 1]
+                    known = self.memo.get(key)
+                    if known is not None:
+                        self.index = end + 1
+                        node = known
+                        continue
                 args = [] if self.at(")") else self.arguments()
                 self.expect(")")
                 name = source_text(node) + ("!" if negated else "")
                 node = Node(ALIASES.get(name, name), args)
+                if key is not None and self.memo is not None:
+                    self.memo[key] = node
             else:
                 return node
 
@@ -576,7 +622,10 @@ def parse_expression(text: str, memo: dict[str, Node] | None = None) -> Node:
         if known is not None:
             return known
     source = text[1:] if text.startswith("=") else text
-    node = const("") if source == "" else _Parser(_Lexer(source, memo).tokens()).parse()
+    if source == "":
+        node = const("")
+    else:
+        node = _Parser(_Lexer(source, memo).tokens(), source, memo).parse()
     if memo is not None:
         memo[text] = node
     return node
@@ -584,7 +633,12 @@ def parse_expression(text: str, memo: dict[str, Node] | None = None) -> Node:
 
 def parse_interpolated(text: str, memo: dict[str, Node] | None = None) -> Node:
     """Parse a template string as AEL does: the whole string inside backticks."""
-    return _Parser(_Lexer("`" + text + "`", memo).tokens()).parse()
+    if text.startswith("${") and _SIMPLE_TEMPLATE.fullmatch(text):
+        # The usual case, one binding and nothing else: the same tree, without the
+        # detour through the backtick-string lexer.
+        return Node(CONCAT, [const(""), parse_expression(_trim_template(text), memo)])
+    source = "`" + text + "`"
+    return _Parser(_Lexer(source, memo).tokens(), source, memo).parse()
 
 
 __all__ = [

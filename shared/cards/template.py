@@ -9,6 +9,7 @@ binding that finds nothing shows as the literal `${path}`, as the SDK shows it.
 
 from __future__ import annotations
 
+import marshal
 import math
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from ._expressions import (
     Scope,
     Unbound,
     ValidationError,
+    check_tree,
     compile_node,
 )
 from ._js import UNDEFINED, JSTypeError, js_truthy, to_string
@@ -36,8 +38,41 @@ _RESERVED: Final = frozenset(("$data", "$when", "$root", "$index", "$host", "$_a
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 
 Path = tuple[str | int, ...]
-# Parsed expressions of one template by their text, so repeats are parsed once.
-Memo = dict[str, Node]
+
+
+class Memo:
+    """What compiling one template keeps: parsed bindings by text (so repeats are parsed
+    once) and the ids of subtrees with nothing to expand (copied whole, see _frozen)."""
+
+    __slots__ = ("parsed", "static")
+
+    def __init__(self, template: Any) -> None:
+        self.parsed: dict[str, Node] = {}
+        self.static: set[int] = set()
+        _mark_static(template, self.static)
+
+
+def _mark_static(node: Any, static: set[int]) -> bool:
+    """Mark the lists and objects whose expansion is a plain copy; True if `node` is one."""
+    if isinstance(node, str):
+        return "${" not in node
+    if isinstance(node, dict):
+        result = True
+        for key, value in node.items():
+            result = _mark_static(value, static) and key not in _RESERVED and result
+    elif isinstance(node, list):
+        result = True
+        for item in node:
+            # Arrays drop nulls and merge nested arrays, so those items are not copies.
+            plain = item is not None and not isinstance(item, list)
+            result = _mark_static(item, static) and plain and result
+    else:
+        return True
+    if result:
+        static.add(id(node))
+    return result
+
+
 # Repeat spans are recorded against the output list object itself; its path is found
 # after the expansion, once the card's shape is final.
 Trace = list[tuple[list[Any], int, int]]
@@ -80,7 +115,7 @@ class CompiledTemplate:
 
     def __init__(self, template: Any) -> None:
         try:
-            self._root = _compile(template, (), {})
+            self._root = _compile(template, (), Memo(template))
         except RecursionError:
             raise TemplateSyntaxError("$", "", "the template is nested too deeply") from None
 
@@ -120,6 +155,8 @@ def expand(template: Any, data: Any, host: Any = None, *, strict: bool = False) 
 
 
 def _compile(node: Any, path: Path, memo: Memo) -> Expand:
+    if id(node) in memo.static and isinstance(node, dict | list):
+        return _frozen(node)
     if isinstance(node, str):
         return _compile_string(node, path, memo)
     if isinstance(node, list):
@@ -139,7 +176,7 @@ def _parse(text: str, path: Path, memo: Memo) -> Node | None:
     if "${" not in text:
         return None
     try:
-        node = parse_interpolated(text, memo)
+        node = parse_interpolated(text, memo.parsed)
     except (ExpressionSyntaxError, RecursionError) as error:
         raise TemplateSyntaxError(json_path(path), text, str(error)) from None
     if node.kind != CONCAT:
@@ -156,10 +193,20 @@ def _is_empty_constant(node: Node) -> bool:
 
 
 def _compile_expression(node: Node, text: str, path: Path) -> Callable[[Scope, bool], Any]:
+    """Check the binding now (as the SDK does at construction); build its closure when it
+    is first evaluated, so bindings in elements that are never shown cost no compile."""
     try:
-        return compile_node(node)
+        check_tree(node)
     except (ValidationError, RecursionError) as error:
         raise TemplateSyntaxError(json_path(path), text, str(error)) from None
+    if node.compiled is not None:
+        compiled: Callable[[Scope, bool], Any] = node.compiled
+        return compiled
+
+    def first_use(scope: Scope, subst: bool) -> Any:
+        return compile_node(node)(scope, subst)
+
+    return first_use
 
 
 def _compile_string(text: str, path: Path, memo: Memo) -> Expand:
@@ -261,14 +308,42 @@ def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand:
     return array
 
 
+def _frozen(node: Any) -> Expand:
+    """A subtree with no bindings: each expansion gets a fresh copy (marshal copies JSON
+    values in C, several times faster than walking them in Python)."""
+    blob = marshal.dumps(node)
+    loads = marshal.loads
+
+    def copy(scope: Scope, trace: Trace | None) -> Any:
+        return loads(blob)
+
+    return copy
+
+
 def _compile_object(
     node: dict[str, Any], path: Path, memo: Memo
 ) -> tuple[Expand, Callable[[Scope, Trace | None], tuple[list[Any], bool]]]:
-    fields = [
-        (key, _compile(value, (*path, key), memo))
-        for key, value in node.items()
-        if key not in _RESERVED
-    ]
+    if id(node) in memo.static:
+        frozen = _frozen(node)
+
+        def copy_one(scope: Scope, trace: Trace | None) -> tuple[list[Any], bool]:
+            return [frozen(scope, trace)], False
+
+        return frozen, copy_one
+    # Literal fields (strings without bindings, numbers, booleans) are kept as values, so an
+    # expansion copies them without a call; the others are compiled.
+    fields: list[tuple[str, Any, bool]] = []
+    for key, value in node.items():
+        if key in _RESERVED:
+            continue
+        if (
+            value is None
+            or isinstance(value, bool | int | float)
+            or (isinstance(value, str) and "${" not in value)
+        ):
+            fields.append((key, value, True))
+        else:
+            fields.append((key, _compile(value, (*path, key), memo), False))
     has_data = "$data" in node
     data_node = (
         _parse(node["$data"], (*path, "$data"), memo)
@@ -288,11 +363,21 @@ def _compile_object(
 
     def expand_fields(scope: Scope, trace: Trace | None) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        for key, expand_field in fields:
-            value = expand_field(scope, trace)
+        for key, field, literal in fields:
+            if literal:
+                result[key] = field
+                continue
+            value = field(scope, trace)
             if value is not UNDEFINED:
                 result[key] = value
         return result
+
+    if not has_data and "$when" not in node:
+        # The usual object: no scope change, no condition, exactly one result.
+        def one(scope: Scope, trace: Trace | None) -> tuple[list[Any], bool]:
+            return [expand_fields(scope, trace)], False
+
+        return expand_fields, one
 
     def keep(scope: Scope) -> bool:
         if when_fn is None:
