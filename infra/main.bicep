@@ -54,7 +54,7 @@ param deliveryBudgetSeconds int = 8
 @description('Seconds the retry-queue function spends on one redelivery attempt.')
 @minValue(1)
 @maxValue(110)
-param redeliveryBudgetSeconds int = 20
+param redeliveryBudgetSeconds int = 5
 
 @description('Seconds an Outgoing Webhook command may run before the endpoint answers that it took too long (Teams waits 5).')
 @minValue(1)
