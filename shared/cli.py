@@ -96,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
         help="JSON data for the one NAME, '-' for stdin (default: its sample data)",
     )
     check.set_defaults(command=_check)
+
+    from shared.teams import cli_send  # imports nothing heavy until `send` runs
+
+    cli_send.add_parser(commands)
     return parser
 
 

@@ -325,3 +325,20 @@ def test_a_reader_that_goes_away_early_causes_no_traceback() -> None:
     process.stderr.close()
     assert "Traceback" not in stderr
     assert stderr == ""
+
+
+def test_send_is_a_command_of_the_cli_and_delivers_to_an_outbox(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from shared.settings import reset_settings
+
+    monkeypatch.setenv("TEAMS_WEBHOOK_LOCAL_TEST", f"file://{tmp_path}")
+    reset_settings()
+    try:
+        code, out, _ = run(capsys, "send", "message", "--channel", "local-test")
+    finally:
+        reset_settings()
+    assert code == EXIT_OK
+    assert "local-test: delivered" in out
+    [written] = list(tmp_path.iterdir())
+    assert json.loads(written.read_text())["type"] == "message"
