@@ -40,6 +40,8 @@ run: $(VENV)/.installed $(TOOLS)/node_modules/.bin/azurite
 
 bench: $(VENV)/.installed
 	$(PY) bench/render.py
+	$(PY) bench/delivery.py
+	$(PY) bench/outgoing.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .azurite .mypy_cache .ruff_cache .pytest_cache
