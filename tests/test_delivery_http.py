@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
 from shared.cards.envelope import to_message
 from shared.settings import Settings
-from shared.teams.client import aclose_client, http_client
+from shared.teams.client import http_client
 from shared.teams.delivery import DeliveryResult, RetryPolicy, deliver
 from shared.teams.errors import (
     AnswerLost,
@@ -30,9 +28,8 @@ from shared.teams.errors import (
 )
 from shared.teams.limiter import RateLimiter
 from shared.teams.splitting import TEAMS_MESSAGE_LIMIT
+from tests.delivery_support import run
 from tests.teams_standin import Answer, Kind, TeamsStandIn, closed_port
-
-T = TypeVar("T")
 
 FAST = RetryPolicy(base=0.05, cap=0.2, min_attempt=0.1, read_timeout=1.0)
 CARD: dict[str, Any] = {
@@ -47,22 +44,6 @@ MESSAGE_CARD: dict[str, Any] = {
     "summary": "Disk full",
     "text": "Disk full on web-01",
 }
-
-
-def run(coroutine: Awaitable[T]) -> T:
-    async def main() -> T:
-        try:
-            return await coroutine
-        finally:
-            await aclose_client()
-
-    return asyncio.run(main())
-
-
-@pytest.fixture
-def teams() -> Iterator[TeamsStandIn]:
-    with TeamsStandIn() as standin:
-        yield standin
 
 
 @dataclass

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
 from shared.cards.envelope import to_message
 from shared.settings import Settings
-from shared.teams.client import aclose_client
 from shared.teams.delivery import DeliveryResult, RetryPolicy, deliver
 from shared.teams.limiter import TEAMS_WINDOWS, RateLimiter, Window, shortest_schedule
+from tests.delivery_support import run
 from tests.teams_standin import TeamsStandIn, naive_send
 
-T = TypeVar("T")
 POLICY = RetryPolicy(base=0.05, cap=0.2, min_attempt=0.1, read_timeout=2.0)
 
 
@@ -30,22 +29,6 @@ def card(number: int) -> dict[str, Any]:
         "version": "1.5",
         "body": [{"type": "TextBlock", "text": f"alert {number}"}],
     }
-
-
-def run(coroutine: Awaitable[T]) -> T:
-    async def main() -> T:
-        try:
-            return await coroutine
-        finally:
-            await aclose_client()
-
-    return asyncio.run(main())
-
-
-@pytest.fixture
-def teams() -> Iterator[TeamsStandIn]:
-    with TeamsStandIn() as standin:
-        yield standin
 
 
 def settings_for(**urls: str) -> Settings:

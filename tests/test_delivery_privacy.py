@@ -6,27 +6,25 @@ INFO and httpcore names hosts at DEBUG), over every failure path delivery has.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import traceback
-from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from azure.functions.queue import QueueMessage
 
 from shared.settings import Settings
-from shared.teams.client import aclose_client, http_client
+from shared.teams.client import http_client
 from shared.teams.delivery import DeliveryResult, RetryPolicy, deliver
 from shared.teams.limiter import RateLimiter
 from shared.teams.redact import install_log_scrubbing, scrub
 from shared.teams.redelivery import redeliver
+from tests.delivery_support import run
 from tests.teams_standin import Answer, TeamsStandIn, closed_port
 
-T = TypeVar("T")
 POLICY = RetryPolicy(base=0.05, cap=0.1, min_attempt=0.1, read_timeout=0.4)
 CARD: dict[str, Any] = {
     "type": "AdaptiveCard",
@@ -51,22 +49,6 @@ def secret_parts(url: str) -> set[str]:
     found |= {segment for segment in parts.path.split("/") if len(segment) >= 12}
     found |= {value for _, value in parse_qsl(parts.query) if len(value) >= 12}
     return {part for part in found if part}
-
-
-def run(coroutine: Awaitable[T]) -> T:
-    async def main() -> T:
-        try:
-            return await coroutine
-        finally:
-            await aclose_client()
-
-    return asyncio.run(main())
-
-
-@pytest.fixture
-def teams() -> Iterator[TeamsStandIn]:
-    with TeamsStandIn() as standin:
-        yield standin
 
 
 def exception_texts(error: BaseException) -> list[str]:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from azure.functions.queue import QueueMessage
@@ -24,31 +23,15 @@ from shared.teams.client import aclose_client
 from shared.teams.delivery import QUEUE_MESSAGE_LIMIT, DeliveryResult, RetryPolicy, deliver
 from shared.teams.limiter import RateLimiter
 from shared.teams.redelivery import RedeliveryPending, redeliver
+from tests.delivery_support import run
 from tests.teams_standin import Answer, TeamsStandIn
 
-T = TypeVar("T")
 POLICY = RetryPolicy(base=0.05, cap=0.2, min_attempt=0.1, read_timeout=1.0)
 CARD: dict[str, Any] = {
     "type": "AdaptiveCard",
     "version": "1.5",
     "body": [{"type": "TextBlock", "text": "Service down: checkout"}],
 }
-
-
-def run(coroutine: Awaitable[T]) -> T:
-    async def main() -> T:
-        try:
-            return await coroutine
-        finally:
-            await aclose_client()
-
-    return asyncio.run(main())
-
-
-@pytest.fixture
-def teams() -> Iterator[TeamsStandIn]:
-    with TeamsStandIn() as standin:
-        yield standin
 
 
 def settings_for(url: str, **extra: str) -> Settings:
