@@ -169,27 +169,80 @@ def dayjs_format(moment: datetime, fmt: str) -> str:
 _ISO: Final = re.compile(
     r"^([+-]\d{6}|\d{4})(?:-(\d{2})(?:-(\d{2}))?)?"
     r"(?:T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-    r"(Z|[+-]\d{2}:\d{2})?$"
+    r"(Z|[+-]\d{2}:?\d{2})?$"
 )
+_ZONE: Final = r"\s*(Z|GMT|UTC|[+-]\d{2}:?\d{2})?"
+_CLOCK: Final = r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?"
+_MONTH: Final = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_WEEKDAY: Final = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
+# Forms JavaScript's Date also accepts outside ISO 8601 (V8's legacy parser), which
+# real payloads use: "2024-03-05 10:00:00", "2024/3/5", "Tue, 05 Mar 2024 10:00:00 GMT",
+# "March 5, 2024".
+_LEGACY: Final = (
+    ("ymd", re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})" + _CLOCK + _ZONE + "$", re.I)),
+    (
+        "dmy",
+        re.compile(
+            "^" + _WEEKDAY + r"(\d{1,2})\s+" + _MONTH + r"\s+(\d{4})" + _CLOCK + _ZONE + "$", re.I
+        ),
+    ),
+    (
+        "mdy",
+        re.compile(
+            "^" + _WEEKDAY + _MONTH + r"\s+(\d{1,2}),?\s+(\d{4})" + _CLOCK + _ZONE + "$", re.I
+        ),
+    ),
+)
+_MONTH_NUMBERS: Final = {
+    name: n for n, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)
+}
 
 
 def parse_timestamp(text: str) -> datetime | None:
-    """`new Date(text)` for the ISO 8601 forms JavaScript accepts; None for Invalid Date.
+    """`new Date(text)` for the forms JavaScript accepts; None for Invalid Date.
 
-    Date-only forms are UTC; date-time forms without an offset are local time, which is
+    Date-only ISO forms are UTC; other forms without an offset are local time, which is
     UTC where this product runs (and where the differential test runs the SDK).
     """
     match = _ISO.match(text)
-    if not match:
-        return None
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    if hour is None and zone is not None:
+    if match:
+        year, month, day, hour, minute, second, fraction, zone = match.groups()
+        if hour is None and zone is not None:
+            return None
+        return _build(year, month or "1", day or "1", hour, minute, second, fraction, zone)
+    for order, pattern in _LEGACY:
+        legacy = pattern.match(text.strip())
+        if legacy is None:
+            continue
+        groups = legacy.groups()
+        if order == "ymd":
+            year, month, day = groups[0], groups[1], groups[2]
+        elif order == "dmy":
+            day, month, year = groups[0], str(_MONTH_NUMBERS[groups[1].lower()]), groups[2]
+        else:
+            month, day, year = str(_MONTH_NUMBERS[groups[0].lower()]), groups[1], groups[2]
+        hour, minute, second, fraction, zone = groups[3:]
+        return _build(year, month, day, hour, minute, second, fraction, zone)
+    return None
+
+
+def _build(
+    year: str,
+    month: str,
+    day: str,
+    hour: str | None,
+    minute: str | None,
+    second: str | None,
+    fraction: str | None,
+    zone: str | None,
+) -> datetime | None:
+    if hour is not None and int(hour) > 23:
         return None
     try:
         moment = datetime(
             int(year),
-            int(month or 1),
-            int(day or 1),
+            int(month),
+            int(day),
             int(hour or 0),
             int(minute or 0),
             int(second or 0),
@@ -198,12 +251,10 @@ def parse_timestamp(text: str) -> datetime | None:
         )
     except ValueError:
         return None
-    if hour == "24":
-        return None
-    if zone and zone != "Z":
+    if zone and zone.upper() not in ("Z", "GMT", "UTC"):
         sign = 1 if zone[0] == "+" else -1
-        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-        moment -= sign * offset
+        digits = zone[1:].replace(":", "")
+        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
     return moment
 
 

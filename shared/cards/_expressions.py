@@ -52,7 +52,12 @@ ARRAY: Final = 16
 
 
 class EvalError(Exception):
-    """An AEL evaluation error: the expression has no value."""
+    """An AEL evaluation error. AEL returns a value beside its error string, and `||` keeps
+    it: undefined for most functions, false for a failed comparison."""
+
+    def __init__(self, message: str, value: Any = UNDEFINED) -> None:
+        super().__init__(message)
+        self.value = value
 
 
 class HardError(Exception):
@@ -479,8 +484,10 @@ def comparison(
                 return False
             try:
                 return func(args)
+            except EvalError as error:
+                raise EvalError(str(error), False) from None
             except (JSTypeError, TypeError, ValueError) as error:
-                raise EvalError(str(error)) from None
+                raise EvalError(str(error), False) from None
 
         return run
 
@@ -644,8 +651,8 @@ def _or_build(node: Node, children: list[Fn]) -> Fn:
         for child in children:
             try:
                 result = child(scope, False)
-            except EvalError:
-                result = UNDEFINED
+            except EvalError as error:
+                result = error.value
                 continue
             if is_logic_true(result):
                 return True
@@ -1348,7 +1355,12 @@ _register(
     Spec(BOOLEAN, arity_any(1, 1), apply(_type_test(lambda v: is_number(v) and not is_integer(v)))),
 )
 _register(
-    ["isObject"], Spec(BOOLEAN, arity_any(1, 1), apply(_type_test(lambda v: isinstance(v, dict))))
+    ["isObject"],
+    Spec(
+        BOOLEAN,
+        arity_any(1, 1),
+        apply(_type_test(lambda v: v is None or isinstance(v, dict | list))),
+    ),
 )
 
 # Every name AEL defines (expressionType.ts plus its aliases): a call to one we do not
