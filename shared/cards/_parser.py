@@ -248,7 +248,7 @@ class _Lexer:
             for kind, lexeme, start in out:
                 if kind == "bad":
                     raise ExpressionSyntaxError(f"unexpected character {lexeme!r} at {start}")
-            out.append(_END)
+            out += (_END, _END)  # two, so one-token look-ahead never runs off the end
             return out
         return self._tokens_with_interpolation()
 
@@ -269,7 +269,7 @@ class _Lexer:
             self.pos = match.end()
             if kind != "ws":
                 out.append((kind or "", match.group(), match.start()))
-        out.append(_END)
+        out += (_END, _END)  # two, so one-token look-ahead never runs off the end
         return out
 
     def _interpolation(self) -> Node:

@@ -179,6 +179,8 @@ def _parse(text: str, path: Path, memo: Memo) -> Node | None:
         node = parse_interpolated(text, memo.parsed)
     except (ExpressionSyntaxError, RecursionError) as error:
         raise TemplateSyntaxError(json_path(path), text, str(error)) from None
+    except (IndexError, ValueError) as error:  # a parser gap must still be a clear error
+        raise TemplateSyntaxError(json_path(path), text, f"invalid expression ({error})") from None
     if node.kind != CONCAT:
         return None
     children = node.children
