@@ -167,7 +167,10 @@ var sourceAllowHostsSettings = empty(sourceAllowHosts) ? [] : [
 
 // The enabled_by settings of shared/schedules.json. A schedule stays off (its setting unset) unless
 // enabledSchedules names it.
-var scheduleSwitches = []
+var scheduleSwitches = [
+  'SCHEDULE_SERVICE_STATUS'
+  'SCHEDULE_WEEKDAY_DIGEST'
+]
 
 var scheduleSettingGroups = [for setting in scheduleSwitches: contains(enabledSchedules, setting) ? [
   {
