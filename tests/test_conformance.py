@@ -14,6 +14,7 @@ import pytest
 
 from shared.cards import TemplateError, expand
 from tests.sdk import reference
+from tests.sdk.random_cases import random_cases
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "shared" / "templates"
 # What the product passes as $host, fixed so both engines see the same values.
@@ -105,3 +106,15 @@ def test_live_differential_against_official_sdk(sdk_modules: Path) -> None:
             differences.append(f"{case['name']}: the SDK no longer answers as recorded")
     assert len(answers) >= 60
     assert not differences, "\n".join(differences)
+
+
+def test_live_differential_on_random_templates(sdk_modules: Path) -> None:
+    # A fixed seed, so a failure is reproducible; 3,000 cases take a few seconds.
+    cases = random_cases(seed=20261124, count=3000)
+    answers = reference.expand_all(sdk_modules, cases)
+    differences = []
+    for case, sdk in zip(cases, answers, strict=True):
+        mine = python_answer(case)
+        if ("error" in sdk) != ("error" in mine) or sdk.get("ok") != mine.get("ok"):
+            differences.append(f"{json.dumps(case['template'])}: sdk {sdk} ours {mine}")
+    assert not differences, "\n".join(differences[:10])
