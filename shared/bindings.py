@@ -1,0 +1,13 @@
+"""Names the function app's bindings share.
+
+Kept apart from delivery so that the blueprints can name the retry queue without importing httpx at
+app start (a test keeps them equal to delivery's).
+"""
+
+from typing import Final
+
+RETRY_QUEUE: Final = "notifications-retry"
+"""The Azure Storage queue of notifications to redeliver (shared.teams.delivery.RETRY_QUEUE)."""
+
+STORAGE_CONNECTION: Final = "AzureWebJobsStorage"
+"""The app setting (or `AzureWebJobsStorage__*` identity settings) of the queue's storage."""
