@@ -29,8 +29,9 @@ unit: $(VENV)/.installed
 $(TOOLS)/node_modules/.bin/azurite:
 	npm install --prefix $(TOOLS) --no-audit --no-fund --silent azurite@$(AZURITE_VERSION)
 
-run: $(VENV)/.installed $(TOOLS)/node_modules/.bin/azurite
+run: $(VENV)/.installed
 	@command -v func >/dev/null 2>&1 || { echo "func (Azure Functions Core Tools 4) is missing: install it with 'npm install -g azure-functions-core-tools@4' or see https://learn.microsoft.com/azure/azure-functions/functions-run-local"; exit 1; }
+	@$(MAKE) --no-print-directory $(TOOLS)/node_modules/.bin/azurite
 	@test -f local.settings.json || cp local.settings.example.json local.settings.json
 	@mkdir -p .azurite
 	$(TOOLS)/node_modules/.bin/azurite --silent --disableTelemetry --skipApiVersionCheck \
