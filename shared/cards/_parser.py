@@ -100,14 +100,15 @@ _WS: Final = frozenset(" \t\ufeff\u00a0")
 # One pattern for the default lexer mode. ANTLR takes the longest match and, on a tie,
 # the rule defined first; the order and the `%` look-ahead below give the same tokens
 # (`%` alone is the operator, `%x` an identifier; a lone `\r` is invalid).
+_NAME: Final = r"(?:@@|[A-Za-z_#@$]|%(?=[A-Za-z0-9_]))[A-Za-z0-9_]*"
 _TOKEN: Final = re.compile(
-    r"""(?P<ws>(?:[ \t\ufeff\u00a0\n]|\r\n)+)
-    |(?P<string>'(?:\\['\\]|\\(?!['\\])|[^'\\])*'|"(?:\\["\\]|\\(?!["\\])|[^"\\])*")
+    # Names first (the commonest token); a dotted run of names is one "path" token.
+    r"(?P<name>" + _NAME + r"(?:\." + _NAME + r")*)"
+    r"""
+    |(?P<ws>(?:[ \t\ufeff\u00a0\n]|\r\n)+)
+    |(?P<op>&&|\|\||==|!=|<>|<=|>=|=>|\?\?|[-+!^*/&<>().\[\]{},:?%])
+    |(?P<string>'(?:[^'\\]|\\[\s\S])*'|"(?:[^"\\]|\\[\s\S])*")
     |(?P<number>[0-9]+(?:\.[0-9]+)?)
-    |(?P<op>&&|\|\||==|!=|<>|<=|>=|=>|\?\?|%(?![A-Za-z0-9_])|[-+!^*/&<>().\[\]{},:?])
-    |(?P<path>(?:@@|[A-Za-z_#@$]|%(?=[A-Za-z0-9_]))[A-Za-z0-9_]*
-        (?:\.(?:@@|[A-Za-z_#@$]|%(?=[A-Za-z0-9_]))[A-Za-z0-9_]*)+)
-    |(?P<ident>(?:@@|[A-Za-z_#@$%])[A-Za-z0-9_]*)
     |(?P<interp>`)
     |(?P<bad>[\s\S])""",
     re.VERBOSE,
@@ -230,6 +231,12 @@ def _unescape_string(body: str, quote: str) -> str:
     return re.sub(r"\\[^\r\n]?", replace, body)
 
 
+def _kind(group: str | None, lexeme: str) -> str:
+    if group == "name":
+        return "path" if "." in lexeme else "ident"
+    return group or ""
+
+
 class _Lexer:
     def __init__(self, text: str, memo: dict[str, Node] | None = None) -> None:
         self.text = text
@@ -241,7 +248,7 @@ class _Lexer:
         if "`" not in text:
             # One pass in C for the usual case; a backtick needs the mode switch below.
             out: list[Token] = [
-                (match.lastgroup or "", match.group(), match.start())
+                (_kind(match.lastgroup, match.group()), match.group(), match.start())
                 for match in _TOKEN.finditer(text)
                 if match.lastgroup != "ws"
             ]
@@ -268,7 +275,7 @@ class _Lexer:
                 continue
             self.pos = match.end()
             if kind != "ws":
-                out.append((kind or "", match.group(), match.start()))
+                out.append((_kind(kind, match.group()), match.group(), match.start()))
         out += (_END, _END)  # two, so one-token look-ahead never runs off the end
         return out
 
