@@ -554,6 +554,19 @@ class _Parser:
                         self.index += 1
                         continue
                     return args
+                elif next_text == "(" and (kind == "ident" or kind == "path"):
+                    # A call: parse it directly, and skip the precedence levels when
+                    # nothing but `,` or `)` follows it.
+                    start = self.index
+                    call = self.postfix(self.primary(), start)
+                    after_kind, after_text, _ = tokens[self.index]
+                    if after_kind == "op" and (after_text == "," or after_text == ")"):
+                        args.append(call)
+                        if after_text == ",":
+                            self.index += 1
+                            continue
+                        return args
+                    self.index = start
             args.append(self.expression(0))
             if self.at(","):
                 self.index += 1
