@@ -17,6 +17,7 @@ import inspect
 import json
 import os
 import secrets
+import sys
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -75,6 +76,10 @@ def indexed() -> IndexedApp:
 
     saved = dict(os.environ)
     os.environ.update(INDEX_ENVIRON)
+    # A test module may have imported a blueprint under other settings: import afresh, as a cold
+    # start does.
+    for module in ("function_app", "shared.schedules.blueprint"):
+        sys.modules.pop(module, None)
     try:
         reset_schedules()
         import function_app

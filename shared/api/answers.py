@@ -1,0 +1,69 @@
+"""The answer to a delivery: one status for all channels, one entry per channel.
+
+- 200 every channel delivered (classic connector) or accepted (Workflows);
+- 202 a channel was queued for redelivery (the budget ran out on a transient failure; the
+  notifications-retry queue takes it from here), nothing failed;
+- otherwise the JSON error shape, with the whole answer (`id`, `template`, `results`) in `details`
+  so the caller sees which channels did get the card, most severe first:
+  502 `teams_refused` Teams refused the message permanently (its own reason in the message);
+  422 `card_rejected` the card cannot go to that webhook (one element over 28 KB, a MessageCard
+  to a Workflows webhook);
+  503 `channel_unusable` the channel's setting is broken (named, never its value), or its outbox
+  could not be written.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from shared.api.errors import ApiError
+from shared.teams.delivery import DeliveryResult
+from shared.teams.errors import (
+    CardNotSupported,
+    CardTooLarge,
+    ChannelUnusable,
+    InvalidCard,
+    OutboxWriteFailed,
+    RejectedByTeams,
+    UnexpectedAnswer,
+)
+
+__all__ = ["delivery_answer"]
+
+# (status, code, error types, what the message says), most severe first.
+_FAILURES: tuple[tuple[int, str, tuple[type[Exception], ...], str], ...] = (
+    (502, "teams_refused", (RejectedByTeams, UnexpectedAnswer), "Teams refused the card"),
+    (
+        422,
+        "card_rejected",
+        (CardTooLarge, CardNotSupported, InvalidCard),
+        "the card cannot be sent",
+    ),
+    (503, "channel_unusable", (ChannelUnusable, OutboxWriteFailed), "the channel cannot be used"),
+)
+
+
+def delivery_answer(
+    notification_id: str, template: str, results: Sequence[DeliveryResult]
+) -> tuple[int, dict[str, Any]]:
+    """The status and body of the answer. Failed deliveries become an ApiError (raised)."""
+    body = {
+        "id": notification_id,
+        "template": template,
+        "results": [result.to_dict() for result in results],
+    }
+    failed = [result for result in results if result.status == "failed"]
+    for status, code, kinds, what in _FAILURES:
+        matching = [r for r in failed if isinstance(r.error, kinds)]
+        if matching:
+            reasons = "; ".join(f"{r.channel}: {_reason(r)}" for r in matching)
+            raise ApiError(status, code, f"{what} ({reasons})", body)
+    if failed:  # a failure of a kind added to delivery later: still a refusal, never a 200
+        reasons = "; ".join(f"{r.channel}: {_reason(r)}" for r in failed)
+        raise ApiError(502, "delivery_failed", f"the card was not delivered ({reasons})", body)
+    if any(result.status == "queued" for result in results):
+        return 202, body
+    return 200, body
+
+
+def _reason(result: DeliveryResult) -> str:
+    return result.error.reason if result.error is not None else result.detail

@@ -1,0 +1,282 @@
+"""What each route does: read the request, render, deliver, answer.
+
+Loaded on a route's first request (never at app start). Every refusal is an ApiError answered
+with the JSON error shape; anything else unexpected is logged by type and answered 500
+`internal_error` without a trace, which no input may cause (tests/test_bad_requests*.py).
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import azure.functions as func
+
+from shared import catalog
+from shared.api.answers import delivery_answer
+from shared.api.body import read_json_object
+from shared.api.errors import ApiError, error_response, json_response
+from shared.api.mentions import MentionsNotSupported, add_mentions
+from shared.api.params import Params, parse_params
+from shared.cards import RepeatSpan, TemplateError, UnresolvedBindingsError, check_card
+from shared.cards.envelope import to_message
+from shared.settings import (
+    ChannelNotUsableError,
+    Settings,
+    UnknownChannelError,
+    get_settings,
+    normalize_channel_name,
+)
+from shared.teams.delivery import DeliveryResult, deliver, new_notification_id
+
+__all__ = ["guarded", "notify", "render", "templates"]
+
+logger = logging.getLogger("shared.api")
+
+
+class Output(Protocol):
+    """The queue output binding (`func.Out[list[str]]`)."""
+
+    def set(self, val: list[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Card:
+    channel: str
+    card: dict[str, Any]
+    repeats: tuple[RepeatSpan, ...]
+
+
+async def guarded(
+    route: str, invocation_id: str, handler: Callable[[], Awaitable[func.HttpResponse]]
+) -> func.HttpResponse:
+    """Run a route's handler; refusals and surprises become the JSON error shape."""
+    try:
+        return await handler()
+    except ApiError as error:
+        logger.info(
+            "api %s refused: status=%d code=%s invocation_id=%s",
+            route,
+            error.status,
+            error.code,
+            invocation_id,
+        )
+        return error_response(error)
+    except Exception as error:
+        # The text of an unexpected exception may hold anything; its type is enough to search by.
+        logger.error(
+            "api %s failed: %s invocation_id=%s", route, type(error).__name__, invocation_id
+        )
+        return error_response(
+            ApiError(
+                500,
+                "internal_error",
+                "the app failed on this request; it is logged under this invocation id",
+                {"invocation_id": invocation_id},
+            )
+        )
+
+
+# --- shared steps ------------------------------------------------------------------------------
+
+
+def _template(req: func.HttpRequest) -> str:
+    name = str(req.route_params.get("template", ""))
+    try:
+        catalog.compiled(name)
+    except catalog.UnknownTemplateError as error:
+        if catalog.is_valid_name(name):
+            head = f"unknown template {name!r}"
+        else:
+            # Not echoed: a path trick or a pasted URL has no place in an answer.
+            head = "not a template name (lowercase letters, digits and hyphens)"
+        raise ApiError(
+            404,
+            "unknown_template",
+            f"{head}; known templates: {', '.join(error.known)}",
+            {"known": error.known},
+        ) from None
+    return name
+
+
+def _channels(params: Params, settings: Settings, *, required: bool) -> list[str]:
+    """The request's channels, each configured (a broken one stays: delivery reports it)."""
+    names = params.channels
+    if not names:
+        if settings.default_channel is not None:
+            return [settings.default_channel]
+        if not required:
+            return []
+        raise ApiError(
+            400,
+            "channel_required",
+            "name a channel with ?channel=NAME (several: ?channel=a,b); no default channel is set "
+            "(TEAMS_DEFAULT_CHANNEL)",
+            {"known": settings.channel_names()},
+        )
+    for name in names:
+        try:
+            settings.channel(name)
+        except UnknownChannelError as error:
+            raise ApiError(
+                404, "unknown_channel", str(error), {"known": settings.channel_names()}
+            ) from None
+        except ChannelNotUsableError:
+            pass
+    return list(dict.fromkeys(normalize_channel_name(name) or name for name in names))
+
+
+def _unresolved(error: UnresolvedBindingsError, template: str) -> ApiError:
+    listed = ", ".join(f"{b.path} {b.expression}" for b in error.bindings[:10])
+    return ApiError(
+        422,
+        "unresolved_bindings",
+        f"the data leaves {len(error.bindings)} binding(s) of template {template!r} without a "
+        f"value: {listed}",
+        {"bindings": [{"path": b.path, "expression": b.expression} for b in error.bindings]},
+    )
+
+
+def _expanded(template: str, data: Any, channel: str | None) -> tuple[Any, tuple[RepeatSpan, ...]]:
+    compiled = catalog.compiled(template)
+    host = catalog.host_object(template, channel)
+    try:
+        expansion = compiled.expand_traced(data, host, strict=True)
+    except UnresolvedBindingsError as error:
+        raise _unresolved(error, template) from None
+    except TemplateError as error:
+        raise ApiError(
+            422, "template_failed", f"template {template!r} failed with this data: {error}"
+        ) from None
+    return expansion.value, expansion.repeats
+
+
+def _mentioned(card: Any, mentions: Sequence[str]) -> Any:
+    try:
+        return add_mentions(card, mentions)
+    except MentionsNotSupported as error:
+        raise ApiError(422, "mention_not_supported", str(error)) from None
+
+
+def _checked(template: str, card: Any) -> None:
+    problems = check_card(card, "incoming")
+    if problems:
+        listed = "; ".join(str(problem) for problem in problems[:5])
+        raise ApiError(
+            422,
+            "card_problems",
+            f"the card from template {template!r} would not show in Teams: {listed}",
+            {"problems": [{"path": p.path, "message": p.message} for p in problems]},
+        )
+
+
+# --- POST /api/notify/{template} ----------------------------------------------------------------
+
+
+async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> func.HttpResponse:
+    template = _template(req)
+    params = parse_params(req.params)
+    settings = get_settings()
+    channels = _channels(params, settings, required=True)
+    data = read_json_object(req)
+    cards = []
+    for channel in channels:  # `$host.channel` may make the cards differ per channel
+        card, repeats = _expanded(template, data, channel)
+        card = _mentioned(card, params.mentions)
+        _checked(template, card)
+        cards.append(_Card(channel, card, repeats))
+
+    notification_id = new_notification_id()
+    labels = {"template": template, "invocation_id": invocation_id, "source": "http"}
+    deliveries = [
+        deliver(
+            item.card,
+            [item.channel],
+            notification_id=notification_id,
+            repeats=item.repeats,
+            settings=settings,
+            labels=labels,
+        )
+        for item in cards
+    ]
+    results: list[DeliveryResult] = [
+        result for batch in await asyncio.gather(*deliveries) for result in batch
+    ]
+    queued = [message for result in results for message in result.queue_messages]
+    if queued:
+        retry.set(queued)
+    status, body = delivery_answer(notification_id, template, results)
+    return json_response(status, body)
+
+
+# --- POST /api/render/{template} ----------------------------------------------------------------
+
+
+async def render(req: func.HttpRequest) -> func.HttpResponse:
+    """The card a notify would send, and every problem found; nothing is sent."""
+    template = _template(req)
+    params = parse_params(req.params)
+    if len(params.channels) > 1:
+        raise ApiError(
+            400,
+            "invalid_parameter",
+            "render takes one channel (it shows the card one channel would get)",
+            {"problems": [{"parameter": "channel", "message": "one channel at most"}]},
+        )
+    named = _channels(params, get_settings(), required=False)
+    channel = named[0] if named else None
+    data = read_json_object(req)
+    compiled = catalog.compiled(template)
+    host = catalog.host_object(template, channel)
+    problems: list[dict[str, str]] = []
+    try:
+        card = compiled.expand(data, host, strict=True)
+    except UnresolvedBindingsError as error:
+        card = compiled.expand(data, host)
+        problems.extend(
+            {"path": b.path, "message": f"unresolved binding {b.expression}"}
+            for b in error.bindings
+        )
+    except TemplateError as error:
+        raise ApiError(
+            422, "template_failed", f"template {template!r} failed with this data: {error}"
+        ) from None
+    try:
+        card = add_mentions(card, params.mentions)
+    except MentionsNotSupported as error:
+        problems.append({"path": "$", "message": str(error)})
+    problems.extend({"path": p.path, "message": p.message} for p in check_card(card, "incoming"))
+    try:
+        message: Any = to_message(card)
+    except ValueError:
+        message = None
+    return json_response(
+        200,
+        {
+            "template": template,
+            "channel": channel,
+            "ok": not problems,
+            "problems": problems,
+            "card": card,
+            "message": message,
+        },
+    )
+
+
+# --- GET /api/templates ---------------------------------------------------------------------------
+
+
+async def templates() -> func.HttpResponse:
+    listed = []
+    for name in catalog.template_names():
+        info = catalog.get(name)
+        listed.append(
+            {
+                "name": name,
+                "description": info.description,
+                "target": info.options.get("target", "incoming"),
+                "sample_data": info.sample_data,
+            }
+        )
+    return json_response(200, {"templates": listed})

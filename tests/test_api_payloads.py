@@ -1,0 +1,153 @@
+"""Other systems' webhooks posted unchanged: Azure Monitor action groups and Alertmanager.
+
+Each real-world payload (tests/fixtures/payloads/) is POSTed to its route as the sender does, the
+card Teams receives (from the loopback stand-in) passes the card checks, and it shows what matters,
+with the expectations read from the payload itself: the rule, severity, resource, state, times
+and links.
+"""
+
+import copy
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from shared.cards import check_card
+from tests.teams_standin import TEAMS_LIMIT_BYTES, TeamsStandIn
+from tests.test_function_app_support import (
+    Channels,
+    call_notify,
+    configure,
+    notify_request,
+    reset_caches,
+)
+from tests.test_templates_support import fact, fact_titles, links, payload, payload_names, texts
+
+
+@pytest.fixture
+def teams() -> Iterator[TeamsStandIn]:
+    with TeamsStandIn() as standin:
+        yield standin
+    reset_caches()
+
+
+def post(template: str, data: Any, channels: Channels) -> list[dict[str, Any]]:
+    """POST to /api/notify/{template}?channel=ops; the cards Teams received."""
+    answer = call_notify(notify_request(template, data, query={"channel": "ops"}))
+    assert answer.status == 200, answer.body
+    received = channels.received("ops")
+    assert received
+    cards = [message["attachments"][0]["content"] for message in received]
+    for card in cards:
+        assert check_card(card, "incoming") == []
+    return cards
+
+
+def utc(stamp: str, seconds: bool = True) -> str:
+    """A payload time as the cards write it: UTC, `2024-05-01 07:42:10 UTC`."""
+    moment = datetime.fromisoformat(_trim(stamp)).astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+
+
+def _trim(stamp: str) -> str:
+    # Go and .NET write up to nine fractional digits; Python reads six.
+    head, dot, rest = stamp.partition(".")
+    if not dot:
+        return stamp.replace("Z", "+00:00")
+    digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
+    zone = rest[len(digits) :].replace("Z", "+00:00")
+    return f"{head}.{digits[:6]}{zone}"
+
+
+# --- Azure Monitor (common alert schema) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", payload_names("azure-monitor-"))
+def test_an_azure_monitor_alert_shows_rule_severity_state_resource_time_and_links(
+    name: str, monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn
+) -> None:
+    channels = configure(monkeypatch, teams, {"ops": "classic"})
+    data = payload(name)
+    essentials = data["data"]["essentials"]
+    [card] = post("azure-monitor-alert", data, channels)
+    shown = "\n".join(texts(card))
+
+    if essentials.get("alertRule"):
+        assert essentials["alertRule"] in texts(card)[0]
+    if essentials.get("severity"):
+        assert essentials["severity"] in shown
+    state = "RESOLVED" if essentials["monitorCondition"] == "Resolved" else "FIRED"
+    assert state in texts(card)
+    assert fact(card, "Fired") == utc(essentials["firedDateTime"])
+    if essentials.get("resolvedDateTime"):
+        assert fact(card, "Resolved") == utc(essentials["resolvedDateTime"])
+    assert "Resource" in fact_titles(card)
+    targets = essentials.get("alertTargetIDs") or []
+    urls = [url for _title, url in links(card)]
+    # The resource the alert is about: the target, or for a log alert the resource its dimensions
+    # name (the target is then the workspace the query ran in).
+    assert fact(card, "Resource").removeprefix("Subscription ") in json.dumps(data)
+    if targets and "/resourcegroups/" in targets[0].lower():
+        assert any(url.lower().endswith(targets[0].lower()) for url in urls)
+    if essentials.get("investigationLink"):
+        assert essentials["investigationLink"] in urls
+
+
+# --- Alertmanager (webhook version 4) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", payload_names("alertmanager-"))
+def test_an_alertmanager_group_shows_each_alert_its_state_times_and_links(
+    name: str, monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn
+) -> None:
+    channels = configure(monkeypatch, teams, {"ops": "classic"})
+    data = payload(name)
+    [card] = post("alertmanager", data, channels)
+    shown = "\n".join(texts(card))
+    urls = [url for _title, url in links(card)]
+
+    alerts = data["alerts"]
+    firing = sum(alert["status"] == "firing" for alert in alerts)
+    assert f"{firing} firing · {len(alerts) - firing} resolved" in shown
+    assert ("FIRING" if data["status"] == "firing" else "RESOLVED") in texts(card)
+    alertname = data["commonLabels"].get("alertname")
+    if alertname:
+        assert alertname in texts(card)[0]
+    for alert in alerts:
+        summary = alert.get("annotations", {}).get("summary")
+        if summary:
+            assert summary in shown
+        assert utc(alert["startsAt"], seconds=False) in shown
+        if alert.get("generatorURL"):
+            assert alert["generatorURL"] in urls
+        if alert["status"] == "resolved":
+            assert utc(alert["endsAt"], seconds=False) in shown
+    assert data["externalURL"] in urls
+    if data.get("truncatedAlerts"):
+        assert f"{data['truncatedAlerts']} more alerts" in shown
+
+
+def test_a_group_over_teams_size_limit_is_split_between_alerts_not_refused(
+    monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn
+) -> None:
+    # Teams refuses messages over 28 KB: delivery splits at the alerts the template repeated. The
+    # parts keep to Teams' 4 posts a second, so this test has the default 8-second budget.
+    channels = configure(monkeypatch, teams, {"ops": "classic"}, budget=8)
+    data = payload("alertmanager-firing")
+    template = data["alerts"][0]
+    data["alerts"] = []
+    for index in range(300):
+        alert = copy.deepcopy(template)
+        alert["labels"]["instance"] = f"10.0.{index // 250}.{index % 250}:9100"
+        alert["fingerprint"] = f"{index:016x}"
+        data["alerts"].append(alert)
+    cards = post("alertmanager", data, channels)
+    assert len(cards) > 1
+    for record in teams.received(channels.urls["ops"]):
+        assert record.size <= TEAMS_LIMIT_BYTES
+        assert record.outcome == "delivered"
+    instances = "\n".join("\n".join(texts(card)) for card in cards)
+    for index in (0, 149, 299):
+        assert f"instance=10.0.{index // 250}.{index % 250}:9100" in instances
