@@ -146,8 +146,23 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def check_sections() -> list[CheckSection]:
-    """The parts of `check`, run in order; later parts (settings) are appended here."""
-    return [CheckSection("templates", _check_templates)]
+    """The parts of `check`, run in order: the templates, then the app's configuration (app
+    settings, Outgoing Webhooks, schedules; shared.problems), which `check NAME...` leaves out."""
+    from shared.problems import configuration_checks
+
+    return [
+        CheckSection("templates", _check_templates),
+        *(_configuration_section(title, check) for title, check in configuration_checks()),
+    ]
+
+
+def _configuration_section(title: str, check: Callable[[], Any]) -> CheckSection:
+    def run(args: argparse.Namespace) -> list[CheckResult]:
+        if args.names:  # `check NAME...` is about those templates only
+            return []
+        return [CheckResult(f.subject, list(f.problems)) for f in check().findings]
+
+    return CheckSection(title, run)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -157,6 +172,8 @@ def _check(args: argparse.Namespace) -> int:
     subjects = 0
     for section in check_sections():
         results = section.run(args)
+        if not results:
+            continue
         print(f"{section.title}:")
         for result in results:
             _print_result(result, sys.stdout)
