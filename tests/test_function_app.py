@@ -344,6 +344,25 @@ def test_a_redelivery_logs_the_notification_id_and_the_attempt(
     )
 
 
+def test_the_outgoing_webhook_answers_a_signed_mention_through_the_app(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Teams signs the raw body with the webhook's token (teams-facts: Outgoing Webhooks).
+    from shared.teams.outgoing import handler
+    from tests.test_outgoing_support import OPS_TOKEN, command_request
+
+    monkeypatch.setenv("TEAMS_OUTGOING_TOKEN_OPS", OPS_TOKEN)
+    reset_caches()
+    handler.default_endpoint.cache_clear()
+    try:
+        response = run(indexed().user_function("teams_outgoing")(command_request("ping")))
+    finally:
+        handler.default_endpoint.cache_clear()
+        reset_caches()
+    assert response.status_code == 200
+    assert json.loads(response.get_body()) == {"type": "message", "text": "pong"}
+
+
 # --- timers ---------------------------------------------------------------------------------------
 
 
