@@ -102,15 +102,17 @@ _WS: Final = frozenset(" \t\ufeff\u00a0")
 # (`%` alone is the operator, `%x` an identifier; a lone `\r` is invalid).
 _NAME: Final = r"(?:@@|[A-Za-z_#@$]|%(?=[A-Za-z0-9_]))[A-Za-z0-9_]*"
 _TOKEN: Final = re.compile(
-    # Names first (the commonest token); a dotted run of names is one "path" token.
-    r"(?P<name>" + _NAME + r"(?:\." + _NAME + r")*)"
+    # Skipped whitespace, then one token; names first (the commonest), a dotted run of
+    # names as one "path" token. Whitespace left at the end matches nothing.
+    r"(?:[ \t\ufeff\u00a0\n]|\r\n)*(?:"
+    r"(?P<path>" + _NAME + r"(?:\." + _NAME + r")+)"
+    r"|(?P<ident>" + _NAME + r")"
     r"""
-    |(?P<ws>(?:[ \t\ufeff\u00a0\n]|\r\n)+)
     |(?P<op>&&|\|\||==|!=|<>|<=|>=|=>|\?\?|[-+!^*/&<>().\[\]{},:?%])
     |(?P<string>'(?:[^'\\]|\\[\s\S])*'|"(?:[^"\\]|\\[\s\S])*")
     |(?P<number>[0-9]+(?:\.[0-9]+)?)
     |(?P<interp>`)
-    |(?P<bad>[\s\S])""",
+    |(?P<bad>[^ \t\ufeff\u00a0\n]))""",
     re.VERBOSE,
 )
 _IDENT_START: Final = re.compile(r"(?:@@|[A-Za-z_#@$%])[A-Za-z0-9_]*")
@@ -149,9 +151,8 @@ def _match_object_definition(text: str, start: int) -> int:
     length = len(text)
     while index < length:
         char = text[index]
-        if char in _WS:
-            index += 1
-            continue
+        # The fragment allows WHITESPACE, but that rule is switched off inside a template
+        # string (ANTLR's ignoreWS predicate), where this fragment is used: no spaces here.
         if char == "}":
             return index + 1
         is_string = char in "'\""
@@ -231,12 +232,6 @@ def _unescape_string(body: str, quote: str) -> str:
     return re.sub(r"\\[^\r\n]?", replace, body)
 
 
-def _kind(group: str | None, lexeme: str) -> str:
-    if group == "name":
-        return "path" if "." in lexeme else "ident"
-    return group or ""
-
-
 class _Lexer:
     def __init__(self, text: str, memo: dict[str, Node] | None = None) -> None:
         self.text = text
@@ -248,9 +243,9 @@ class _Lexer:
         if "`" not in text:
             # One pass in C for the usual case; a backtick needs the mode switch below.
             out: list[Token] = [
-                (_kind(match.lastgroup, match.group()), match.group(), match.start())
+                (match.lastgroup or "", match[group], match.start(group))
                 for match in _TOKEN.finditer(text)
-                if match.lastgroup != "ws"
+                if (group := match.lastindex)
             ]
             for kind, lexeme, start in out:
                 if kind == "bad":
@@ -266,16 +261,20 @@ class _Lexer:
         match_token = _TOKEN.match
         while self.pos < length:
             match = match_token(text, self.pos)
-            assert match is not None
-            kind = match.lastgroup
+            if match is None:  # only whitespace is left
+                break
+            kind = match.lastgroup or ""
+            group = match.lastindex or 0
             if kind == "bad":
-                raise ExpressionSyntaxError(f"unexpected character {match.group()!r} at {self.pos}")
+                raise ExpressionSyntaxError(
+                    f"unexpected character {match[group]!r} at {match.start(group)}"
+                )
             if kind == "interp":
+                self.pos = match.start(group)
                 out.append(("interp", "`", self._interpolation()))
                 continue
             self.pos = match.end()
-            if kind != "ws":
-                out.append((_kind(kind, match.group()), match.group(), match.start()))
+            out.append((kind, match[group], match.start(group)))
         out += (_END, _END)  # two, so one-token look-ahead never runs off the end
         return out
 
