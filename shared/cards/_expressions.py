@@ -235,7 +235,7 @@ def check_tree(node: Node) -> None:
     ever evaluated, so they run eagerly; closures are built on first use (compile_node).
     """
     kind = node.kind
-    if kind in (CONSTANT, PATH):
+    if kind in (CONSTANT, PATH) or node.checked:
         return
     children = node.children
     for child in children:
@@ -258,8 +258,9 @@ def check_tree(node: Node) -> None:
                 f"{kind}() is an Adaptive Expressions function this engine does not "
                 "implement; use one from the documented list"
             )
-        return
-    spec.validate(node)
+    else:
+        spec.validate(node)
+    node.checked = True
 
 
 def compile_node(node: Node) -> Fn:

@@ -36,8 +36,9 @@ class Node:
     children: list[Node] = field(default_factory=list)
     value: Any = None
     # The compiled closure, kept on the tree so a tree shared by identical bindings
-    # of one template is compiled once.
+    # of one template is compiled once; `checked` likewise for the parse-time checks.
     compiled: Any = None
+    checked: bool = False
 
     def __str__(self) -> str:
         return render(self)
@@ -404,7 +405,7 @@ class _Parser:
         self.source = source
         self.memo = memo
         self.closing: dict[int, int] = {}
-        if memo is not None:
+        if memo is not None and "(" in source:
             opened: list[int] = []
             parens = [i for i, token in enumerate(tokens) if token[1] == "(" or token[1] == ")"]
             for position in parens:
