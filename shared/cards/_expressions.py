@@ -152,8 +152,12 @@ def split_path(path: str) -> list[str]:
 def walk(current: Any, parts: Sequence[str]) -> Any:
     value: Any = UNDEFINED
     for part in parts:
-        position = parse_int(part)
-        if position is not None and isinstance(current, list):
+        if type(current) is dict:
+            # The usual step: a JSON object with the exact key (objects are always truthy).
+            value = current.get(part, _MISSING)
+            if value is _MISSING:
+                value = access_property(current, part)
+        elif isinstance(current, list) and (position := parse_int(part)) is not None:
             if 0 <= position < len(current):
                 value = current[position]
             else:
@@ -162,6 +166,9 @@ def walk(current: Any, parts: Sequence[str]) -> Any:
             value = access_property(current, part)
         current = value
     return value
+
+
+_MISSING: Final = object()
 
 
 def _template_memory(scope: Scope, first: str) -> Any:

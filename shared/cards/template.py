@@ -194,21 +194,20 @@ def _is_empty_constant(node: Node) -> bool:
     return node.kind == CONSTANT and node.value == ""
 
 
-def _compile_expression(node: Node, text: str, path: Path) -> Callable[[Scope, bool], Any]:
-    """Check the binding now (as the SDK does at construction); build its closure when it
-    is first evaluated, so bindings in elements that are never shown cost no compile."""
+def _compile_expression(node: Node, text: str, path: Path) -> Node:
+    """Check the binding now, as the SDK does at construction. Its closure is built when
+    it is first evaluated (`_compiled`), so bindings in elements that are never shown
+    cost no compile."""
     try:
         check_tree(node)
     except (ValidationError, RecursionError) as error:
         raise TemplateSyntaxError(json_path(path), text, str(error)) from None
-    if node.compiled is not None:
-        compiled: Callable[[Scope, bool], Any] = node.compiled
-        return compiled
+    return node
 
-    def first_use(scope: Scope, subst: bool) -> Any:
-        return compile_node(node)(scope, subst)
 
-    return first_use
+def _compiled(node: Node) -> Callable[[Scope, bool], Any]:
+    compiled: Callable[[Scope, bool], Any] = node.compiled or compile_node(node)
+    return compiled
 
 
 def _compile_string(text: str, path: Path, memo: Memo) -> Expand:
@@ -235,11 +234,11 @@ def _binding(node: Node, text: str, path: Path) -> Callable[[Scope], Any]:
     its own text; any other binding keeps its value's type, and its failure is fatal.
     """
     if node.kind != CONCAT:
-        evaluate = _compile_expression(node, text, path)
+        expression = _compile_expression(node, text, path)
 
         def single(scope: Scope) -> Any:
             try:
-                value = evaluate(scope, True)
+                value = _compiled(expression)(scope, True)
             except (EvalError, HardError) as error:
                 raise TemplateExpansionError(json_path(path), text, str(error)) from None
             if value is UNDEFINED or isinstance(value, bool | int | str):
@@ -248,13 +247,13 @@ def _binding(node: Node, text: str, path: Path) -> Callable[[Scope], Any]:
 
         return single
 
-    parts: list[tuple[Callable[[Scope, bool], Any], Node] | str] = []
+    parts: list[Node | str] = []
     for child in node.children:
         if child.kind == CONSTANT and isinstance(child.value, str):
             if child.value:
                 parts.append(child.value)
         else:
-            parts.append((_compile_expression(child, text, path), child))
+            parts.append(_compile_expression(child, text, path))
 
     def interpolated(scope: Scope) -> Any:
         pieces: list[str] = []
@@ -262,12 +261,11 @@ def _binding(node: Node, text: str, path: Path) -> Callable[[Scope], Any]:
             if isinstance(part, str):
                 pieces.append(part)
                 continue
-            evaluate, source = part
             try:
-                value = evaluate(scope, True)
+                value = _compiled(part)(scope, True)
             except (EvalError, HardError):
                 # The SDK writes a failed binding back as its own text.
-                value = "${" + render(source) + "}"
+                value = "${" + render(part) + "}"
                 scope.unbound.append(value)
             try:
                 pieces.append(to_string(value))
@@ -385,7 +383,7 @@ def _compile_object(
         if when_fn is None:
             return not when_drops
         try:
-            return when_fn(scope, False) is True
+            return _compiled(when_fn)(scope, False) is True
         except EvalError:
             return False
         except HardError as error:
