@@ -12,6 +12,7 @@ setting or entry names (never a value).
 """
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,28 +97,43 @@ def _schedules_section() -> Section:
 
 def _engine_problems(entry: Any) -> list[str]:
     """What the card engine finds in an entry (imported here, never at app start)."""
+    data = json.dumps(entry.data, sort_keys=True)
+    return list(
+        _engine_findings(
+            entry.template, entry.when, data, entry.source is not None, tuple(entry.channels)
+        )
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _engine_findings(
+    template: str, when: str | None, data_json: str, has_source: bool, channels: tuple[str, ...]
+) -> tuple[str, ...]:
+    # Cached: the health route asks on every probe, and an entry's findings only change with the
+    # file, which changes only with a deployment (a new process).
     from shared.cards import TemplateError, compile_template
 
+    data = json.loads(data_json)
     problems = []
-    if entry.when is not None:
+    if when is not None:
         try:
-            compile_template(entry.when)
+            compile_template(when)
         except TemplateError as error:
             problems.append(f"when: {error}")
-    if entry.source is not None:
-        if entry.data is not None:
+    if has_source:
+        if data is not None:
             try:
-                compile_template(entry.data)
+                compile_template(data)
             except TemplateError as error:
                 problems.append(f"data: {error}")
-        return problems
+        return tuple(problems)
     from shared import catalog
     from shared.cards import check_card
 
-    for channel in entry.channels or (None,):
+    for channel in channels or (None,):
         try:
-            card = catalog.compiled(entry.template).expand(
-                entry.data, catalog.host_object(entry.template, channel), strict=True
+            card = catalog.compiled(template).expand(
+                data, catalog.host_object(template, channel), strict=True
             )
         except TemplateError as error:
             problems.append(f"data: {error}")
@@ -126,7 +142,7 @@ def _engine_problems(entry: Any) -> list[str]:
         if found:
             problems.extend(f"data: the card has a problem: {p}" for p in found)
             break
-    return problems
+    return tuple(problems)
 
 
 def _catalog_section() -> Section:
