@@ -43,6 +43,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/render.py
 	$(PY) bench/delivery.py
 	$(PY) bench/outgoing.py
+	$(PY) bench/coldstart.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .azurite .mypy_cache .ruff_cache .pytest_cache

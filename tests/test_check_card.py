@@ -471,3 +471,30 @@ def test_a_shipped_template_expanded_with_its_sample_data_passes(name: str) -> N
     # command-help is the Outgoing Webhook's reply; the catalog says so with "target".
     target = info.options.get("target", "incoming")
     assert [str(problem) for problem in check_card(card, target)] == []
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "file:///etc/passwd"]
+)
+def test_open_url_with_a_dangerous_scheme_is_reported(url: str) -> None:
+    card = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "text": "x"}],
+        "actions": [{"type": "Action.OpenUrl", "title": "Open", "url": url}],
+    }
+    problems = check_card(card, "incoming")
+    assert [p.path for p in problems] == ["$.actions[0].url"]
+
+
+@pytest.mark.parametrize(
+    "url", ["https://example.org", "mailto:ops@example.org", "msteams://teams.microsoft.com/l/x"]
+)
+def test_open_url_with_a_web_mail_or_teams_link_is_fine(url: str) -> None:
+    card = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "text": "x"}],
+        "actions": [{"type": "Action.OpenUrl", "title": "Open", "url": url}],
+    }
+    assert check_card(card, "incoming") == []

@@ -202,6 +202,21 @@ def _check_actions(card: dict[str, Any], target: Target) -> Iterator[Problem]:
                 format_path((*path, "type")),
                 f"Teams does not support {kind} {_WHERE[target]}; use {_or_list(allowed)}",
             )
+        url = value.get("url")
+        if kind == "Action.OpenUrl" and isinstance(url, str) and not _safe_url(url):
+            yield Problem(
+                format_path((*path, "url")),
+                "Action.OpenUrl must open an https, http, mailto, tel or msteams URL",
+            )
+
+
+# What a link button may open: web pages, mail, calls, Teams deep links. A card is built
+# from posted data, so a `javascript:` or `data:` URL from the data never reaches Teams.
+_SAFE_SCHEMES: Final = ("https:", "http:", "mailto:", "tel:", "msteams:")
+
+
+def _safe_url(url: str) -> bool:
+    return url.strip().lower().startswith(_SAFE_SCHEMES)
 
 
 def _check_mentions(card: dict[str, Any]) -> Iterator[Problem]:
