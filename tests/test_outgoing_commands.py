@@ -5,6 +5,7 @@ or a message with an Adaptive Card attachment, and only `openUrl` actions work i
 """
 
 import logging
+import re
 import sys
 import types
 from collections.abc import Iterator
@@ -372,8 +373,34 @@ def test_send_reports_teams_refusal_in_teams_words(teams: tuple[TeamsStandIn, st
 
 
 # --- schedules ------------------------------------------------------------------------------------
-# Until shared.schedules lands (function app issue), these tests give it the interface the
-# command relies on (commands_builtin.Schedule); they then switch to the shipped schedules.json.
+# The first test reads the shipped shared/schedules.json; the others give the command entries
+# of their own through the interface it relies on (commands_builtin.Schedule).
+
+
+def test_schedules_lists_the_shipped_entries_with_their_next_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shared.schedules import reset_schedules
+    from shared.settings import reset_settings
+
+    monkeypatch.setenv("SCHEDULE_WEEKDAY_DIGEST", "true")
+    monkeypatch.delenv("SCHEDULE_SERVICE_STATUS", raising=False)
+    monkeypatch.setenv("TEAMS_WEBHOOK_OPS", "file:///tmp/outbox-never-written")
+    monkeypatch.setenv("TEAMS_DEFAULT_CHANNEL", "ops")
+    reset_settings()
+    reset_schedules()
+    try:
+        lines = text_of(ask("schedules")).split("\n")
+    finally:
+        reset_schedules()
+        reset_settings()
+    assert lines[0] == "Scheduled notifications:"
+    [digest] = [line for line in lines if "`weekday-digest`" in line]
+    [status] = [line for line in lines if "`service-status`" in line]
+    # Monday to Friday at 08:00 in Berlin, shown in Berlin time (either offset of the year).
+    assert digest.endswith("08:00 Europe/Berlin")
+    assert re.search(r"next (Mon|Tue|Wed|Thu|Fri) \d{4}-\d{2}-\d{2} 08:00", digest)
+    assert "`alert` to `ops`, off" in status
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,7 @@ def schedules(context: CommandContext) -> CommandResult:
     now = datetime.now(UTC)
     lines = []
     for entry in sorted(entries, key=lambda e: e.name):
-        where = ", ".join(f"`{channel}`" for channel in entry.channels)
+        where = ", ".join(f"`{channel}`" for channel in entry.channels) or "the default channel"
         head = f"- `{entry.name}`: `{entry.template}` to {where}"
         if not entry.enabled:
             lines.append(f"{head}, off (its enabling app setting is not set)")
