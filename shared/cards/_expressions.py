@@ -761,7 +761,8 @@ def _int(args: list[Any]) -> Any:
     if isinstance(value, str):
         result = parse_int(value)
         if result is None:
-            raise EvalError(f"parameter {value} is not a valid number string.")
+            # AEL hands NaN back beside the error, and `||` passes it on.
+            raise EvalError(f"parameter {value} is not a valid number string.", math.nan)
         return result
     if is_number(value):
         result = parse_int(to_string(value))
@@ -774,7 +775,8 @@ def _float(args: list[Any]) -> Any:
     if isinstance(value, str):
         result = parse_float(value)
         if result is None:
-            raise EvalError(f"parameter {value} is not a valid number string.")
+            # AEL hands NaN back beside the error, and `||` passes it on.
+            raise EvalError(f"parameter {value} is not a valid number string.", math.nan)
         return result
     if is_number(value):
         return value
@@ -824,12 +826,15 @@ def _length(args: list[Any]) -> Any:
 
 
 def _js_index_of(haystack: str, needle: str, last: bool = False) -> int:
+    """indexOf, or AEL's `lastIndexOf(needle, length - 1)`, in UTF-16 positions."""
     hay = to_utf16(haystack)
     need = to_utf16(needle)
-    if isinstance(hay, str) and isinstance(need, str):
-        return hay.rfind(needle) if last else hay.find(needle)
-    hay_text, need_text = "".join(hay), "".join(need)
-    return hay_text.rfind(need_text) if last else hay_text.find(need_text)
+    hay_text = hay if isinstance(hay, str) else "".join(hay)
+    need_text = need if isinstance(need, str) else "".join(need)
+    if not last:
+        return hay_text.find(need_text)
+    # A match may start at most at length - 1 (at 0 for an empty string).
+    return hay_text.rfind(need_text, 0, max(len(hay_text) - 1, 0) + len(need_text))
 
 
 def _index_of_build(last: bool) -> Callable[[Node, list[Fn]], Fn]:

@@ -120,7 +120,7 @@ _IDENT_START: Final = re.compile(r"(?:@@|[A-Za-z_#@$%])[A-Za-z0-9_]*")
 
 
 # (kind, text, value): kind is "op", "number", "string", "path", "ident", "interp" or
-# "end"; value is the token's offset in the source, or the parsed node of an "interp".
+# "end"; value is the parsed node of an "interp", else None.
 Token = tuple[str, str, Any]
 _END: Final[Token] = ("end", "", None)
 
@@ -244,7 +244,7 @@ class _Lexer:
         if "`" not in text:
             # One pass in C for the usual case; a backtick needs the mode switch below.
             out: list[Token] = [
-                (match.lastgroup or "", match[group], match.start(group))
+                (match.lastgroup or "", match[group], None)
                 for match in _TOKEN.finditer(text)
                 if (group := match.lastindex)
             ]
@@ -272,10 +272,12 @@ class _Lexer:
                 )
             if kind == "interp":
                 self.pos = match.start(group)
-                out.append(("interp", "`", self._interpolation()))
+                node = self._interpolation()
+                # Unique text per interpolation, so call memo keys never confuse two of them.
+                out.append(("interp", f"`{id(node)}", node))
                 continue
             self.pos = match.end()
-            out.append((kind, match[group], match.start(group)))
+            out.append((kind, match[group], None))
         out += (_END, _END)  # two, so one-token look-ahead never runs off the end
         return out
 
@@ -600,9 +602,10 @@ class _Parser:
                 self.index += 2 if negated else 1
                 key = None
                 end = self.closing.get(self.index - 1)
-                first = tokens[start][2]
-                if end is not None and isinstance(first, int) and self.memo is not None:
-                    key = self.source[first : tokens[end][2] + 1]
+                if end is not None and self.memo is not None:
+                    # The call's tokens (whitespace aside, the same text means the same tree);
+                    # the leading NUL keeps these keys apart from whole-expression texts.
+                    key = "\0" + "\0".join([token[1] for token in tokens[start : end + 1]])
                     known = self.memo.get(key)
                     if known is not None:
                         self.index = end + 1
