@@ -6,7 +6,9 @@ this module does both steps the same way, in UTC and the `en` locale.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -107,6 +109,7 @@ def convert_format(fmt: str) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=256)
 def formatter_for(fmt: str) -> str:
     """AEL's timestampFormatter: conversion errors fall back to the raw string."""
     if not fmt:
@@ -124,42 +127,45 @@ _DAYJS_TOKENS: Final = re.compile(
 )
 
 
+_TOKEN_VALUES: Final[dict[str, Callable[[datetime, int], str]]] = {
+    "YY": lambda m, w: str(m.year)[-2:],
+    "YYYY": lambda m, w: f"{m.year:04d}",
+    "M": lambda m, w: str(m.month),
+    "MM": lambda m, w: f"{m.month:02d}",
+    "MMM": lambda m, w: _MONTHS[m.month - 1][:3],
+    "MMMM": lambda m, w: _MONTHS[m.month - 1],
+    "D": lambda m, w: str(m.day),
+    "DD": lambda m, w: f"{m.day:02d}",
+    "d": lambda m, w: str(w),
+    "dd": lambda m, w: _WEEKDAYS[w][:2],
+    "ddd": lambda m, w: _WEEKDAYS[w][:3],
+    "dddd": lambda m, w: _WEEKDAYS[w],
+    "H": lambda m, w: str(m.hour),
+    "HH": lambda m, w: f"{m.hour:02d}",
+    "h": lambda m, w: str(m.hour % 12 or 12),
+    "hh": lambda m, w: f"{m.hour % 12 or 12:02d}",
+    "a": lambda m, w: "am" if m.hour < 12 else "pm",
+    "A": lambda m, w: "AM" if m.hour < 12 else "PM",
+    "m": lambda m, w: str(m.minute),
+    "mm": lambda m, w: f"{m.minute:02d}",
+    "s": lambda m, w: str(m.second),
+    "ss": lambda m, w: f"{m.second:02d}",
+    "SSS": lambda m, w: f"{m.microsecond // 1000:03d}",
+    "Z": lambda m, w: "+00:00",
+}
+
+
 def dayjs_format(moment: datetime, fmt: str) -> str:
     """Day.js `format` in UTC mode with the `en` locale."""
+    weekday = (moment.weekday() + 1) % 7
 
     def token(match: re.Match[str]) -> str:
-        if match.group(1) is not None:
-            return match.group(1)
-        text = match.group()
-        hour = moment.hour
-        weekday = (moment.weekday() + 1) % 7
-        values = {
-            "YY": str(moment.year)[-2:],
-            "YYYY": f"{moment.year:04d}",
-            "M": str(moment.month),
-            "MM": f"{moment.month:02d}",
-            "MMM": _MONTHS[moment.month - 1][:3],
-            "MMMM": _MONTHS[moment.month - 1],
-            "D": str(moment.day),
-            "DD": f"{moment.day:02d}",
-            "d": str(weekday),
-            "dd": _WEEKDAYS[weekday][:2],
-            "ddd": _WEEKDAYS[weekday][:3],
-            "dddd": _WEEKDAYS[weekday],
-            "H": str(hour),
-            "HH": f"{hour:02d}",
-            "h": str(hour % 12 or 12),
-            "hh": f"{hour % 12 or 12:02d}",
-            "a": "am" if hour < 12 else "pm",
-            "A": "AM" if hour < 12 else "PM",
-            "m": str(moment.minute),
-            "mm": f"{moment.minute:02d}",
-            "s": str(moment.second),
-            "ss": f"{moment.second:02d}",
-            "SSS": f"{moment.microsecond // 1000:03d}",
-            "Z": "+00:00",
-        }
-        return values.get(text, "+0000")
+        literal = match.group(1)
+        if literal is not None:
+            return literal
+        value = _TOKEN_VALUES.get(match.group())
+        # Day.js prints its zone without a colon for anything it does not know ('ZZ').
+        return value(moment, weekday) if value else "+0000"
 
     return _DAYJS_TOKENS.sub(token, fmt)
 
