@@ -5,10 +5,8 @@ with the JSON error shape; anything else unexpected is logged by type and answer
 `internal_error` without a trace, which no input may cause (tests/test_bad_requests*.py).
 """
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import azure.functions as func
@@ -19,7 +17,7 @@ from shared.api.body import read_json_object
 from shared.api.errors import ApiError, error_response, json_response
 from shared.api.mentions import MentionsNotSupported, add_mentions
 from shared.api.params import Params, parse_params
-from shared.cards import RepeatSpan, TemplateError, UnresolvedBindingsError, check_card
+from shared.cards import Problem, TemplateError, UnresolvedBindingsError, check_card
 from shared.cards.envelope import to_message
 from shared.settings import (
     ChannelNotUsableError,
@@ -28,7 +26,9 @@ from shared.settings import (
     get_settings,
     normalize_channel_name,
 )
-from shared.teams.delivery import DeliveryResult, deliver, new_notification_id
+from shared.teams.delivery import new_notification_id
+from shared.teams.notify import CardProblems, deliver_rendered
+from shared.teams.notify import render as render_cards
 
 __all__ = ["guarded", "notify", "render", "templates"]
 
@@ -39,13 +39,6 @@ class Output(Protocol):
     """The queue output binding (`func.Out[list[str]]`)."""
 
     def set(self, val: list[str]) -> None: ...
-
-
-@dataclass(frozen=True)
-class _Card:
-    channel: str
-    card: dict[str, Any]
-    repeats: tuple[RepeatSpan, ...]
 
 
 async def guarded(
@@ -138,20 +131,6 @@ def _unresolved(error: UnresolvedBindingsError, template: str) -> ApiError:
     )
 
 
-def _expanded(template: str, data: Any, channel: str | None) -> tuple[Any, tuple[RepeatSpan, ...]]:
-    compiled = catalog.compiled(template)
-    host = catalog.host_object(template, channel)
-    try:
-        expansion = compiled.expand_traced(data, host, strict=True)
-    except UnresolvedBindingsError as error:
-        raise _unresolved(error, template) from None
-    except TemplateError as error:
-        raise ApiError(
-            422, "template_failed", f"template {template!r} failed with this data: {error}"
-        ) from None
-    return expansion.value, expansion.repeats
-
-
 def _mentioned(card: Any, mentions: Sequence[str]) -> Any:
     try:
         return add_mentions(card, mentions)
@@ -159,16 +138,14 @@ def _mentioned(card: Any, mentions: Sequence[str]) -> Any:
         raise ApiError(422, "mention_not_supported", str(error)) from None
 
 
-def _checked(template: str, card: Any) -> None:
-    problems = check_card(card, "incoming")
-    if problems:
-        listed = "; ".join(str(problem) for problem in problems[:5])
-        raise ApiError(
-            422,
-            "card_problems",
-            f"the card from template {template!r} would not show in Teams: {listed}",
-            {"problems": [{"path": p.path, "message": p.message} for p in problems]},
-        )
+def _card_problems(template: str, problems: Sequence[Problem]) -> ApiError:
+    listed = "; ".join(str(problem) for problem in problems[:5])
+    return ApiError(
+        422,
+        "card_problems",
+        f"the card from template {template!r} would not show in Teams: {listed}",
+        {"problems": [{"path": p.path, "message": p.message} for p in problems]},
+    )
 
 
 # --- POST /api/notify/{template} ----------------------------------------------------------------
@@ -180,29 +157,25 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
     settings = get_settings()
     channels = _channels(params, settings, required=True)
     data = read_json_object(req)
-    cards = []
-    for channel in channels:  # `$host.channel` may make the cards differ per channel
-        card, repeats = _expanded(template, data, channel)
-        card = _mentioned(card, params.mentions)
-        _checked(template, card)
-        cards.append(_Card(channel, card, repeats))
-
+    # The same pipeline as every other sender (shared.teams.notify), with mentions added to
+    # each channel's card (`$host.channel` may make them differ) before the checks.
+    try:
+        rendered = render_cards(
+            template, data, channels, decorate=lambda card: _mentioned(card, params.mentions)
+        )
+    except UnresolvedBindingsError as error:
+        raise _unresolved(error, template) from None
+    except TemplateError as error:
+        raise ApiError(
+            422, "template_failed", f"template {template!r} failed with this data: {error}"
+        ) from None
+    except CardProblems as error:
+        raise _card_problems(template, error.problems) from None
     notification_id = new_notification_id()
     labels = {"template": template, "invocation_id": invocation_id, "source": "http"}
-    deliveries = [
-        deliver(
-            item.card,
-            [item.channel],
-            notification_id=notification_id,
-            repeats=item.repeats,
-            settings=settings,
-            labels=labels,
-        )
-        for item in cards
-    ]
-    results: list[DeliveryResult] = [
-        result for batch in await asyncio.gather(*deliveries) for result in batch
-    ]
+    results = await deliver_rendered(
+        rendered, notification_id=notification_id, settings=settings, labels=labels
+    )
     queued = [message for result in results for message in result.queue_messages]
     if queued:
         retry.set(queued)

@@ -1,7 +1,7 @@
 """From a template and data to delivered cards: expand, check, then deliver.
 
-One pipeline for every caller that sends a template (`python -m shared send`, and the HTTP trigger
-can use it too), so they cannot drift apart. Nothing is sent unless every channel's card expands
+One pipeline for every caller that sends a template (`python -m shared send`, the HTTP trigger,
+timer runs, the Outgoing Webhook's `send`), so they cannot drift apart. Nothing is sent unless every channel's card expands
 (strict: every binding resolved) and passes the card checks.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,7 @@ from shared.teams.delivery import (
 )
 from shared.teams.limiter import RateLimiter
 
-__all__ = ["CardProblems", "Rendered", "notify", "render"]
+__all__ = ["CardProblems", "Rendered", "deliver_rendered", "notify", "render"]
 
 
 class CardProblems(ValueError):
@@ -48,12 +48,18 @@ class Rendered:
 
 
 def render(
-    template: str, data: Any, channels: Sequence[str], *, now: datetime | None = None
+    template: str,
+    data: Any,
+    channels: Sequence[str],
+    *,
+    now: datetime | None = None,
+    decorate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> list[Rendered]:
-    """Each channel's card, expanded strictly and checked.
+    """Each channel's card, expanded strictly, changed by `decorate` (the HTTP trigger adds
+    mentions there) and checked.
 
     Raises `catalog.UnknownTemplateError`, `shared.cards.TemplateError` (its subclass
-    `UnresolvedBindingsError` lists the bindings) or `CardProblems`.
+    `UnresolvedBindingsError` lists the bindings), `CardProblems`, or what `decorate` raises.
     """
     compiled = catalog.compiled(template)
     moment = now or datetime.now(UTC)
@@ -62,10 +68,11 @@ def render(
         name = normalize_channel_name(channel) or channel
         host = catalog.host_object(template, name, moment)
         expansion = compiled.expand_traced(data, host, strict=True)
-        problems = check_card(expansion.value, "incoming")
+        card = decorate(expansion.value) if decorate is not None else expansion.value
+        problems = check_card(card, "incoming")
         if problems:
             raise CardProblems(template, problems)
-        rendered.append(Rendered(name, expansion.value, expansion.repeats))
+        rendered.append(Rendered(name, card, expansion.repeats))
     return rendered
 
 
@@ -84,10 +91,31 @@ async def notify(
 ) -> list[DeliveryResult]:
     """Render `template` with `data` for each channel, then deliver to all of them concurrently
     under one notification id. Raises what `render` raises, before anything is sent."""
-    notification_id = notification_id or new_notification_id()
     names = list(dict.fromkeys(normalize_channel_name(c) or c for c in channels))
-    rendered = render(template, data, names)
-    run_labels = {"template": template, **(labels or {})}
+    return await deliver_rendered(
+        render(template, data, names),
+        notification_id=notification_id or new_notification_id(),
+        budget=budget,
+        settings=settings,
+        limiter=limiter,
+        policy=policy,
+        rng=rng,
+        labels={"template": template, **(labels or {})},
+    )
+
+
+async def deliver_rendered(
+    rendered: Sequence[Rendered],
+    *,
+    notification_id: str,
+    budget: float | None = None,
+    settings: Settings | None = None,
+    limiter: RateLimiter | None = None,
+    policy: RetryPolicy | None = None,
+    rng: random.Random | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> list[DeliveryResult]:
+    """Deliver rendered cards to their channels concurrently, under one notification id."""
     deliveries = [
         deliver(
             item.card,
@@ -99,7 +127,7 @@ async def notify(
             limiter=limiter,
             policy=policy,
             rng=rng,
-            labels=run_labels,
+            labels=labels,
         )
         for item in rendered
     ]
