@@ -28,6 +28,10 @@ class ExpressionSyntaxError(ValueError):
     """The text is not a valid expression."""
 
 
+class _LexError(ExpressionSyntaxError):
+    """A character no token starts with (such as a quote that never closes)."""
+
+
 @dataclass(eq=False, slots=True)
 class Node:
     """One expression: a constant, a property access, an index access or a function call."""
@@ -248,9 +252,9 @@ class _Lexer:
                 for match in _TOKEN.finditer(text)
                 if (group := match.lastindex)
             ]
-            for kind, lexeme, start in out:
+            for kind, lexeme, _ in out:
                 if kind == "bad":
-                    raise ExpressionSyntaxError(f"unexpected character {lexeme!r} at {start}")
+                    raise _LexError(f"unexpected character {lexeme!r}")
             out += (_END, _END)  # two, so one-token look-ahead never runs off the end
             return out
         return self._tokens_with_interpolation()
@@ -267,9 +271,7 @@ class _Lexer:
             kind = match.lastgroup or ""
             group = match.lastindex or 0
             if kind == "bad":
-                raise ExpressionSyntaxError(
-                    f"unexpected character {match[group]!r} at {match.start(group)}"
-                )
+                raise _LexError(f"unexpected character {match[group]!r} at {match.start(group)}")
             if kind == "interp":
                 self.pos = match.start(group)
                 node = self._interpolation()
@@ -656,9 +658,25 @@ def parse_expression(text: str, memo: dict[str, Node] | None = None) -> Node:
 
 def parse_interpolated(text: str, memo: dict[str, Node] | None = None) -> Node:
     """Parse a template string as AEL does: the whole string inside backticks."""
-    if text.startswith("${") and _SIMPLE_TEMPLATE.fullmatch(text):
-        # The usual case, one binding and nothing else: the same tree, without the
-        # detour through the backtick-string lexer.
+    # The usual case is one binding and nothing else: parse it without the detour through
+    # the backtick-string lexer. Without braces, backticks or line breaks inside, the text
+    # is one TEMPLATE token exactly when every quote in it closes, which the expression
+    # lexer checks on the way (a quote that does not close is a _LexError: fall through).
+    if (
+        text.startswith("${")
+        and text.endswith("}")
+        and len(text) > 3
+        and text.count("{") == 1
+        and text.count("}") == 1
+        and "`" not in text
+        and "\n" not in text
+        and "\r" not in text
+    ):
+        try:
+            return Node(CONCAT, [const(""), parse_expression(_trim_template(text), memo)])
+        except _LexError:
+            pass
+    elif text.startswith("${") and _SIMPLE_TEMPLATE.fullmatch(text):
         return Node(CONCAT, [const(""), parse_expression(_trim_template(text), memo)])
     source = "`" + text + "`"
     return _Parser(_Lexer(source, memo).tokens(), source, memo).parse()
