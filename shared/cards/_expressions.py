@@ -303,6 +303,8 @@ def _compile_node(node: Node) -> Fn:
 
 
 def _compile_accessor(node: Node) -> Fn:
+    if node.kind == PATH:
+        return _static_path(list(node.value))
     # AEL's tryAccumulatePath: walk down property and index accesses to a memory path.
     segments: list[str | Fn] = []
     left: Node | None = node
@@ -322,22 +324,7 @@ def _compile_accessor(node: Node) -> Fn:
     base = compile_node(left) if left is not None else None
 
     if base is None and all(isinstance(segment, str) for segment in segments):
-        parts = [str(segment) for segment in segments]
-        path = ".".join(parts)
-        substitute = Unbound("${" + path + "}")
-        single = parts[0] if len(parts) == 1 and not parts[0].startswith("$") else None
-
-        def static_path(scope: Scope, subst: bool) -> Any:
-            if single is not None and not scope.locals:
-                value = access_property(scope.data, single)
-            else:
-                value = memory_get(scope, parts)
-            if value is UNDEFINED and subst:
-                scope.unbound.append(substitute)
-                return substitute
-            return value
-
-        return static_path
+        return _static_path([str(segment) for segment in segments])
 
     def dynamic_path(scope: Scope, subst: bool) -> Any:
         texts: list[str] = []
@@ -365,6 +352,25 @@ def _compile_accessor(node: Node) -> Fn:
         return value
 
     return dynamic_path
+
+
+def _static_path(parts: list[str]) -> Fn:
+    """A path of names only (`a.b.c`), looked up in memory; `${a.b.c}` when it finds nothing
+    and substitution is on."""
+    substitute = Unbound("${" + ".".join(parts) + "}")
+    single = parts[0] if len(parts) == 1 and not parts[0].startswith("$") else None
+
+    def static_path(scope: Scope, subst: bool) -> Any:
+        if single is not None and not scope.locals:
+            value = access_property(scope.data, single)
+        else:
+            value = memory_get(scope, parts)
+        if value is UNDEFINED and subst:
+            scope.unbound.append(substitute)
+            return substitute
+        return value
+
+    return static_path
 
 
 def _compile_element(node: Node, children: list[Fn]) -> Fn:
@@ -442,8 +448,10 @@ Verify = Callable[[Any, Node], "str | None"]
 def _evaluate(
     node: Node, children: list[Fn], scope: Scope, subst: bool, verify: Verify | None
 ) -> list[Any]:
+    if verify is None:
+        return [child(scope, subst) for child in children]
     args = []
-    for child_node, child in zip(node.children, children, strict=True):
+    for child_node, child in zip(node.children, children):  # noqa: B905 (same length)
         value = child(scope, subst)
         if verify is not None:
             problem = verify(value, child_node)
