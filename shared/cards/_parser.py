@@ -101,7 +101,6 @@ def _render_constant(value: Any) -> str:
 # ---------------------------------------------------------------------------
 # Lexer
 
-_WS: Final = frozenset(" \t\ufeff\u00a0")
 # One pattern for the default lexer mode. ANTLR takes the longest match and, on a tie,
 # the rule defined first; the order and the `%` look-ahead below give the same tokens
 # (`%` alone is the operator, `%x` an identifier; a lone `\r` is invalid).
@@ -401,12 +400,11 @@ class _Parser:
     the shared tree is then compiled once.
     """
 
-    __slots__ = ("closing", "index", "memo", "source", "tokens")
+    __slots__ = ("closing", "index", "memo", "tokens")
 
     def __init__(self, tokens: list[Token], source: str, memo: dict[str, Node] | None) -> None:
         self.tokens = tokens
         self.index = 0
-        self.source = source
         self.memo = memo
         self.closing: dict[int, int] = {}
         if memo is not None and "(" in source:
