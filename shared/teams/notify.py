@@ -1,8 +1,9 @@
 """From a template and data to delivered cards: expand, check, then deliver.
 
-One pipeline for every caller that sends a template (`python -m shared send`, the HTTP trigger,
-timer runs, the Outgoing Webhook's `send`), so they cannot drift apart. Nothing is sent unless every channel's card expands
-(strict: every binding resolved) and passes the card checks.
+One pipeline for every caller that sends a template (`python -m shared send`, the HTTP
+trigger, timer runs, the Outgoing Webhook's `send`), so they cannot drift apart. Nothing is
+sent unless every channel's card expands (strict: every binding resolved) and passes the
+card checks.
 """
 
 from __future__ import annotations
