@@ -11,7 +11,6 @@
   queue binding with azure.functions' own converter and returns the queue's messages.
 """
 
-import asyncio
 import functools
 import inspect
 import json
@@ -19,7 +18,7 @@ import os
 import secrets
 import sys
 import typing
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,7 +30,7 @@ from azure.functions import meta
 from azure.functions.queue import QueueMessage
 
 from shared.settings import reset_settings
-from shared.teams.client import aclose_client
+from tests.delivery_support import run as run  # re-exported for the function app tests
 from tests.teams_standin import TeamsStandIn
 
 T = TypeVar("T")
@@ -207,19 +206,6 @@ def as_queue_message(text: str, dequeue_count: int) -> QueueMessage:
         dequeue_count=dequeue_count,
         pop_receipt=secrets.token_hex(8),
     )
-
-
-def run(coroutine: Awaitable[T]) -> T:
-    """Run an async user function as the worker does, on a loop of its own; the loop's shared
-    httpx client is closed afterwards."""
-
-    async def main() -> T:
-        try:
-            return await coroutine
-        finally:
-            await aclose_client()
-
-    return asyncio.run(main())
 
 
 # --- requests ------------------------------------------------------------------------------------
