@@ -12,13 +12,14 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from shared import catalog
 from shared.cards import TemplateError, UnresolvedBindingsError
 from shared.cards.check import ALLOWED_ACTIONS, Target, check_card
 from shared.cards.envelope import to_message
+from shared.problems import Finding
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -29,12 +30,9 @@ class CliError(Exception):
     """A reason the command cannot run, told to the user in one line."""
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """What one thing checked (a template, a setting) came to; no problems means fine."""
-
-    subject: str
-    problems: list[str] = field(default_factory=list)
+# What one thing checked (a template, a setting) came to; no problems means fine. The same
+# record the configuration checks produce, so their findings are printed as they come.
+CheckResult = Finding
 
 
 @dataclass(frozen=True)
@@ -160,7 +158,7 @@ def _configuration_section(title: str, check: Callable[[], Any]) -> CheckSection
     def run(args: argparse.Namespace) -> list[CheckResult]:
         if args.names:  # `check NAME...` is about those templates only
             return []
-        return [CheckResult(f.subject, list(f.problems)) for f in check().findings]
+        return list(check().findings)
 
     return CheckSection(title, run)
 

@@ -34,6 +34,14 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from shared.names import (
+    CHANNEL_NAME,
+    WEBHOOK_PREFIX,
+    key_vault_secret_name,
+    normalize_channel_name,
+    setting_for_channel,
+)
+
 __all__ = [
     "AppSettingName",
     "Channel",
@@ -52,7 +60,6 @@ __all__ = [
     "setting_for_channel",
 ]
 
-WEBHOOK_PREFIX = "TEAMS_WEBHOOK_"
 ALLOW_HOSTS_SETTING = "TEAMS_ALLOW_HOSTS"
 DEFAULT_CHANNEL_SETTING = "TEAMS_DEFAULT_CHANNEL"
 DELIVERY_BUDGET_SETTING = "TEAMS_DELIVERY_BUDGET_SECONDS"
@@ -64,7 +71,6 @@ DEFAULT_DELIVERY_BUDGET = 8.0
 # space the attempts out, so a worker is not held while Teams is down.
 DEFAULT_REDELIVERY_BUDGET = 5.0
 
-_CHANNEL_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SETTING_SUFFIX = re.compile(r"[A-Z0-9]+(?:_[A-Z0-9]+)*")
 _KEY_VAULT_REFERENCE = "@microsoft.keyvault("
 _CLASSIC_SUFFIXES = (".webhook.office.com",)
@@ -127,7 +133,7 @@ class UnknownChannelError(LookupError):
         self.name = name
         self.known = known
         listed = ", ".join(known) if known else "none (set TEAMS_WEBHOOK_<NAME> app settings)"
-        if _CHANNEL_NAME.fullmatch(name.strip().lower()):
+        if CHANNEL_NAME.fullmatch(name.strip().lower()):
             head = f"unknown channel {name.strip().lower()!r}"
         else:
             # The caller's text is not echoed: it may be a URL pasted where a name belongs.
@@ -178,22 +184,6 @@ class Settings(BaseModel):
             if key in self.broken_channels:
                 raise ChannelNotUsableError(key, self.broken_channels[key])
         raise UnknownChannelError(name, self.channel_names())
-
-
-def normalize_channel_name(name: str) -> str | None:
-    """The canonical (lower-case) channel name, or None when `name` cannot be one."""
-    key = name.strip().lower()
-    return key if _CHANNEL_NAME.fullmatch(key) else None
-
-
-def setting_for_channel(name: str) -> str:
-    """`devops-alerts` -> `TEAMS_WEBHOOK_DEVOPS_ALERTS`."""
-    return WEBHOOK_PREFIX + name.upper().replace("-", "_")
-
-
-def key_vault_secret_name(name: str) -> str:
-    """The Key Vault secret holding a channel's URL: `ops-alerts` -> `teams-webhook-ops-alerts`."""
-    return "teams-webhook-" + name.lower()
 
 
 def running_in_azure(environ: Mapping[str, str]) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import marshal
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -434,43 +434,35 @@ def _compile_object(
 def _locate(value: Any, trace: Trace) -> tuple[RepeatSpan, ...]:
     if not trace:
         return ()
-    paths: dict[int, Path] = {}
-
-    def visit(node: Any, path: Path) -> None:
-        if isinstance(node, list):
-            paths[id(node)] = path
-            for index, item in enumerate(node):
-                visit(item, (*path, index))
-        elif isinstance(node, dict):
-            for key, item in node.items():
-                visit(item, (*path, key))
-
-    visit(value, ())
+    paths = {id(node): path for path, node in _nodes(value) if isinstance(node, list)}
     spans = [
         RepeatSpan(paths[id(array)], start, stop)
         for array, start, stop in trace
         if id(array) in paths
     ]
-    return tuple(sorted(spans, key=lambda span: (len(span.path), span.path.__repr__(), span.start)))
+    return tuple(sorted(spans, key=lambda span: (len(span.path), repr(span.path), span.start)))
 
 
 def _find_unbound(value: Any, literals: set[str]) -> list[Binding]:
-    found: list[Binding] = []
+    ordered = sorted(literals)
+    return [
+        Binding(json_path(path), literal)
+        for path, node in _nodes(value)
+        if isinstance(node, str)
+        for literal in ordered
+        if literal in node
+    ]
 
-    def visit(node: Any, path: Path) -> None:
-        if isinstance(node, str):
-            for literal in sorted(literals):
-                if literal in node:
-                    found.append(Binding(json_path(path), literal))
-        elif isinstance(node, list):
-            for index, item in enumerate(node):
-                visit(item, (*path, index))
-        elif isinstance(node, dict):
-            for key, item in node.items():
-                visit(item, (*path, key))
 
-    visit(value, ())
-    return found
+def _nodes(value: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every value in an expanded card with its path, parents before children."""
+    yield path, value
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nodes(item, (*path, index))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _nodes(item, (*path, key))
 
 
 def _clean(value: Any) -> Any:

@@ -24,6 +24,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shared.names import setting_for_channel
 from shared.schedules.ncrontab import CronError, parse
 from shared.schedules.zoned import ZonedSchedule
 
@@ -41,12 +42,12 @@ __all__ = [
     "read_schedules",
     "reset_schedules",
     "schedule_problems",
+    "setting_for_channel",
 ]
 
 SCHEDULES_FILE: Final = Path(__file__).resolve().parent.parent / "schedules.json"
 SOURCE_ALLOW_HOSTS_SETTING: Final = "SOURCE_ALLOW_HOSTS"
 DEFAULT_CHANNEL_SETTING: Final = "TEAMS_DEFAULT_CHANNEL"
-WEBHOOK_PREFIX: Final = "TEAMS_WEBHOOK_"
 DEFAULT_SOURCE_TIMEOUT: Final = 10.0
 MAX_SOURCE_TIMEOUT: Final = 60.0
 MAX_CHANNELS: Final = 10
@@ -151,12 +152,6 @@ class ScheduleSet:
             if entry.name == name:
                 return entry
         raise KeyError(name)
-
-
-def setting_for_channel(name: str) -> str:
-    """`ops-alerts` -> `TEAMS_WEBHOOK_OPS_ALERTS`, as shared.settings names channel settings
-    (repeated here: shared.settings imports pydantic, which must stay off the cold-start path)."""
-    return WEBHOOK_PREFIX + name.upper().replace("-", "_")
 
 
 def is_on(value: str | None) -> bool:
