@@ -123,6 +123,7 @@ def test_unicode_words_pass_through() -> None:
 def test_crafted_64_kb_texts_are_parsed_in_linear_time(text: str) -> None:
     # The body limit is 64 KB; a pattern that backtracks quadratically on such a text takes
     # seconds, which the parsing (done before any command's deadline starts) cannot afford.
+    # A linear parse takes about 0.05 s here; the bound leaves room for a loaded CI machine.
     started = time.perf_counter()
     parse_command(text)
-    assert time.perf_counter() - started < 0.2
+    assert time.perf_counter() - started < 1.0
