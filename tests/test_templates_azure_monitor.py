@@ -222,6 +222,77 @@ def test_a_resource_health_alert_shows_the_health_change_and_cause() -> None:
     assert "Details" not in fact_titles(card)  # "details": null
 
 
+def test_an_advisor_recommendation_shows_its_name_impact_and_link() -> None:
+    card = card_for("azure-monitor-activity-log-recommendation")
+    assert fact(card, "Recommendation") == "Enable Azure Backup"
+    assert fact(card, "Impact") == "High · Security"
+    [url] = [url for label, url in links(card) if label == "View recommendation"]
+    assert url.startswith("https://portal.azure.com/#blade/Microsoft_Azure_Expert/")
+
+
+def test_a_security_alert_shows_the_threat_and_what_was_done() -> None:
+    card = card_for("azure-monitor-activity-log-security")
+    assert header(card)["style"] == "attention"  # Sev0
+    assert fact(card, "Threat") == "Virus (Low)"
+    assert fact(card, "Compromised") == "testVM"
+    assert fact(card, "Action taken") == "Blocked"
+
+
+def test_security_facts_are_only_read_from_security_events() -> None:
+    data = payload("azure-monitor-activity-log-administrative-fired")
+    data["data"]["alertContext"]["properties"] = {"category": "Write", "actionTaken": "x"}
+    card = render(TEMPLATE, data)
+    assert "Threat" not in fact_titles(card)
+    assert "Action taken" not in fact_titles(card)
+
+
+def test_an_autoscale_alert_shows_the_instance_counts() -> None:
+    card = card_for("azure-monitor-activity-log-autoscale")
+    assert fact(card, "Instances") == "10 → 5"
+    assert any(text.startswith("The autoscale engine attempting to scale") for text in texts(card))
+
+
+def test_a_policy_alert_shows_the_operation_and_scope() -> None:
+    card = card_for("azure-monitor-activity-log-policy")
+    assert fact(card, "Operation") == "Microsoft.Authorization/policies/audit/action"
+    assert fact(card, "Scope").endswith("/virtualmachines/vm-1")
+
+
+# --- other monitoring services ------------------------------------------------------------------
+
+
+def test_a_prometheus_alert_shows_the_rule_value_labels_and_group() -> None:
+    card = card_for("azure-monitor-prometheus-fired")
+    assert "Azure Monitor · Sev3 Informational · Metric · Prometheus" in texts(card)
+    assert "Prometheus rule" in texts(card)
+    assert any("CrashLoopBackOff" in text for text in texts(card))
+    assert fact(card, "Value") == "1"
+    assert "namespace=shop" in fact(card, "Labels")
+    assert fact(card, "Rule group") == "group-1"
+
+
+def test_a_smart_detection_alert_shows_the_detection_and_values() -> None:
+    card = card_for("azure-monitor-smart-detection-fired")
+    assert "Smart detection" in texts(card)
+    assert "An abnormal rise in failed request rate" in texts(card)
+    assert fact(card, "Detected value") == "18.6%"
+    assert fact(card, "Detector") == "Failure Anomalies"
+
+
+def test_an_availability_test_alert_names_the_test() -> None:
+    card = card_for("azure-monitor-metric-availability-fired")
+    assert "availability test myAvailabilityTest-app-1" in texts(card)
+    assert fact(card, "Condition") == "Sum > 2"
+    assert fact(card, "Value") == "5"
+
+
+def test_an_application_insights_log_alert_links_its_results() -> None:
+    card = card_for("azure-monitor-log-v1-app-insights-fired")
+    assert fact(card, "Results") == "2"
+    assert fact(card, "Condition") == "< 10"
+    assert [label for label, _ in links(card)] == ["View query results", "Open resource"]
+
+
 # --- alerts with nulls in essentials ------------------------------------------------------------
 
 
