@@ -17,24 +17,29 @@ from tests.sdk import reference
 from tests.sdk.random_cases import random_cases
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "shared" / "templates"
+PAYLOADS = Path(__file__).resolve().parent / "fixtures" / "payloads"
 # What the product passes as $host, fixed so both engines see the same values.
 HOST = {"now": "2026-01-02T03:04:05Z", "channel": "ops", "template": "t", "app": "teams-notify"}
 
 
 def shipped_cases() -> list[dict[str, Any]]:
-    """Every shipped template with its own sample data, as a differential case."""
+    """Every shipped template with its own sample data, and the templates made for other
+    systems with every real-world payload of theirs in tests/fixtures/payloads."""
     cases = []
     for sample in sorted(TEMPLATES.glob("*.data.json")):
         name = sample.name.removesuffix(".data.json")
-        cases.append(
-            {
-                "name": f"shipped template {name}",
-                "group": "shipped",
-                "template": json.loads((TEMPLATES / f"{name}.json").read_text("utf-8")),
-                "data": json.loads(sample.read_text("utf-8")),
-                "host": {**HOST, "template": name},
-            }
-        )
+        template = json.loads((TEMPLATES / f"{name}.json").read_text("utf-8"))
+        samples = [sample, *sorted(PAYLOADS.glob(f"{name.removesuffix('-alert')}-*.json"))]
+        for data in samples:
+            cases.append(
+                {
+                    "name": f"shipped template {name} with {data.name}",
+                    "group": "shipped",
+                    "template": template,
+                    "data": json.loads(data.read_text("utf-8")),
+                    "host": {**HOST, "template": name},
+                }
+            )
     return cases
 
 
@@ -85,7 +90,7 @@ def sdk_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_live_differential_shipped_templates(sdk_modules: Path) -> None:
-    assert len(SHIPPED) >= 8
+    assert len(SHIPPED) >= 8 + len(list(PAYLOADS.glob("*.json")))
     answers = reference.expand_all(sdk_modules, SHIPPED)
     for case, sdk in zip(SHIPPED, answers, strict=True):
         assert "ok" in sdk, f"{case['name']}: the SDK fails on our own template: {sdk}"
