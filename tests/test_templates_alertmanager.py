@@ -163,3 +163,40 @@ def test_each_alert_is_one_repeated_element_so_delivery_can_split_between_alerts
     body_spans = [span for span in expansion.repeats if span.path == ("body",)]
     assert len(body_spans) == 1
     assert body_spans[0].stop - body_spans[0].start == len(data["alerts"])
+
+
+# --- Grafana ------------------------------------------------------------------------------------
+# Grafana's webhook contact point posts Alertmanager's payload plus its own fields: orgId, title,
+# state, message, and per alert silenceURL, dashboardURL, panelURL, values, valueString.
+
+
+def test_a_grafana_notification_links_each_alert_to_its_panel_and_silence() -> None:
+    data = payload("alertmanager-grafana")
+    firing, resolved = data["alerts"]
+    card = render(TEMPLATE, data)
+    assert links(card) == [
+        ("Source", firing["generatorURL"]),
+        ("Runbook", firing["annotations"]["runbook_url"]),
+        ("Panel", firing["panelURL"]),
+        ("Silence", firing["silenceURL"]),
+        # A resolved alert needs no silence; its empty dashboard and panel URLs give no link.
+        ("Source", resolved["generatorURL"]),
+        ("Open Grafana", data["externalURL"]),
+    ]
+
+
+def test_a_grafana_alert_without_a_panel_links_its_dashboard() -> None:
+    data = payload("alertmanager-grafana")
+    data["alerts"][0]["panelURL"] = ""
+    card = render(TEMPLATE, data)
+    assert ("Dashboard", data["alerts"][0]["dashboardURL"]) in links(card)
+    assert "Panel" not in [label for label, _ in links(card)]
+
+
+def test_a_grafana_notification_reads_like_an_alertmanager_one() -> None:
+    card = card_for("alertmanager-grafana")
+    assert title(card) == "🔴 High CPU"
+    shown = texts(card)
+    assert "1 firing · 1 resolved · receiver teams-notify" in shown
+    assert "🔴 CPU above 90% on web-1" in shown
+    assert "✅ CPU above 90% on web-2" in shown
