@@ -101,31 +101,55 @@ def _render_constant(value: Any) -> str:
 # ---------------------------------------------------------------------------
 # Lexer
 
-# One pattern for the default lexer mode. ANTLR takes the longest match and, on a tie,
-# the rule defined first; the order and the `%` look-ahead below give the same tokens
-# (`%` alone is the operator, `%x` an identifier; a lone `\r` is invalid).
-_NAME: Final = r"(?:@@|[A-Za-z_#@$]|%(?=[A-Za-z0-9_]))[A-Za-z0-9_]*"
-_TOKEN: Final = re.compile(
-    # Skipped whitespace, then one token; names first (the commonest), a dotted run of
-    # names as one "path" token. Whitespace left at the end matches nothing.
-    r"(?:[ \t\ufeff\u00a0\n]|\r\n)*(?:"
-    r"(?P<path>" + _NAME + r"(?:\." + _NAME + r")+)"
-    r"|(?P<ident>" + _NAME + r")"
-    r"""
-    |(?P<op>&&|\|\||==|!=|<>|<=|>=|=>|\?\?|[-+!^*/&<>().\[\]{},:?%])
-    |(?P<string>'(?:[^'\\]|\\[\s\S])*'|"(?:[^"\\]|\\[\s\S])*")
-    |(?P<number>[0-9]+(?:\.[0-9]+)?)
-    |(?P<interp>`)
-    |(?P<bad>[^ \t\ufeff\u00a0\n]))""",
-    re.VERBOSE,
+# The default lexer mode. ANTLR takes the longest match and, on a tie, the rule defined
+# first; the order and the `%` look-ahead below give the same tokens (`%` alone is the
+# operator, `%x` an identifier; a lone `\r` is invalid). A dotted run of names is one
+# "path" token. Nothing here backtracks (possessive repeats, strings as unrolled loops):
+# templates are full of long paths and quoted texts, and re's backtracking per character
+# was most of the lexing time.
+_NAME: Final = r"(?:@@|[A-Za-z_#@$]|%(?=[A-Za-z0-9_]))[A-Za-z0-9_]*+"
+_ONE_TOKEN: Final = (
+    r"(?:" + _NAME + r"(?:\." + _NAME + r")*+"
+    r"|&&|\|\||==|!=|<>|<=|>=|=>|\?\?|[-+!^*/&<>().\[\]{},:?%]"
+    r"|'[^'\\]*+(?:\\[\s\S][^'\\]*+)*+'"
+    r'|"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"'
+    r"|[0-9]++(?:\.[0-9]+)?+)"
+)
+_SPACE: Final = r"(?:[ \t\ufeff\u00a0\n]|\r\n)"
+# The token texts of a text without backticks, in one C call (findall); a character no
+# token starts with is skipped there, so _ALL_TOKENS checks that none was.
+_TOKEN_TEXTS: Final = re.compile(_SPACE + r"*+(" + _ONE_TOKEN + r")")
+_ALL_TOKENS: Final = re.compile(r"(?:" + _ONE_TOKEN + r"|" + _SPACE + r")*+")
+# One token at a position, for the scan that must stop at backticks and bad characters.
+_TOKEN_AT: Final = re.compile(
+    _SPACE + r"*+(?:(?P<token>" + _ONE_TOKEN + r")|(?P<interp>`)|(?P<bad>[^ \t\ufeff\u00a0\n]))"
 )
 _IDENT_START: Final = re.compile(r"(?:@@|[A-Za-z_#@$%])[A-Za-z0-9_]*")
 
+# A token is its text: an operator's text is never that of another kind of token, so the
+# parser compares texts, and the kind, where it matters, follows from the first character
+# (see _kind). "" ends the list; an interpolation is "`" and a number naming its node.
+_END: Final = ""
+_KIND_OF_FIRST: Final = {
+    **dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_#@$", "ident"),
+    **dict.fromkeys("0123456789", "number"),
+    "'": "string",
+    '"': "string",
+    "`": "interp",
+    "": "end",
+}
 
-# (kind, text, value): kind is "op", "number", "string", "path", "ident", "interp" or
-# "end"; value is the parsed node of an "interp", else None.
-Token = tuple[str, str, Any]
-_END: Final[Token] = ("end", "", None)
+
+def _kind(token: str) -> str:
+    """ "ident", "path", "number", "string", "interp", "op" or "end"."""
+    kind = _KIND_OF_FIRST.get(token[:1])
+    if kind is None:
+        if token[0] != "%" or len(token) == 1:
+            return "op"
+        kind = "ident"
+    if kind == "ident" and "." in token:
+        return "path"
+    return kind
 
 
 def _match_string(text: str, start: int) -> int:
@@ -241,44 +265,44 @@ class _Lexer:
         self.text = text
         self.pos = 0
         self.memo = memo
+        # The node of each interpolation token, by the token's text.
+        self.interpolations: dict[str, Node] = {}
 
-    def tokens(self) -> list[Token]:
+    def tokens(self) -> list[str]:
         text = self.text
         if "`" not in text:
-            # One pass in C for the usual case; a backtick needs the mode switch below.
-            out: list[Token] = [
-                (match.lastgroup or "", match[group], None)
-                for match in _TOKEN.finditer(text)
-                if (group := match.lastindex)
-            ]
-            for kind, lexeme, _ in out:
-                if kind == "bad":
-                    raise _LexError(f"unexpected character {lexeme!r}")
+            # Two passes in C for the usual case; a backtick needs the mode switch below.
+            out: list[str] = _TOKEN_TEXTS.findall(text)
+            if _ALL_TOKENS.fullmatch(text) is None:
+                # Errors from this path have always named the character only.
+                return self._scan(say_where=False)  # raises the _LexError
             out += (_END, _END)  # two, so one-token look-ahead never runs off the end
             return out
-        return self._tokens_with_interpolation()
+        return self._scan()
 
-    def _tokens_with_interpolation(self) -> list[Token]:
-        out: list[Token] = []
+    def _scan(self, *, say_where: bool = True) -> list[str]:
+        out: list[str] = []
         text = self.text
         length = len(text)
-        match_token = _TOKEN.match
+        match_token = _TOKEN_AT.match
         while self.pos < length:
             match = match_token(text, self.pos)
             if match is None:  # only whitespace is left
                 break
-            kind = match.lastgroup or ""
-            group = match.lastindex or 0
-            if kind == "bad":
-                raise _LexError(f"unexpected character {match[group]!r} at {match.start(group)}")
-            if kind == "interp":
-                self.pos = match.start(group)
-                node = self._interpolation()
-                # Unique text per interpolation, so call memo keys never confuse two of them.
-                out.append(("interp", f"`{id(node)}", node))
+            token = match["token"]
+            if token is not None:
+                self.pos = match.end()
+                out.append(token)
                 continue
-            self.pos = match.end()
-            out.append((kind, match[group], None))
+            if match["bad"] is not None:
+                where = f" at {match.start('bad')}" if say_where else ""
+                raise _LexError(f"unexpected character {match['bad']!r}{where}")
+            self.pos = match.start("interp")
+            node = self._interpolation()
+            # Unique text per interpolation, so call memo keys never confuse two of them.
+            key = f"`{id(node)}"
+            self.interpolations[key] = node
+            out.append(key)
         out += (_END, _END)  # two, so one-token look-ahead never runs off the end
         return out
 
@@ -379,11 +403,11 @@ ALIASES: Final = {
 _UNARY: Final = frozenset(("!", "-", "+"))
 
 
-def _split_path(names: list[str]) -> list[Token]:
-    tokens: list[Token] = [("ident", names[0], None)]
+def _split_path(names: list[str]) -> list[str]:
+    tokens = [names[0]]
     for name in names[1:]:
-        tokens.append(("op", ".", None))
-        tokens.append(("ident", name, None))
+        tokens.append(".")
+        tokens.append(name)
     return tokens
 
 
@@ -393,45 +417,40 @@ _NOT_NAMES: Final = frozenset(("true", "false", "null", "undefined"))
 
 
 class _Parser:
-    """Precedence climbing over the token list; tokens are (kind, text, value) tuples.
+    """Precedence climbing over the token list (token texts, see _kind).
 
     With a memo, a function call whose exact text was parsed before in the same template
     is taken from it (templates repeat calls like `toLower(string(x))` many times), and
     the shared tree is then compiled once.
     """
 
-    __slots__ = ("closing", "index", "memo", "tokens")
+    __slots__ = ("closing", "index", "interpolations", "memo", "tokens")
 
-    def __init__(self, tokens: list[Token], source: str, memo: dict[str, Node] | None) -> None:
+    def __init__(self, lexer: _Lexer, memo: dict[str, Node] | None) -> None:
+        tokens = lexer.tokens()
         self.tokens = tokens
+        self.interpolations = lexer.interpolations
         self.index = 0
         self.memo = memo
         self.closing: dict[int, int] = {}
-        if memo is not None and "(" in source:
+        if memo is not None and "(" in lexer.text:
             opened: list[int] = []
-            parens = [i for i, token in enumerate(tokens) if token[1] == "(" or token[1] == ")"]
-            for position in parens:
-                if tokens[position][0] != "op":
-                    continue
-                if tokens[position][1] == "(":
+            for position, lexeme in enumerate(tokens):
+                if lexeme == "(":
                     opened.append(position)
-                elif opened:
+                elif lexeme == ")" and opened:
                     self.closing[opened.pop()] = position
 
     def expect(self, text: str) -> None:
-        kind, found, _ = self.tokens[self.index]
+        found = self.tokens[self.index]
         self.index += 1
-        if kind != "op" or found != text:
+        if found != text:
             raise ExpressionSyntaxError(f"expected {text!r}, found {found or 'end'!r}")
-
-    def at(self, text: str) -> bool:
-        kind, found, _ = self.tokens[self.index]
-        return kind == "op" and found == text
 
     def parse(self) -> Node:
         node = self.expression(0)
-        kind, text, _ = self.tokens[self.index]
-        if kind != "end":
+        text = self.tokens[self.index]
+        if text != _END:
             raise ExpressionSyntaxError(f"unexpected {text!r}")
         return node
 
@@ -439,9 +458,7 @@ class _Parser:
         left = self.unary()
         tokens = self.tokens
         while True:
-            kind, text, _ = tokens[self.index]
-            if kind != "op":
-                return left
+            text = tokens[self.index]
             if text == "?":
                 # The conditional is the loosest alternative and, like the grammar's
                 # other binary alternatives, associates to the left.
@@ -461,8 +478,8 @@ class _Parser:
             left = Node(ALIASES.get(text, text), [left, right])
 
     def unary(self) -> Node:
-        kind, text, _ = self.tokens[self.index]
-        if kind == "op" and text in _UNARY:
+        text = self.tokens[self.index]
+        if text in _UNARY:
             self.index += 1
             operand = self.unary()
             if text == "!":
@@ -472,8 +489,9 @@ class _Parser:
         return self.postfix(self.primary(), start)
 
     def primary(self) -> Node:
-        kind, text, value = self.tokens[self.index]
+        text = self.tokens[self.index]
         self.index += 1
+        kind = _kind(text)
         if kind == "path":
             names = text.split(".")
             if names[0] in _KEYWORDS or names[0] == "undefined":
@@ -496,29 +514,28 @@ class _Parser:
         if kind == "string":
             return const(_unescape_string(text[1:-1], text[0]))
         if kind == "interp":
-            node: Node = value
-            return node
-        if kind == "op":
-            if text == "(":
-                inner = self.expression(0)
-                self.expect(")")
-                return inner
-            if text == "[":
-                args = [] if self.at("]") else self.arguments()
-                self.expect("]")
-                return Node("createArray", args)
-            if text == "{":
-                return self.object_literal()
+            return self.interpolations[text]
+        if text == "(":
+            inner = self.expression(0)
+            self.expect(")")
+            return inner
+        if text == "[":
+            args = [] if self.tokens[self.index] == "]" else self.arguments()
+            self.expect("]")
+            return Node("createArray", args)
+        if text == "{":
+            return self.object_literal()
         raise ExpressionSyntaxError(f"unexpected {text or 'end of expression'!r}")
 
     def object_literal(self) -> Node:
         node = Node("json", [const("{}")])
-        if self.at("}"):
+        if self.tokens[self.index] == "}":
             self.index += 1
             return node
         while True:
-            kind, text, _ = self.tokens[self.index]
+            text = self.tokens[self.index]
             self.index += 1
+            kind = _kind(text)
             if kind == "ident":
                 key = text
             elif kind == "string":
@@ -528,7 +545,7 @@ class _Parser:
             self.expect(":")
             value = self.expression(0)
             node = Node("setProperty", [node, const(key), value])
-            if self.at(","):
+            if self.tokens[self.index] == ",":
                 self.index += 1
                 continue
             self.expect("}")
@@ -538,39 +555,38 @@ class _Parser:
         args: list[Node] = []
         tokens = self.tokens
         while True:
-            kind, text, _ = tokens[self.index]
-            next_kind, next_text, _ = tokens[self.index + 1]
-            if next_kind == "op":
-                if next_text == "=>" and kind == "ident":
-                    self.index += 2
-                    args.append(Node(ACCESSOR, [const(text)]))
-                elif (
-                    (next_text == "," or next_text == ")")
-                    and kind in _ATOMS
-                    and text.partition(".")[0] not in _NOT_NAMES
-                ):
-                    # A lone name, path, string or number: the tree primary() would build,
-                    # without the descent through every precedence level.
-                    args.append(self.primary())
-                    if next_text == ",":
+            text = tokens[self.index]
+            next_text = tokens[self.index + 1]
+            if next_text == "=>" and _kind(text) == "ident":
+                self.index += 2
+                args.append(Node(ACCESSOR, [const(text)]))
+            elif (
+                (next_text == "," or next_text == ")")
+                and _kind(text) in _ATOMS
+                and text.partition(".")[0] not in _NOT_NAMES
+            ):
+                # A lone name, path, string or number: the tree primary() would build,
+                # without the descent through every precedence level.
+                args.append(self.primary())
+                if next_text == ",":
+                    self.index += 1
+                    continue
+                return args
+            elif next_text == "(" and _kind(text) in ("ident", "path"):
+                # A call: parse it directly, and skip the precedence levels when
+                # nothing but `,` or `)` follows it.
+                start = self.index
+                call = self.postfix(self.primary(), start)
+                after_text = tokens[self.index]
+                if after_text == "," or after_text == ")":
+                    args.append(call)
+                    if after_text == ",":
                         self.index += 1
                         continue
                     return args
-                elif next_text == "(" and (kind == "ident" or kind == "path"):
-                    # A call: parse it directly, and skip the precedence levels when
-                    # nothing but `,` or `)` follows it.
-                    start = self.index
-                    call = self.postfix(self.primary(), start)
-                    after_kind, after_text, _ = tokens[self.index]
-                    if after_kind == "op" and (after_text == "," or after_text == ")"):
-                        args.append(call)
-                        if after_text == ",":
-                            self.index += 1
-                            continue
-                        return args
-                    self.index = start
+                self.index = start
             args.append(self.expression(0))
-            if self.at(","):
+            if tokens[self.index] == ",":
                 self.index += 1
                 continue
             return args
@@ -578,13 +594,12 @@ class _Parser:
     def postfix(self, node: Node, start: int) -> Node:
         tokens = self.tokens
         while True:
-            kind, text, _ = tokens[self.index]
-            if kind != "op":
-                return node
+            text = tokens[self.index]
             if text == ".":
                 self.index += 1
-                name_kind, name, _ = tokens[self.index]
+                name = tokens[self.index]
                 self.index += 1
+                name_kind = _kind(name)
                 if name_kind == "path":
                     for part in name.split("."):
                         node = Node(ACCESSOR, [const(part), node])
@@ -597,7 +612,7 @@ class _Parser:
                 index = self.expression(0)
                 self.expect("]")
                 node = Node(ELEMENT, [node, index])
-            elif text == "(" or (text == "!" and tokens[self.index + 1][:2] == ("op", "(")):
+            elif text == "(" or (text == "!" and tokens[self.index + 1] == "("):
                 negated = text == "!"
                 self.index += 2 if negated else 1
                 key = None
@@ -605,13 +620,13 @@ class _Parser:
                 if end is not None and self.memo is not None:
                     # The call's tokens (whitespace aside, the same text means the same tree);
                     # the leading NUL keeps these keys apart from whole-expression texts.
-                    key = "\0" + "\0".join([token[1] for token in tokens[start : end + 1]])
+                    key = "\0" + "\0".join(tokens[start : end + 1])
                     known = self.memo.get(key)
                     if known is not None:
                         self.index = end + 1
                         node = known
                         continue
-                args = [] if self.at(")") else self.arguments()
+                args = [] if tokens[self.index] == ")" else self.arguments()
                 self.expect(")")
                 name = source_text(node) + ("!" if negated else "")
                 node = Node(ALIASES.get(name, name), args)
@@ -645,10 +660,7 @@ def parse_expression(text: str, memo: dict[str, Node] | None = None) -> Node:
         if known is not None:
             return known
     source = text[1:] if text.startswith("=") else text
-    if source == "":
-        node = const("")
-    else:
-        node = _Parser(_Lexer(source, memo).tokens(), source, memo).parse()
+    node = const("") if source == "" else _Parser(_Lexer(source, memo), memo).parse()
     if memo is not None:
         memo[text] = node
     return node
@@ -677,7 +689,7 @@ def parse_interpolated(text: str, memo: dict[str, Node] | None = None) -> Node:
     elif text.startswith("${") and _SIMPLE_TEMPLATE.fullmatch(text):
         return Node(CONCAT, [const(""), parse_expression(_trim_template(text), memo)])
     source = "`" + text + "`"
-    return _Parser(_Lexer(source, memo).tokens(), source, memo).parse()
+    return _Parser(_Lexer(source, memo), memo).parse()
 
 
 __all__ = [
