@@ -1,4 +1,4 @@
-"""Other systems' webhooks posted unchanged: Azure Monitor action groups and Alertmanager.
+"""Other systems' webhooks posted unchanged: Azure Monitor action groups, Alertmanager, GitHub.
 
 Each real-world payload (tests/fixtures/payloads/) is POSTed to its route as the sender does, the
 card Teams receives (from the loopback stand-in) passes the card checks, and it shows what matters,
@@ -127,6 +127,59 @@ def test_an_alertmanager_group_shows_each_alert_its_state_times_and_links(
     assert data["externalURL"] in urls
     if data.get("truncatedAlerts"):
         assert f"{data['truncatedAlerts']} more alerts" in shown
+
+
+# --- GitHub (repository and organization webhooks) ---------------------------------------------
+
+GITHUB_HEADERS = {
+    "User-Agent": "GitHub-Hookshot/6f1a2b3",
+    "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+    "X-GitHub-Hook-ID": "478123456",
+}
+
+
+@pytest.mark.parametrize("name", payload_names("github-"))
+def test_a_github_delivery_shows_repository_sender_and_a_link_to_the_subject(
+    name: str, monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn
+) -> None:
+    channels = configure(monkeypatch, teams, {"dev": "workflows"})
+    data = payload(name)
+    request = notify_request(
+        "github", data, query={"channel": "dev"}, headers={**GITHUB_HEADERS, "X-GitHub-Event": "x"}
+    )
+    answer = call_notify(request)
+    assert answer.status == 200, answer.body
+    [message] = channels.received("dev")
+    card = message["attachments"][0]["content"]
+    assert check_card(card, "incoming") == []
+    assert f"{data['repository']['full_name']} · {data['sender']['login']}" in texts(card)
+    urls = [url for _title, url in links(card)]
+    subject = next(
+        (data[key] for key in ("workflow_run", "pull_request", "release", "issue") if key in data),
+        None,
+    )
+    if subject is not None:
+        assert urls[0] == subject["html_url"]
+    assert urls[-1] == data["repository"]["html_url"]
+
+
+def test_a_github_webhook_left_on_its_default_form_encoding_is_told_to_send_json(
+    monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn
+) -> None:
+    # GitHub's default content type is application/x-www-form-urlencoded (payload=<json>).
+    configure(monkeypatch, teams, {"dev": "workflows"})
+    body = b"payload=" + json.dumps(payload("github-ping")).encode()
+    request = notify_request(
+        "github",
+        body,
+        query={"channel": "dev"},
+        headers=GITHUB_HEADERS,
+        content_type="application/x-www-form-urlencoded",
+    )
+    answer = call_notify(request)
+    assert answer.status == 415
+    assert "application/json" in answer.body["error"]["message"]
+    assert teams.records == []
 
 
 def test_a_group_over_teams_size_limit_is_split_between_alerts_not_refused(

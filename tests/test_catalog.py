@@ -21,6 +21,7 @@ SHIPPED = [
     "alert",
     "azure-monitor-alert",
     "alertmanager",
+    "github",
     "digest",
     "command-help",
 ]
