@@ -1,4 +1,4 @@
-"""Other systems' webhooks posted unchanged: Azure Monitor action groups, Alertmanager, GitHub.
+"""Other systems' webhooks posted unchanged: Azure Monitor, Alertmanager, GitHub, Azure DevOps.
 
 Each real-world payload (tests/fixtures/payloads/) is POSTed to its route as the sender does, the
 card Teams receives (from the loopback stand-in) passes the card checks, and it shows what matters,
@@ -180,6 +180,25 @@ def test_a_github_webhook_left_on_its_default_form_encoding_is_told_to_send_json
     assert answer.status == 415
     assert "application/json" in answer.body["error"]["message"]
     assert teams.records == []
+
+
+# --- Azure DevOps (service hooks, Web Hooks consumer) -------------------------------------------
+
+
+@pytest.mark.parametrize("name", payload_names("azure-devops-"))
+def test_an_azure_devops_service_hook_shows_its_message_and_links_back(
+    name: str, monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn
+) -> None:
+    channels = configure(monkeypatch, teams, {"dev": "workflows"})
+    data = payload(name)
+    answer = call_notify(notify_request("azure-devops", data, query={"channel": "dev"}))
+    assert answer.status == 200, answer.body
+    [message] = channels.received("dev")
+    card = message["attachments"][0]["content"]
+    assert check_card(card, "incoming") == []
+    assert data["detailedMessage"]["markdown"] in texts(card)
+    [(_label, url)] = links(card)
+    assert url in json.dumps(data)
 
 
 def test_a_group_over_teams_size_limit_is_split_between_alerts_not_refused(

@@ -22,6 +22,7 @@ SHIPPED = [
     "azure-monitor-alert",
     "alertmanager",
     "github",
+    "azure-devops",
     "digest",
     "command-help",
 ]

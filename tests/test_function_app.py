@@ -284,7 +284,7 @@ def test_health_is_ok_with_good_settings(
         "status": "ok",
         "problems": 0,
         "version": "0.1.0",
-        "templates": 9,
+        "templates": 10,
         "channels": 2,
         "schedules": 0,  # this test's settings turn no schedule on
     }
