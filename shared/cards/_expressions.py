@@ -270,15 +270,22 @@ def check_tree(node: Node) -> None:
     node.checked = True
 
 
-def compile_node(node: Node) -> Fn:
-    """The closure for a checked tree (see check_tree), built once and kept on the tree."""
-    if node.compiled is None:
-        node.compiled = _compile_node(node)
-    compiled: Fn = node.compiled
+# A template's closures by node, so a subtree that identical bindings share is compiled
+# once. The closures live here and not on the tree: a closure refers to its node (for
+# messages), and a node referring back to it would make every compiled template a
+# reference cycle, which only the cyclic garbage collector frees (slowly, in bulk).
+Closures = dict[Node, Fn]
+
+
+def compile_node(node: Node, closures: Closures) -> Fn:
+    """The closure for a checked tree (see check_tree), built once per `closures`."""
+    compiled = closures.get(node)
+    if compiled is None:
+        compiled = closures[node] = _compile_node(node, closures)
     return compiled
 
 
-def _compile_node(node: Node) -> Fn:
+def _compile_node(node: Node, closures: Closures) -> Fn:
     kind = node.kind
     if kind == CONSTANT:
         value = node.value
@@ -288,8 +295,8 @@ def _compile_node(node: Node) -> Fn:
 
         return constant
     if kind in (ACCESSOR, PATH):
-        return _compile_accessor(node)
-    children = [compile_node(child) for child in node.children]
+        return _compile_accessor(node, closures)
+    children = [compile_node(child, closures) for child in node.children]
     if kind == ELEMENT:
         return _compile_element(node, children)
     spec = FUNCTIONS.get(kind)
@@ -302,7 +309,7 @@ def _compile_node(node: Node) -> Fn:
     return spec.build(node, children)
 
 
-def _compile_accessor(node: Node) -> Fn:
+def _compile_accessor(node: Node, closures: Closures) -> Fn:
     if node.kind == PATH:
         return _static_path(list(node.value))
     # AEL's tryAccumulatePath: walk down property and index accesses to a memory path.
@@ -316,12 +323,12 @@ def _compile_accessor(node: Node) -> Fn:
             segments.append(str(left.children[0].value))
             left = left.children[1] if len(left.children) == 2 else None
         elif left.kind == ELEMENT:
-            segments.append(compile_node(left.children[1]))
+            segments.append(compile_node(left.children[1], closures))
             left = left.children[0]
         else:
             break
     segments.reverse()
-    base = compile_node(left) if left is not None else None
+    base = compile_node(left, closures) if left is not None else None
 
     if base is None and all(isinstance(segment, str) for segment in segments):
         return _static_path([str(segment) for segment in segments])

@@ -39,9 +39,8 @@ class Node:
     kind: str
     children: list[Node] = field(default_factory=list)
     value: Any = None
-    # The compiled closure, kept on the tree so a tree shared by identical bindings
-    # of one template is compiled once; `checked` likewise for the parse-time checks.
-    compiled: Any = None
+    # Set once the parse-time checks passed, so a tree shared by identical bindings of
+    # one template is checked once.
     checked: bool = False
 
     def __str__(self) -> str:

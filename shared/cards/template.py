@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ._expressions import (
+    Closures,
     EvalError,
+    Fn,
     HardError,
     Scope,
     Unbound,
@@ -42,12 +44,14 @@ Path = tuple[str | int, ...]
 
 class Memo:
     """What compiling one template keeps: parsed bindings by text (so repeats are parsed
-    once) and the ids of subtrees with nothing to expand (copied whole, see _frozen)."""
+    once), the ids of subtrees with nothing to expand (copied whole, see _frozen) and the
+    expressions' closures, built on first use and kept by the template's own closures."""
 
-    __slots__ = ("parsed", "static")
+    __slots__ = ("closures", "parsed", "static")
 
     def __init__(self, template: Any) -> None:
         self.parsed: dict[str, Node] = {}
+        self.closures: Closures = {}
         self.static: set[int] = set()
         _mark_static(template, self.static)
 
@@ -196,18 +200,13 @@ def _is_empty_constant(node: Node) -> bool:
 
 def _compile_expression(node: Node, text: str, path: Path) -> Node:
     """Check the binding now, as the SDK does at construction. Its closure is built when
-    it is first evaluated (`_compiled`), so bindings in elements that are never shown
+    it is first evaluated (see _binding), so bindings in elements that are never shown
     cost no compile."""
     try:
         check_tree(node)
     except (ValidationError, RecursionError) as error:
         raise TemplateSyntaxError(json_path(path), text, str(error)) from None
     return node
-
-
-def _compiled(node: Node) -> Callable[[Scope, bool], Any]:
-    compiled: Callable[[Scope, bool], Any] = node.compiled or compile_node(node)
-    return compiled
 
 
 def _compile_string(text: str, path: Path, memo: Memo) -> Expand:
@@ -218,27 +217,27 @@ def _compile_string(text: str, path: Path, memo: Memo) -> Expand:
             return text
 
         return plain
-    binding = _binding(node, text, path)
-
-    def bound(scope: Scope, trace: Trace | None) -> Any:
-        return binding(scope)
-
-    return bound
+    return _binding(node, text, path, memo.closures)
 
 
-def _binding(node: Node, text: str, path: Path) -> Callable[[Scope], Any]:
+def _binding(node: Node, text: str, path: Path, closures: Closures) -> Expand:
     """Evaluate a template binding as the SDK does, with substitution on.
 
     A binding whose expression is a concat (an interpolated string, and also a user's
     own `concat(...)` or `&`) is joined piece by piece, and a piece that fails shows as
     its own text; any other binding keeps its value's type, and its failure is fatal.
+    The expressions' closures are built on the first expansion that reaches them.
     """
     if node.kind != CONCAT:
         expression = _compile_expression(node, text, path)
+        run: Fn | None = None
 
-        def single(scope: Scope) -> Any:
+        def single(scope: Scope, trace: Trace | None) -> Any:
+            nonlocal run
+            if run is None:
+                run = compile_node(expression, closures)
             try:
-                value = _compiled(expression)(scope, True)
+                value = run(scope, True)
             except (EvalError, HardError) as error:
                 raise TemplateExpansionError(json_path(path), text, str(error)) from None
             if value is UNDEFINED or isinstance(value, bool | int | str):
@@ -255,17 +254,26 @@ def _binding(node: Node, text: str, path: Path) -> Callable[[Scope], Any]:
         else:
             parts.append(_compile_expression(child, text, path))
 
-    def interpolated(scope: Scope) -> Any:
+    runs: list[tuple[Node, Fn] | str] | None = None
+
+    def interpolated(scope: Scope, trace: Trace | None) -> Any:
+        nonlocal runs
+        if runs is None:
+            runs = [
+                part if isinstance(part, str) else (part, compile_node(part, closures))
+                for part in parts
+            ]
         pieces: list[str] = []
-        for part in parts:
+        for part in runs:
             if isinstance(part, str):
                 pieces.append(part)
                 continue
+            expression, run = part
             try:
-                value = _compiled(part)(scope, True)
+                value = run(scope, True)
             except (EvalError, HardError):
                 # The SDK writes a failed binding back as its own text.
-                value = "${" + render(part) + "}"
+                value = "${" + render(expression) + "}"
                 scope.unbound.append(value)
             try:
                 pieces.append(to_string(value))
@@ -351,7 +359,8 @@ def _compile_object(
         else None
     )
     data_text = node.get("$data")
-    data_fn = _binding(data_node, str(data_text), (*path, "$data")) if data_node else None
+    closures = memo.closures
+    data_fn = _binding(data_node, str(data_text), (*path, "$data"), closures) if data_node else None
     data_literal = (
         None if data_node else _compile(data_text, (*path, "$data"), memo) if has_data else None
     )
@@ -379,11 +388,16 @@ def _compile_object(
 
         return expand_fields, one
 
+    when_run: Fn | None = None
+
     def keep(scope: Scope) -> bool:
+        nonlocal when_run
         if when_fn is None:
             return not when_drops
+        if when_run is None:
+            when_run = compile_node(when_fn, closures)
         try:
-            return _compiled(when_fn)(scope, False) is True
+            return when_run(scope, False) is True
         except EvalError:
             return False
         except HardError as error:
@@ -397,7 +411,7 @@ def _compile_object(
             if not has_data:
                 return ([expand_fields(scope, trace)] if keep(scope) else []), False
             if data_fn is not None:
-                context = data_fn(scope)
+                context = data_fn(scope, trace)
             else:
                 assert data_literal is not None
                 context = data_literal(scope, trace)
