@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
 from typing import Any, Final
 
 from ._js import JS_WHITESPACE, js_trim, json_stringify, number_to_string
@@ -249,6 +250,8 @@ _INTERPOLATION_SPECIAL: Final = re.compile(r"[`$\\]")
 
 
 def _unescape_string(body: str, quote: str) -> str:
+    if "\\" not in body:  # nearly every string literal: nothing to unescape
+        return body
     body = body.replace("\\" + quote, quote)
 
     def replace(match: re.Match[str]) -> str:
@@ -411,6 +414,9 @@ def _split_path(names: list[str]) -> list[str]:
 
 
 _KEYWORDS: Final = {"true": True, "false": False, "null": None}
+_DEPTH: Final = {"(": 1, ")": -1}
+# Tokens after which postfix() may continue an expression.
+_POSTFIX: Final = frozenset((".", "[", "(", "!"))
 _ATOMS: Final = frozenset(("ident", "path", "string", "number"))
 _NOT_NAMES: Final = frozenset(("true", "false", "null", "undefined"))
 
@@ -423,22 +429,28 @@ class _Parser:
     the shared tree is then compiled once.
     """
 
-    __slots__ = ("closing", "index", "interpolations", "memo", "tokens")
+    __slots__ = ("depths", "index", "interpolations", "memo", "tokens")
 
     def __init__(self, lexer: _Lexer, memo: dict[str, Node] | None) -> None:
-        tokens = lexer.tokens()
-        self.tokens = tokens
+        self.tokens = lexer.tokens()
         self.interpolations = lexer.interpolations
         self.index = 0
         self.memo = memo
-        self.closing: dict[int, int] = {}
-        if memo is not None and "(" in lexer.text:
-            opened: list[int] = []
-            for position, lexeme in enumerate(tokens):
-                if lexeme == "(":
-                    opened.append(position)
-                elif lexeme == ")" and opened:
-                    self.closing[opened.pop()] = position
+        # The parenthesis depth after each token, built on the first call (see closing).
+        self.depths: list[int] | None = None
+
+    def closing(self, position: int) -> int | None:
+        """Where the `)` matching the `(` at `position` is, if anywhere.
+
+        The `)` is the first token after it back at the depth before it; the depths are
+        summed and searched in C, which a template's many calls pay for once."""
+        depths = self.depths
+        if depths is None:
+            depths = self.depths = list(accumulate(map(_DEPTH.get, self.tokens, repeat(0))))
+        try:
+            return depths.index(depths[position] - 1, position)
+        except ValueError:
+            return None
 
     def expect(self, text: str) -> None:
         found = self.tokens[self.index]
@@ -488,15 +500,24 @@ class _Parser:
         return self.postfix(self.primary(), start)
 
     def primary(self) -> Node:
-        text = self.tokens[self.index]
+        tokens = self.tokens
+        text = tokens[self.index]
         self.index += 1
         kind = _kind(text)
+        if (
+            tokens[self.index] == "("
+            and (kind == "ident" or kind == "path")
+            and text.partition(".")[0] not in _NOT_NAMES
+        ):
+            # A call by name, the commonest primary: its callee's name is the token, so the
+            # accessor node postfix() would read the name back from is never built.
+            return self.call(text, self.index - 1)
         if kind == "path":
             names = text.split(".")
             if names[0] in _KEYWORDS or names[0] == "undefined":
-                self.tokens[self.index - 1 : self.index] = _split_path(names)
+                tokens[self.index - 1 : self.index] = _split_path(names)
                 self.index -= 1
-                self.closing = {}  # token positions moved: no memo for this expression
+                self.memo = None  # token positions moved: no call memo for the rest
                 return self.primary()
             return Node(PATH, [], tuple(names))
         if kind == "ident":
@@ -594,6 +615,8 @@ class _Parser:
         tokens = self.tokens
         while True:
             text = tokens[self.index]
+            if text not in _POSTFIX:
+                return node
             if text == ".":
                 self.index += 1
                 name = tokens[self.index]
@@ -611,28 +634,36 @@ class _Parser:
                 index = self.expression(0)
                 self.expect("]")
                 node = Node(ELEMENT, [node, index])
-            elif text == "(" or (text == "!" and tokens[self.index + 1] == "("):
-                negated = text == "!"
-                self.index += 2 if negated else 1
-                key = None
-                end = self.closing.get(self.index - 1)
-                if end is not None and self.memo is not None:
-                    # The call's tokens (whitespace aside, the same text means the same tree);
-                    # the leading NUL keeps these keys apart from whole-expression texts.
-                    key = "\0" + "\0".join(tokens[start : end + 1])
-                    known = self.memo.get(key)
-                    if known is not None:
-                        self.index = end + 1
-                        node = known
-                        continue
-                args = [] if tokens[self.index] == ")" else self.arguments()
-                self.expect(")")
-                name = source_text(node) + ("!" if negated else "")
-                node = Node(ALIASES.get(name, name), args)
-                if key is not None and self.memo is not None:
-                    self.memo[key] = node
+            elif text == "(":
+                node = self.call(source_text(node), start)
+            elif tokens[self.index + 1] == "(":  # `!(`
+                self.index += 1
+                node = self.call(source_text(node) + "!", start)
             else:
                 return node
+
+    def call(self, name: str, start: int) -> Node:
+        """The call of `name` whose `(` is the current token; its callee began at `start`."""
+        tokens = self.tokens
+        memo = self.memo
+        key = None
+        if memo is not None:
+            end = self.closing(self.index)
+            if end is not None:
+                # The call's tokens (whitespace aside, the same text means the same tree);
+                # the leading NUL keeps these keys apart from whole-expression texts.
+                key = "\0" + "\0".join(tokens[start : end + 1])
+                known = memo.get(key)
+                if known is not None:
+                    self.index = end + 1
+                    return known
+        self.index += 1
+        args = [] if tokens[self.index] == ")" else self.arguments()
+        self.expect(")")
+        node = Node(ALIASES.get(name, name), args)
+        if key is not None and memo is not None:
+            memo[key] = node
+        return node
 
 
 def source_text(node: Node) -> str:
