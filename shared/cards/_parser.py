@@ -421,6 +421,18 @@ _ATOMS: Final = frozenset(("ident", "path", "string", "number"))
 _NOT_NAMES: Final = frozenset(("true", "false", "null", "undefined"))
 
 
+def _atom(text: str, kind: str) -> Node:
+    """The node of a name or path (not one of _NOT_NAMES), a number or a string."""
+    if kind == "path":
+        return Node(PATH, [], tuple(text.split(".")))
+    if kind == "ident":
+        return Node(ACCESSOR, [const(text)])
+    if kind == "number":
+        number = float(text)
+        return const(int(number) if number.is_integer() else number)
+    return const(_unescape_string(text[1:-1], text[0]))
+
+
 class _Parser:
     """Precedence climbing over the token list (token texts, see _kind).
 
@@ -528,11 +540,8 @@ class _Parser:
 
                 return const(UNDEFINED)
             return Node(ACCESSOR, [const(text)])
-        if kind == "number":
-            number = float(text)
-            return const(int(number) if number.is_integer() else number)
-        if kind == "string":
-            return const(_unescape_string(text[1:-1], text[0]))
+        if kind == "number" or kind == "string":
+            return _atom(text, kind)
         if kind == "interp":
             return self.interpolations[text]
         if text == "(":
@@ -577,26 +586,30 @@ class _Parser:
         while True:
             text = tokens[self.index]
             next_text = tokens[self.index + 1]
-            if next_text == "=>" and _kind(text) == "ident":
+            if next_text == "," or next_text == ")":
+                kind = _kind(text)
+                if kind in _ATOMS and text.partition(".")[0] not in _NOT_NAMES:
+                    # A lone name, path, string or number: the tree primary() would build,
+                    # without the descent through every precedence level.
+                    args.append(_atom(text, kind))
+                    if next_text == ")":
+                        self.index += 1
+                        return args
+                    self.index += 2
+                    continue
+            elif next_text == "=>" and _kind(text) == "ident":
                 self.index += 2
                 args.append(Node(ACCESSOR, [const(text)]))
             elif (
-                (next_text == "," or next_text == ")")
-                and _kind(text) in _ATOMS
+                next_text == "("
+                and _kind(text) in ("ident", "path")
                 and text.partition(".")[0] not in _NOT_NAMES
             ):
-                # A lone name, path, string or number: the tree primary() would build,
-                # without the descent through every precedence level.
-                args.append(self.primary())
-                if next_text == ",":
-                    self.index += 1
-                    continue
-                return args
-            elif next_text == "(" and _kind(text) in ("ident", "path"):
                 # A call: parse it directly, and skip the precedence levels when
                 # nothing but `,` or `)` follows it.
                 start = self.index
-                call = self.postfix(self.primary(), start)
+                self.index += 1
+                call = self.postfix(self.call(text, start), start)
                 after_text = tokens[self.index]
                 if after_text == "," or after_text == ")":
                     args.append(call)
