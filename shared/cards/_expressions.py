@@ -235,6 +235,9 @@ def return_type(node: Node) -> int:
     return spec.returns if spec else STRING
 
 
+_NOTHING_TO_CHECK: Final = frozenset((CONSTANT, PATH))
+
+
 def check_tree(node: Node) -> None:
     """AEL's parse-time checks (arity, argument types, known functions), bottom-up.
 
@@ -242,11 +245,13 @@ def check_tree(node: Node) -> None:
     ever evaluated, so they run eagerly; closures are built on first use (compile_node).
     """
     kind = node.kind
-    if kind in (CONSTANT, PATH) or node.checked:
+    if kind in _NOTHING_TO_CHECK or node.checked:
         return
     children = node.children
     for child in children:
-        check_tree(child)
+        # Constants and paths, most of a tree, need no call.
+        if not child.checked and child.kind not in _NOTHING_TO_CHECK:
+            check_tree(child)
     if kind == ACCESSOR:
         if not children or children[0].kind != CONSTANT or not isinstance(children[0].value, str):
             raise ValidationError(f"{render(node)} must have a string as first argument.")
@@ -254,9 +259,11 @@ def check_tree(node: Node) -> None:
             raise ValidationError(f"{render(node)} has more than 2 children.")
         if len(children) == 2 and return_type(children[1]) & OBJECT == 0:
             raise ValidationError(f"{render(node)} must have an object as its second argument.")
+        node.checked = True
         return
     if kind == ELEMENT:
         _arity(node, 2, 2)
+        node.checked = True
         return
     spec = FUNCTIONS.get(kind)
     if spec is None:
@@ -416,7 +423,8 @@ def _type_error(node: Node, child: Node) -> ValidationError:
 
 def arity_any(low: int, high: int, kind: int = OBJECT) -> Callable[[Node], None]:
     def validate(node: Node) -> None:
-        _arity(node, low, high)
+        if not low <= len(node.children) <= high:
+            _arity(node, low, high)
         if kind & OBJECT == 0:
             for child in node.children:
                 child_type = return_type(child)
@@ -427,11 +435,13 @@ def arity_any(low: int, high: int, kind: int = OBJECT) -> Callable[[Node], None]
 
 
 def order(optional: Sequence[int], *kinds: int) -> Callable[[Node], None]:
+    expected = [*kinds, *optional]
+
     def validate(node: Node) -> None:
         count = len(node.children)
-        if count < len(kinds) or count > len(kinds) + len(optional):
+        if count < len(kinds) or count > len(expected):
             raise ValidationError(f"{render(node)} has the wrong number of arguments.")
-        for child, kind in zip(node.children, [*kinds, *optional], strict=False):
+        for child, kind in zip(node.children, expected, strict=False):
             child_type = return_type(child)
             if kind & OBJECT == 0 and child_type & OBJECT == 0 and kind & child_type == 0:
                 raise _type_error(node, child)

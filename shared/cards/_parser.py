@@ -725,12 +725,14 @@ def parse_interpolated(text: str, memo: dict[str, Node] | None = None) -> Node:
         and "\n" not in text
         and "\r" not in text
     ):
+        # The text is `${...}`, so the expression is the inside trimmed (_trim_template's
+        # result, without its four passes).
         try:
-            return Node(CONCAT, [const(""), parse_expression(_trim_template(text), memo)])
+            return Node(CONCAT, [const(""), parse_expression(js_trim(text[2:-1]), memo)])
         except _LexError:
             pass
     elif text.startswith("${") and _SIMPLE_TEMPLATE.fullmatch(text):
-        return Node(CONCAT, [const(""), parse_expression(_trim_template(text), memo)])
+        return Node(CONCAT, [const(""), parse_expression(js_trim(text[2:-1]), memo)])
     source = "`" + text + "`"
     return _Parser(_Lexer(source, memo), memo).parse()
 

@@ -81,6 +81,8 @@ def _mark_static(node: Any, static: set[int]) -> bool:
 # after the expansion, once the card's shape is final.
 Trace = list[tuple[list[Any], int, int]]
 Expand = Callable[[Scope, "Trace | None"], Any]
+# The elements an object with `$data` or `$when` makes, and whether `$data` repeated it.
+Many = Callable[[Scope, "Trace | None"], tuple[list[Any], bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +287,7 @@ def _binding(node: Node, text: str, path: Path, closures: Closures) -> Expand:
 
 
 def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand:
-    compiled: list[tuple[Expand, Callable[..., tuple[list[Any], bool]] | None]] = []
+    compiled: list[tuple[Expand, Many | None]] = []
     for index, item in enumerate(items):
         if isinstance(item, dict):
             single, many = _compile_object(item, (*path, index), memo)
@@ -328,16 +330,12 @@ def _frozen(node: Any) -> Expand:
     return copy
 
 
-def _compile_object(
-    node: dict[str, Any], path: Path, memo: Memo
-) -> tuple[Expand, Callable[[Scope, Trace | None], tuple[list[Any], bool]]]:
+def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expand, Many | None]:
+    """The object's expansion as one value and, for an object with `$data` or `$when`,
+    as the list of elements it makes in an array; None when that is always the one value
+    (an array appends it like any other value, with no list built per expansion)."""
     if id(node) in memo.static:
-        frozen = _frozen(node)
-
-        def copy_one(scope: Scope, trace: Trace | None) -> tuple[list[Any], bool]:
-            return [frozen(scope, trace)], False
-
-        return frozen, copy_one
+        return _frozen(node), None
     # Literal fields (strings without bindings, numbers, booleans) are kept as values, so an
     # expansion copies them without a call; the others are compiled.
     fields: list[tuple[str, Any, bool]] = []
@@ -383,10 +381,7 @@ def _compile_object(
 
     if not has_data and "$when" not in node:
         # The usual object: no scope change, no condition, exactly one result.
-        def one(scope: Scope, trace: Trace | None) -> tuple[list[Any], bool]:
-            return [expand_fields(scope, trace)], False
-
-        return expand_fields, one
+        return expand_fields, None
 
     when_run: Fn | None = None
 
