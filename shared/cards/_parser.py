@@ -128,7 +128,8 @@ _IDENT_START: Final = re.compile(r"(?:@@|[A-Za-z_#@$%])[A-Za-z0-9_]*")
 
 # A token is its text: an operator's text is never that of another kind of token, so the
 # parser compares texts, and the kind, where it matters, follows from the first character
-# (see _kind). "" ends the list; an interpolation is "`" and a number naming its node.
+# (see _kind). "" ends the list; an interpolation's token is a backtick and a number that
+# names its node (see _Lexer.interpolations).
 _END: Final = ""
 _KIND_OF_FIRST: Final = {
     **dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_#@$", "ident"),
@@ -141,7 +142,7 @@ _KIND_OF_FIRST: Final = {
 
 
 def _kind(token: str) -> str:
-    """ "ident", "path", "number", "string", "interp", "op" or "end"."""
+    """The token's kind: ident, path, number, string, interp, op or end."""
     kind = _KIND_OF_FIRST.get(token[:1])
     if kind is None:
         if token[0] != "%" or len(token) == 1:
