@@ -310,7 +310,8 @@ def _compile_node(node: Node, closures: Closures) -> Fn:
     if spec is None:
 
         def unknown(scope: Scope, subst: bool) -> Any:
-            raise EvalError(f"Unknown function {kind}")
+            # The SDK throws here (no evaluator), through `&&`, `||` and `if` alike.
+            raise HardError(f"Unknown function {kind}")
 
         return unknown
     return spec.build(node, children)
@@ -865,18 +866,22 @@ def _js_index_of(haystack: str, needle: str, last: bool = False) -> int:
 def _index_of_build(last: bool) -> Callable[[Node, list[Fn]], Fn]:
     def build(node: Node, children: list[Fn]) -> Fn:
         def run(scope: Scope, subst: bool) -> Any:
-            args = _evaluate(node, children, scope, subst, None)
-            first, second = args
+            # AEL's IndexOf starts from -1 and returns it beside any error, its children's
+            # included; `||` passes that value on.
+            try:
+                first, second = _evaluate(node, children, scope, subst, None)
+            except EvalError as error:
+                raise EvalError(str(error), -1) from None
             if is_nullish(first) or isinstance(first, str):
                 if second is UNDEFINED or isinstance(second, str):
                     return _js_index_of(_string_arg(first), _string_arg(second), last)
-                raise EvalError(f"Can only look for indexof string in {render(node)}")
+                raise EvalError(f"Can only look for indexof string in {render(node)}", -1)
             if isinstance(first, list):
                 positions = [i for i, item in enumerate(first) if strict_equals(item, second)]
                 if not positions:
                     return -1
                 return positions[-1] if last else positions[0]
-            raise EvalError(f"{render(node)} works only on string or list.")
+            raise EvalError(f"{render(node)} works only on string or list.", -1)
 
         return run
 

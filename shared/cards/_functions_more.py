@@ -266,10 +266,17 @@ def _range(args: list[Any]) -> Any:
 def _quantifier_build(want_all: bool) -> Callable[[Node, list[Fn]], Fn]:
     def build(node: Node, children: list[Fn]) -> Fn:
         def run(scope: Scope, subst: bool) -> Any:
-            items = _to_list(children[0](scope, subst))
+            # AEL returns its starting result (true for all, false for any) beside an error,
+            # and `||` passes that value on.
+            try:
+                items = _to_list(children[0](scope, subst))
+            except EvalError as error:
+                raise EvalError(str(error), want_all) from None
             if items is None:
                 raise EvalError(
-                    f"{render(node.children[0])} is not a collection or structure object to run Any"
+                    f"{render(node.children[0])} is not a collection or structure object "
+                    "to run Any",
+                    want_all,
                 )
             for _item, result, failed in _lambda(node, children, scope, subst, items):
                 holds = not failed and is_logic_true(result)
@@ -497,10 +504,10 @@ _register(
 )
 _register(["countWord"], Spec(NUMBER, _unary_string, apply(_count_word, verify_string_or_null)))
 _register(["EOL"], Spec(STRING, arity_any(0, 0), apply(lambda _args: "\n")))
-_register(["uriComponent"], Spec(STRING, _unary_string, apply(_uri_component, _verify_string)))
+_register(["uriComponent"], Spec(STRING, arity_any(1, 1), apply(_uri_component, _verify_string)))
 _register(
     ["uriComponentToString"],
-    Spec(STRING, _unary_string, apply(_uri_component_to_string, _verify_string)),
+    Spec(STRING, arity_any(1, 1), apply(_uri_component_to_string, _verify_string)),
 )
 for _name, _part in {
     "year": lambda moment: moment.year,

@@ -40,14 +40,20 @@ ATOMS = (
 FUNCTIONS = {
     1: "exists empty string int float bool toUpper toLower trim length count first last json "
     "not sum average min max formatDateTime jsonStringify abs floor ceiling round isString "
-    "isArray isObject isInteger isFloat isBoolean createArray coalesce concat".split(),
+    "isArray isObject isInteger isFloat isBoolean createArray coalesce concat sortBy unique "
+    "flatten indicesAndValues merge sqrt addOrdinal countWord uriComponent year dayOfWeek "
+    "startOfDay".split(),
     2: "equals concat contains startsWith endsWith indexOf lastIndexOf split join substring "
     "formatNumber formatDateTime addDays addHours and or coalesce add sub mul div mod greater "
-    "less take skip max min round string".split(),
-    3: "if replace substring join concat coalesce formatNumber".split(),
+    "less take skip max min round string sortByDescending union intersection subArray range "
+    "flatten merge startOfMonth".split(),
+    3: "if replace substring join concat coalesce formatNumber subArray addToTime "
+    "subtractFromTime".split(),
 }
 OPERATORS = "+ - * / % == != < <= > >= && || & ??".split()
 LAMBDAS = (
+    "any(l, i, i > 2)",
+    "all(lo, x, x.v > 0)",
     "select(lo, x, x.name)",
     "where(l, i, i > 1)",
     "foreach(o, kv, kv.key)",
