@@ -33,11 +33,19 @@ def teams() -> Iterator[TeamsStandIn]:
     reset_caches()
 
 
-def post(template: str, data: Any, channels: Channels) -> list[dict[str, Any]]:
-    """POST to /api/notify/{template}?channel=ops; the cards Teams received."""
-    answer = call_notify(notify_request(template, data, query={"channel": "ops"}))
+def post(
+    template: str,
+    data: Any,
+    channels: Channels,
+    *,
+    channel: str = "ops",
+    headers: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """POST to /api/notify/{template}?channel=NAME; the cards Teams received."""
+    request = notify_request(template, data, query={"channel": channel}, headers=headers)
+    answer = call_notify(request)
     assert answer.status == 200, answer.body
-    received = channels.received("ops")
+    received = channels.received(channel)
     assert received
     cards = [message["attachments"][0]["content"] for message in received]
     for card in cards:
@@ -138,20 +146,32 @@ GITHUB_HEADERS = {
 }
 
 
+# GitHub names the event in a header; the fixtures are named after it.
+GITHUB_EVENTS = {
+    "workflow-run": "workflow_run",
+    "push": "push",
+    "pull-request": "pull_request",
+    "release": "release",
+    "issues": "issues",
+    "deployment-status": "deployment_status",
+    "ping": "ping",
+    "star": "star",
+}
+
+
+def github_event(fixture: str) -> str:
+    stem = fixture.removeprefix("github-")
+    return next(event for prefix, event in GITHUB_EVENTS.items() if stem.startswith(prefix))
+
+
 @pytest.mark.parametrize("name", payload_names("github-"))
 def test_a_github_delivery_shows_repository_sender_and_a_link_to_the_subject(
     name: str, monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn
 ) -> None:
     channels = configure(monkeypatch, teams, {"dev": "workflows"})
     data = payload(name)
-    request = notify_request(
-        "github", data, query={"channel": "dev"}, headers={**GITHUB_HEADERS, "X-GitHub-Event": "x"}
-    )
-    answer = call_notify(request)
-    assert answer.status == 200, answer.body
-    [message] = channels.received("dev")
-    card = message["attachments"][0]["content"]
-    assert check_card(card, "incoming") == []
+    headers = {**GITHUB_HEADERS, "X-GitHub-Event": github_event(name)}
+    [card] = post("github", data, channels, channel="dev", headers=headers)
     assert f"{data['repository']['full_name']} · {data['sender']['login']}" in texts(card)
     urls = [url for _title, url in links(card)]
     subject = next(
@@ -191,11 +211,7 @@ def test_an_azure_devops_service_hook_shows_its_message_and_links_back(
 ) -> None:
     channels = configure(monkeypatch, teams, {"dev": "workflows"})
     data = payload(name)
-    answer = call_notify(notify_request("azure-devops", data, query={"channel": "dev"}))
-    assert answer.status == 200, answer.body
-    [message] = channels.received("dev")
-    card = message["attachments"][0]["content"]
-    assert check_card(card, "incoming") == []
+    [card] = post("azure-devops", data, channels, channel="dev")
     assert data["detailedMessage"]["markdown"] in texts(card)
     [(_label, url)] = links(card)
     assert url in json.dumps(data)
