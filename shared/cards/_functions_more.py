@@ -7,12 +7,11 @@ test compares them with the official SDK. Importing this module registers them.
 
 from __future__ import annotations
 
-import calendar
 import functools
 import math
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -25,6 +24,7 @@ from ._expressions import (
     STRING,
     EvalError,
     Fn,
+    HardError,
     Scope,
     Spec,
     _evaluate,
@@ -50,6 +50,8 @@ from ._js import (
     strict_equals,
     template_string,
     to_string,
+    to_utf16,
+    utf16_len,
 )
 from ._parser import Node, render
 
@@ -149,6 +151,13 @@ def _flatten(args: list[Any]) -> Any:
     return result
 
 
+def _array_index(name: str) -> int | None:
+    """The index a property name stands for on an array (canonical digits only)."""
+    if name.isdigit() and name.isascii() and (name == "0" or not name.startswith("0")):
+        return int(name)
+    return None
+
+
 def _utf16_order(text: str) -> list[int]:
     # JavaScript compares strings by UTF-16 code units, not by code points.
     units = text.encode("utf-16-be", "surrogatepass")
@@ -212,8 +221,24 @@ def _sort_by_build(descending: bool) -> Callable[[Node, list[Fn]], Fn]:
                 name = template_string(key) if js_truthy(key) else ""
 
                 def field(item: Any) -> Any:
+                    # `item[name]` in JavaScript: on null it throws, on arrays and strings
+                    # an index (or `length`) reads an element.
                     if isinstance(item, dict):
                         return item.get(name, UNDEFINED)
+                    if item is None:
+                        raise HardError(f"Cannot read properties of null (reading '{name}')")
+                    if isinstance(item, list | str):
+                        if name == "length":
+                            return len(item) if isinstance(item, list) else utf16_len(item)
+                        position = _array_index(name)
+                        if position is not None and position < len(item):
+                            if isinstance(item, str):
+                                return (
+                                    to_utf16(item)[position]
+                                    if position < utf16_len(item)
+                                    else UNDEFINED
+                                )
+                            return item[position]
                     return UNDEFINED
 
                 def compare(left: Any, right: Any) -> int:
@@ -432,7 +457,8 @@ def _add_months(moment: datetime, months: int) -> datetime:
     # dayjs sets the month on the 1st, then clamps the day to the new month's length.
     total = moment.year * 12 + moment.month - 1 + months
     year, month = divmod(total, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    following = date(year + 1, 1, 1) if month == 11 else date(year, month + 2, 1)
+    day = min(moment.day, (following - date(year, month + 1, 1)).days)
     return moment.replace(year=year, month=month + 1, day=day)
 
 
