@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
@@ -29,6 +29,7 @@ from ._js import (
     is_logic_true,
     is_nullish,
     is_number,
+    js_number,
     js_trim,
     js_truthy,
     json_stringify,
@@ -586,25 +587,6 @@ def _string_arg(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _number(value: Any) -> float | int:
-    """JavaScript's Number(value) for the values AEL passes to arithmetic."""
-    if is_number(value):
-        return value  # type: ignore[no-any-return]
-    if value is True:
-        return 1
-    if value is False or value is None:
-        return 0
-    if isinstance(value, str):
-        text = js_trim(value)
-        if text == "":
-            return 0
-        try:
-            return normalize_number(float(text))
-        except ValueError:
-            return math.nan
-    return math.nan
-
-
 # --- the functions ------------------------------------------------------------------------
 
 
@@ -627,12 +609,12 @@ def _add(left: Any, right: Any) -> Any:
 def _divide_build(node: Node, children: list[Fn]) -> Fn:
     def verify(value: Any, child: Node) -> str | None:
         problem = verify_number(value, child)
-        if problem is None and child is not node.children[0] and _number(value) == 0:
+        if problem is None and child is not node.children[0] and js_number(value) == 0:
             return f"Cannot divide by 0 from {render(child)}"
         return problem
 
     def divide(left: Any, right: Any) -> Any:
-        result = _number(left) / _number(right)
+        result = js_number(left) / js_number(right)
         if is_integer(left) and is_integer(right):
             return normalize_number(math.floor(result))
         return normalize_number(result)
@@ -641,14 +623,14 @@ def _divide_build(node: Node, children: list[Fn]) -> Fn:
 
 
 def _mod(args: list[Any]) -> Any:
-    if _number(args[1]) == 0:
+    if js_number(args[1]) == 0:
         raise EvalError("Cannot mod by 0.")
     return normalize_number(math.fmod(args[0], args[1]))
 
 
 def _power(left: Any, right: Any) -> Any:
     try:
-        return normalize_number(math.pow(_number(left), _number(right)))
+        return normalize_number(math.pow(js_number(left), js_number(right)))
     except (OverflowError, ValueError):
         return math.nan
 
@@ -1087,44 +1069,45 @@ def _format_date_time(args: list[Any]) -> Any:
             raise EvalError(f"{value} is not a valid datetime string.")
     else:
         raise EvalError(f"{template_string(value)}.toISOString is not a function")
-    fmt = dates.DEFAULT_FORMAT
-    if len(args) == 3 and isinstance(args[2], str) and isinstance(args[1], str):
-        fmt = dates.formatter_for(args[1]) if args[1] != "" else dates.DEFAULT_FORMAT
-    elif len(args) == 2 and isinstance(args[1], str):
-        fmt = dates.formatter_for(args[1])
-    return dates.dayjs_format(moment, fmt)
+    return dates.dayjs_format(moment, output_format(args, 3))
 
 
 def _utc_now(args: list[Any]) -> Any:
-    fmt = dates.DEFAULT_FORMAT
-    if len(args) == 2 and isinstance(args[1], str) and isinstance(args[0], str):
-        fmt = dates.formatter_for(args[0]) if args[0] != "" else dates.DEFAULT_FORMAT
-    elif len(args) == 1 and isinstance(args[0], str):
-        fmt = dates.formatter_for(args[0])
-    return dates.dayjs_format(dates.now(), fmt)
+    return dates.dayjs_format(dates.now(), output_format(args, 2))
+
+
+def output_format(args: list[Any], most: int) -> str:
+    """AEL's determineFormatAndLocale: the format among a call's optional last arguments
+    (format, then locale), for a function that takes at most `most` arguments."""
+    if len(args) == most and isinstance(args[-1], str) and isinstance(args[-2], str):
+        return dates.formatter_for(args[-2]) if args[-2] != "" else dates.DEFAULT_FORMAT
+    if len(args) == most - 1 and isinstance(args[-1], str):
+        return dates.formatter_for(args[-1])
+    return dates.DEFAULT_FORMAT
+
+
+def iso_moment(value: str) -> datetime:
+    """AEL's verifyISOTimestamp: a date JavaScript parses, written exactly as toISOString."""
+    moment = dates.parse_timestamp(value)
+    if moment is None:
+        raise EvalError(f"{value} is not a valid datetime string.")
+    if dates.to_iso(moment) != value:
+        raise EvalError(f"{value} is not a ISO format datetime string.")
+    return moment
 
 
 def _time_transform(unit: str) -> Callable[[Node, list[Fn]], Fn]:
     def build(node: Node, children: list[Fn]) -> Fn:
         def run(scope: Scope, subst: bool) -> Any:
             args = _evaluate(node, children, scope, subst, None)
-            fmt = dates.DEFAULT_FORMAT
-            if len(args) == 4 and isinstance(args[3], str) and isinstance(args[2], str):
-                fmt = dates.formatter_for(args[2]) if args[2] != "" else dates.DEFAULT_FORMAT
-            elif len(args) == 3 and isinstance(args[2], str):
-                fmt = dates.formatter_for(args[2])
+            fmt = output_format(args, 4)
             stamp, amount = args[0], args[1]
             if not (isinstance(stamp, str) and is_number(amount)):
                 raise EvalError(
                     f"{render(node)} should contain an ISO format timestamp and a time interval "
                     "integer."
                 )
-            moment = dates.parse_timestamp(stamp)
-            if moment is None:
-                raise EvalError(f"{stamp} is not a valid datetime string.")
-            if dates.to_iso(moment) != stamp:
-                raise EvalError(f"{stamp} is not a ISO format datetime string.")
-            moment += timedelta(**{unit: math.trunc(amount)})
+            moment = iso_moment(stamp) + timedelta(**{unit: math.trunc(amount)})
             return dates.dayjs_format(moment, fmt)
 
         return run
@@ -1242,7 +1225,7 @@ _register(
     Spec(
         NUMBER,
         _NUMBERS2,
-        sequence(lambda a, b: normalize_number(_number(a) - _number(b)), verify_number),
+        sequence(lambda a, b: normalize_number(js_number(a) - js_number(b)), verify_number),
     ),
 )
 _register(
@@ -1250,7 +1233,7 @@ _register(
     Spec(
         NUMBER,
         _NUMBERS2,
-        sequence(lambda a, b: normalize_number(_number(a) * _number(b)), verify_number),
+        sequence(lambda a, b: normalize_number(js_number(a) * js_number(b)), verify_number),
     ),
 )
 _register(["/"], Spec(NUMBER, _NUMBERS2, _divide_build))

@@ -34,7 +34,9 @@ from ._expressions import (
     _to_list,
     apply,
     arity_any,
+    iso_moment,
     order,
+    output_format,
     verify_integer,
     verify_number,
     verify_string_or_null,
@@ -45,13 +47,14 @@ from ._js import (
     is_integer,
     is_logic_true,
     is_number,
+    js_greater,
     js_truthy,
     normalize_number,
     strict_equals,
     template_string,
     to_string,
     to_utf16,
-    utf16_len,
+    utf16_key,
 )
 from ._parser import Node, render
 
@@ -61,8 +64,7 @@ __all__: list[str] = []
 # --- parse-time checks (FunctionUtils.validate*) -------------------------------------------------
 
 
-def _unary_string(node: Node) -> None:
-    arity_any(1, 1, STRING)(node)
+_unary_string = arity_any(1, 1, STRING)
 
 
 # --- argument checks (FunctionUtils.verify*) -----------------------------------------------------
@@ -79,35 +81,26 @@ def _verify_list(value: Any, node: Node) -> str | None:
 # --- collections ---------------------------------------------------------------------------------
 
 
-class _SameValueZero:
-    """A key with JavaScript's Set equality: primitives by value (NaN equals NaN, true is not
-    1), objects and arrays by identity."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, value: Any) -> None:
-        if isinstance(value, bool) or value is None or value is UNDEFINED:
-            self.key: Any = ("const", value if value is not UNDEFINED else "undefined")
-        elif is_number(value):
-            self.key = ("number", "NaN" if value != value else float(value))
-        elif isinstance(value, str):
-            self.key = ("string", value)
-        else:
-            self.key = ("object", id(value))
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _SameValueZero) and self.key == other.key
+def _set_key(value: Any) -> tuple[str, Any]:
+    """What JavaScript's Set compares: primitives by value (NaN equals NaN, true is not 1),
+    objects and arrays by identity."""
+    if isinstance(value, bool) or value is None:
+        return ("const", value)
+    if value is UNDEFINED:
+        return ("const", "undefined")
+    if is_number(value):
+        return ("number", "NaN" if value != value else float(value))
+    if isinstance(value, str):
+        return ("string", value)
+    return ("object", id(value))
 
 
 def _distinct(values: list[Any]) -> list[Any]:
     """`Array.from(new Set(values))`: first occurrences, in order."""
-    seen: set[_SameValueZero] = set()
+    seen: set[tuple[str, Any]] = set()
     out = []
     for value in values:
-        key = _SameValueZero(value)
+        key = _set_key(value)
         if key not in seen:
             seen.add(key)
             out.append(value)
@@ -158,54 +151,11 @@ def _array_index(name: str) -> int | None:
     return None
 
 
-def _utf16_order(text: str) -> list[int]:
-    # JavaScript compares strings by UTF-16 code units, not by code points.
-    units = text.encode("utf-16-be", "surrogatepass")
-    return [int.from_bytes(units[i : i + 2], "big") for i in range(0, len(units), 2)]
-
-
-def _default_sort_key(value: Any) -> tuple[int, list[int]]:
+def _default_sort_key(value: Any) -> tuple[int, bytes]:
     # Array.prototype.sort without a comparator: undefined last, the rest by String(value).
     if value is UNDEFINED:
-        return (1, [])
-    return (0, _utf16_order(template_string(value)))
-
-
-_JS_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_JS_RADIX = re.compile(r"0([xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
-
-
-def _js_number(value: Any) -> float:
-    """Number(value) for a primitive."""
-    if value is None or value is False:
-        return 0.0
-    if value is True:
-        return 1.0
-    if is_number(value):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip(JS_WHITESPACE)
-        if text == "":
-            return 0.0
-        if _JS_DECIMAL.fullmatch(text):
-            return float(text)
-        if text in ("Infinity", "+Infinity", "-Infinity"):
-            return -math.inf if text[0] == "-" else math.inf
-        radix = _JS_RADIX.fullmatch(text)
-        if radix:
-            return float(int(text, 0))
-    return math.nan
-
-
-def _js_greater(left: Any, right: Any) -> bool:
-    """`left > right` for JSON values, by JavaScript's abstract relational comparison."""
-    if isinstance(left, dict | list):
-        left = template_string(left)
-    if isinstance(right, dict | list):
-        right = template_string(right)
-    if isinstance(left, str) and isinstance(right, str):
-        return _utf16_order(left) > _utf16_order(right)
-    return _js_number(left) > _js_number(right)
+        return (1, b"")
+    return (0, utf16_key(template_string(value)))
 
 
 def _sort_by_build(descending: bool) -> Callable[[Node, list[Fn]], Fn]:
@@ -228,24 +178,19 @@ def _sort_by_build(descending: bool) -> Callable[[Node, list[Fn]], Fn]:
                     if item is None:
                         raise HardError(f"Cannot read properties of null (reading '{name}')")
                     if isinstance(item, list | str):
+                        units = to_utf16(item) if isinstance(item, str) else item
                         if name == "length":
-                            return len(item) if isinstance(item, list) else utf16_len(item)
+                            return len(units)
                         position = _array_index(name)
-                        if position is not None and position < len(item):
-                            if isinstance(item, str):
-                                return (
-                                    to_utf16(item)[position]
-                                    if position < utf16_len(item)
-                                    else UNDEFINED
-                                )
-                            return item[position]
+                        if position is not None and position < len(units):
+                            return units[position]
                     return UNDEFINED
 
                 def compare(left: Any, right: Any) -> int:
                     a, b = field(left), field(right)
-                    if _js_greater(a, b):
+                    if js_greater(a, b):
                         return 1
-                    if _js_greater(b, a):
+                    if js_greater(b, a):
                         return -1
                     return 0
 
@@ -367,9 +312,7 @@ def _add_ordinal(args: list[Any]) -> Any:
     return text + {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
 
 
-_JS_WHITESPACE_RUN = re.compile(
-    "[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+"
-)
+_JS_WHITESPACE_RUN = re.compile("[" + re.escape(JS_WHITESPACE) + "]+")
 
 
 def _count_word(args: list[Any]) -> Any:
@@ -404,43 +347,24 @@ def _uri_component_to_string(args: list[Any]) -> Any:
 # --- dates ---------------------------------------------------------------------------------------
 
 
-def _iso_moment(value: str) -> datetime:
-    """AEL's verifyISOTimestamp: a date JavaScript parses, written exactly as toISOString."""
-    moment = dates.parse_timestamp(value)
-    if moment is None:
-        raise EvalError(f"{value} is not a valid datetime string.")
-    if dates.to_iso(moment) != value:
-        raise EvalError(f"{value} is not a ISO format datetime string.")
-    return moment
-
-
 def _date_part(part: Callable[[datetime], int]) -> Callable[[list[Any]], Any]:
     def run(args: list[Any]) -> Any:
-        return part(_iso_moment(args[0]))
+        return part(iso_moment(args[0]))
 
     return run
-
-
-def _output_format(args: list[Any], most: int) -> str:
-    """FunctionUtils.determineFormatAndLocale: the optional format (and locale) at the end."""
-    if len(args) == most and isinstance(args[-1], str) and isinstance(args[-2], str):
-        return dates.formatter_for(args[-2]) if args[-2] != "" else dates.DEFAULT_FORMAT
-    if len(args) == most - 1 and isinstance(args[-1], str):
-        return dates.formatter_for(args[-1])
-    return dates.DEFAULT_FORMAT
 
 
 def _start_of_build(unit: str) -> Callable[[Node, list[Fn]], Fn]:
     def build(node: Node, children: list[Fn]) -> Fn:
         def run(scope: Scope, subst: bool) -> Any:
             args = _evaluate(node, children, scope, subst, None)
-            fmt = _output_format(args, 3)
+            fmt = output_format(args, 3)
             if not isinstance(args[0], str):
                 raise EvalError(
                     f"{render(node)} should contain an ISO format timestamp and an optional "
                     "output format string."
                 )
-            moment = _iso_moment(args[0])
+            moment = iso_moment(args[0])
             moment = moment.replace(minute=0, second=0, microsecond=0)
             if unit in ("day", "month"):
                 moment = moment.replace(hour=0)
@@ -488,11 +412,11 @@ def _shift_time_build(sign: int) -> Callable[[Node, list[Fn]], Fn]:
                     f"{render(node)} should contain an ISO format timestamp, a time interval "
                     "integer, a string unit of time and an optional output format string."
                 )
-            fmt = _output_format(args, 5)
+            fmt = output_format(args, 5)
             known = unit in _UNITS or unit in ("Month", "Year")
             if sign < 0 and not known:
                 raise EvalError(f"{unit} is not a valid time unit.")
-            moment = _iso_moment(stamp)
+            moment = iso_moment(stamp)
             try:
                 shifted = _shift(moment, sign * int(amount), unit if known else None)
             except (OverflowError, ValueError):

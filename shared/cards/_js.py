@@ -312,3 +312,45 @@ def from_utf16(units: str | list[str]) -> str:
 
 def js_trim(text: str) -> str:
     return text.strip(JS_WHITESPACE)
+
+
+_JS_DECIMAL: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_JS_RADIX: Final = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
+
+
+def js_number(value: Any) -> float | int:
+    """`Number(value)` for a primitive (JSON values, undefined); a number stays as it is."""
+    if value is None or value is False:
+        return 0
+    if value is True:
+        return 1
+    if is_number(value):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, str):
+        text = js_trim(value)
+        if text == "":
+            return 0
+        if _JS_DECIMAL.fullmatch(text):
+            return float(text)
+        if text in ("Infinity", "+Infinity", "-Infinity"):
+            return -math.inf if text[0] == "-" else math.inf
+        if _JS_RADIX.fullmatch(text):
+            return float(int(text, 0))
+    return math.nan
+
+
+def utf16_key(text: str) -> bytes:
+    """A sort key that orders strings by UTF-16 code units, as JavaScript compares them
+    (big-endian bytes compare unit by unit)."""
+    return text.encode("utf-16-be", "surrogatepass")
+
+
+def js_greater(left: Any, right: Any) -> bool:
+    """`left > right` for JSON values, by JavaScript's abstract relational comparison."""
+    if isinstance(left, dict | list):
+        left = template_string(left)
+    if isinstance(right, dict | list):
+        right = template_string(right)
+    if isinstance(left, str) and isinstance(right, str):
+        return utf16_key(left) > utf16_key(right)
+    return js_number(left) > js_number(right)
