@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 
 from tests.teams_standin import TeamsStandIn
+
+# CI runs on a fresh clone with no example database, so a random search there could fail on one
+# run and pass on the next. The "ci" profile derandomizes the search (the same examples on every
+# run, seeded per test), keeps every phase that finds and shrinks failures, and prints the
+# `@reproduce_failure` blob, so a red CI run is reproducible anywhere. Each test's own
+# max_examples still sets how hard it searches.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    deadline=None,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+    suppress_health_check=[HealthCheck.too_slow],
+    verbosity=Verbosity.normal,
+)
+settings.register_profile("dev", print_blob=True, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture
