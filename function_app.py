@@ -6,10 +6,10 @@ what declares its functions; handlers load on their first invocation (bench/cold
 
 import azure.functions as func
 
-from shared.api.blueprint import bp as api
-from shared.retry_queue import bp as retry_queue
-from shared.schedules.blueprint import bp as schedules
-from shared.teams.outgoing.blueprint import bp as outgoing_webhook
+from shared.triggers.http_api import bp as api
+from shared.triggers.outgoing_webhook import bp as outgoing_webhook
+from shared.triggers.retry_queue import bp as retry_queue
+from shared.triggers.timers import bp as schedules
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 

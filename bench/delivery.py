@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from shared.cards.envelope import to_message  # noqa: E402
-from shared.settings import Settings  # noqa: E402
+from shared.config.settings import Settings  # noqa: E402
 from shared.teams.client import aclose_client, http_client  # noqa: E402
 from shared.teams.delivery import deliver  # noqa: E402
 from shared.teams.limiter import TEAMS_WINDOWS, shortest_schedule  # noqa: E402
-from tests.teams_standin import Received, records_of  # noqa: E402
+from tests.support.teams_standin import Received, records_of  # noqa: E402
 
 NOTIFICATIONS = 1000
 WEBHOOKS = 20
@@ -136,7 +136,7 @@ def naive_run(urls: list[str], targets: list[int]) -> tuple[float, int]:
 
 def start_standin(latency: float) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.teams_standin", "--latency", str(latency)],
+        [sys.executable, "-m", "tests.support.teams_standin", "--latency", str(latency)],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -24,9 +24,9 @@ import azure.functions as func
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.teams.outgoing.config import load_config
-from shared.teams.outgoing.handler import Endpoint
-from shared.teams.outgoing.signature import sign
+from shared.outgoing.config import load_config
+from shared.outgoing.handler import Endpoint
+from shared.outgoing.signature import sign
 
 TOKEN = base64.b64encode(bytes(range(32))).decode()
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 
-from tests.teams_standin import TeamsStandIn
+from tests.support.teams_standin import TeamsStandIn
 
 # CI runs on a fresh clone with no example database, so a random search there could fail on one
 # run and pass on the next. The "ci" profile derandomizes the search (the same examples on every

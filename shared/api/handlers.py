@@ -2,7 +2,7 @@
 
 Loaded on a route's first request (never at app start). Every refusal is an ApiError answered
 with the JSON error shape; anything else unexpected is logged by type and answered 500
-`internal_error` without a trace, which no input may cause (tests/test_bad_requests*.py).
+`internal_error` without a trace, which no input may cause (tests/api/test_bad_requests.py).
 """
 
 import logging
@@ -19,16 +19,16 @@ from shared.api.mentions import MentionsNotSupported, add_mentions
 from shared.api.params import Params, parse_params
 from shared.cards import Problem, TemplateError, UnresolvedBindingsError, check_card
 from shared.cards.envelope import to_message
-from shared.settings import (
+from shared.config.settings import (
     ChannelNotUsableError,
     Settings,
     UnknownChannelError,
     get_settings,
     normalize_channel_name,
 )
+from shared.pipeline import CardProblems, deliver_rendered
+from shared.pipeline import render as render_cards
 from shared.teams.delivery import new_notification_id
-from shared.teams.notify import CardProblems, deliver_rendered
-from shared.teams.notify import render as render_cards
 
 __all__ = ["guarded", "notify", "render", "templates"]
 
@@ -157,7 +157,7 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
     settings = get_settings()
     channels = _channels(params, settings, required=True)
     data = read_json_object(req)
-    # The same pipeline as every other sender (shared.teams.notify), with mentions added to
+    # The same pipeline as every other sender (shared.pipeline), with mentions added to
     # each channel's card (`$host.channel` may make them differ) before the checks.
     try:
         rendered = render_cards(

@@ -24,7 +24,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shared.names import setting_for_channel
+from shared.config.names import setting_for_channel
 from shared.schedules.ncrontab import CronError, parse
 from shared.schedules.zoned import ZonedSchedule
 
@@ -106,7 +106,7 @@ class Source:
 
 @dataclass(frozen=True)
 class ScheduleEntry:
-    """One scheduled notification (shared.teams.outgoing.commands_builtin.Schedule)."""
+    """One scheduled notification (shared.outgoing.commands_builtin.Schedule)."""
 
     name: str
     schedule: str
@@ -542,7 +542,7 @@ def schedule_problems() -> list[ScheduleProblem]:
 def app_setting_names() -> tuple[Any, ...]:
     """The app settings the schedules read, for the infra cross-check (the enabled_by settings
     are read from shared/schedules.json itself)."""
-    from shared.settings import AppSettingName
+    from shared.config.settings import AppSettingName
 
     return (
         AppSettingName(

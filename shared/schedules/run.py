@@ -7,7 +7,7 @@
   in the template language: `${status.description}` reads the fetched answer). A failed fetch
   posts nothing and is logged with the reason. `when` (one `${...}` expression over the fetched
   answer, or the data without a source) decides whether there is anything to post.
-- Delivery is the pipeline every sender uses (shared.teams.notify). What is still failing when
+- Delivery is the pipeline every sender uses (shared.pipeline). What is still failing when
   the budget ends is handed back for the notifications-retry queue.
 """
 
@@ -91,7 +91,7 @@ async def _post(
     entry: ScheduleEntry, invocation_id: str, environ: Mapping[str, str] | None
 ) -> RunOutcome:
     from shared.cards import TemplateError, expand
-    from shared.teams.notify import CardProblems, notify
+    from shared.pipeline import CardProblems, notify
 
     answer: Any = entry.data
     if entry.source is not None:

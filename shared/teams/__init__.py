@@ -8,7 +8,7 @@ Inside: `channels` (one class per webhook kind), `outcome` (reading Teams' answe
 (Teams' rate windows), `splitting` (Teams' size limit), `client` (the shared httpx client), `redact`
 (URLs out of logs).
 
-Outgoing Webhook (answering @mentions): `shared.teams.outgoing`.
+Outgoing Webhook (answering @mentions): `shared.outgoing`.
 
 Nothing is imported here, so importing one side does not load the other.
 """

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
-from shared.settings import Channel, ChannelKind
+from shared.config.settings import Channel, ChannelKind
 from shared.teams.client import http_client
 from shared.teams.errors import (
     AnswerLost,

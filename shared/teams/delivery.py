@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from shared.settings import (
+from shared.config.settings import (
     Channel,
     ChannelNotUsableError,
     Settings,

@@ -21,7 +21,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.settings import Settings, get_settings
+from shared.config.settings import Settings, get_settings
 from shared.teams.delivery import DeliveryResult, RetryPolicy, deliver_parts, parts_from_messages
 from shared.teams.errors import ChannelUnusable, TransientDeliveryError
 from shared.teams.limiter import RateLimiter

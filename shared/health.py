@@ -1,0 +1,225 @@
+"""Every configuration problem the app knows, by part: for the health route and `python -m shared
+check`.
+
+- app settings (channels, budgets, default channel): shared.config.settings;
+- Outgoing Webhooks (tokens, send lists, deadline): shared.outgoing.config;
+- schedules: shared/schedules.json as the function app registered it, plus what only the card
+  engine can tell (a `when` or `data` that does not parse, static data the template does not take);
+- the template catalog itself, if it cannot be read.
+
+The health route is anonymous: it gets the number of problems only. `check` prints them with the
+setting or entry names (never a value).
+"""
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Finding",
+    "Section",
+    "configuration_checks",
+    "configuration_sections",
+    "health_report",
+]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing checked (a setting, an entry) and its problems; none means fine."""
+
+    subject: str
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    findings: list[Finding]
+
+    @property
+    def problem_count(self) -> int:
+        return sum(len(finding.problems) for finding in self.findings)
+
+
+def _grouped(problems: list[Any], fallback: str) -> list[Finding]:
+    """Findings per setting from ConfigProblems; one `fallback: ok` line when there are none."""
+    by_setting: dict[str, list[str]] = {}
+    for problem in problems:
+        by_setting.setdefault(problem.setting, []).append(problem.message)
+    if not by_setting:
+        return [Finding(fallback)]
+    return [Finding(setting, messages) for setting, messages in by_setting.items()]
+
+
+def _settings_section() -> Section:
+    from shared.config.settings import get_settings
+
+    settings = get_settings()
+    count = len(settings.channels)
+    return Section(
+        "app settings",
+        _grouped(list(settings.problems), f"app settings ({count} usable channel(s))"),
+    )
+
+
+def _outgoing_section() -> Section:
+    from shared.outgoing.config import current_config
+
+    config = current_config()
+    return Section(
+        "outgoing webhooks",
+        _grouped(list(config.problems), f"outgoing webhooks ({len(config.webhooks)} configured)"),
+    )
+
+
+def _schedules_section() -> Section:
+    from shared.schedules import current_schedules
+
+    schedules = current_schedules()
+    findings: dict[str, Finding] = {}
+    for problem in schedules.problems:
+        findings.setdefault(problem.entry, Finding(problem.entry)).problems.append(str(problem))
+    for entry in schedules.entries:
+        state = (
+            f"on, registered as '{entry.registered_schedule}' UTC"
+            if entry.enabled
+            else f"off until {entry.enabled_by} is set"
+        )
+        finding = Finding(f"{entry.name} ({state})", _engine_problems(entry))
+        findings[entry.name] = finding
+    if not findings:
+        return Section("schedules", [Finding("schedules (none declared)")])
+    return Section("schedules", list(findings.values()))
+
+
+def _engine_problems(entry: Any) -> list[str]:
+    """What the card engine finds in an entry (imported here, never at app start)."""
+    data = json.dumps(entry.data, sort_keys=True)
+    return list(
+        _engine_findings(
+            entry.template, entry.when, data, entry.source is not None, tuple(entry.channels)
+        )
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _engine_findings(
+    template: str, when: str | None, data_json: str, has_source: bool, channels: tuple[str, ...]
+) -> tuple[str, ...]:
+    # Cached: the health route asks on every probe, and an entry's findings only change with the
+    # file, which changes only with a deployment (a new process).
+    from shared.cards import TemplateError, compile_template
+
+    data = json.loads(data_json)
+    problems = []
+    if when is not None:
+        try:
+            compile_template(when)
+        except TemplateError as error:
+            problems.append(f"when: {error}")
+    if has_source:
+        if data is not None:
+            try:
+                compile_template(data)
+            except TemplateError as error:
+                problems.append(f"data: {error}")
+        return tuple(problems)
+    from shared import catalog
+    from shared.cards import check_card
+
+    for channel in channels or (None,):
+        try:
+            card = catalog.compiled(template).expand(
+                data, catalog.host_object(template, channel), strict=True
+            )
+        except TemplateError as error:
+            problems.append(f"data: {error}")
+            break
+        found = check_card(card, "incoming")
+        if found:
+            problems.extend(f"data: the card has a problem: {p}" for p in found)
+            break
+    return tuple(problems)
+
+
+def _catalog_section() -> Section:
+    from shared import catalog
+
+    try:
+        count = len(catalog.template_names())
+    except catalog.CatalogError as error:
+        return Section("templates", [Finding("template catalog", [str(error)])])
+    return Section("templates", [Finding(f"template catalog ({count} templates)")])
+
+
+_SECTIONS: tuple[Callable[[], Section], ...] = (
+    _settings_section,
+    _outgoing_section,
+    _schedules_section,
+)
+
+
+def _run(make: Callable[[], Section], title: str) -> Section:
+    try:
+        return make()
+    except Exception as error:  # one broken part must not hide the others
+        return Section(title, [Finding(title, [f"could not be checked ({type(error).__name__})"])])
+
+
+def configuration_checks() -> list[tuple[str, Callable[[], Section]]]:
+    """Each configuration part as (title, check), run in this order; a check never raises."""
+    titles = ("app settings", "outgoing webhooks", "schedules")
+    return [
+        (title, functools.partial(_run, make, title))
+        for title, make in zip(titles, _SECTIONS, strict=True)
+    ]
+
+
+def configuration_sections() -> list[Section]:
+    """The configuration parts `python -m shared check` prints after the templates."""
+    return [check() for _title, check in configuration_checks()]
+
+
+def health_report() -> dict[str, Any]:
+    """What the anonymous health route answers: counts only, no names, URLs or values."""
+    from shared import __version__
+
+    sections = [*configuration_sections(), _run(_catalog_section, "templates")]
+    problems = sum(section.problem_count for section in sections)
+    report: dict[str, Any] = {
+        "status": "degraded" if problems else "ok",
+        "problems": problems,
+        "version": __version__,
+        "templates": _count(_template_count),
+        "channels": _count(_channel_count),
+        "schedules": _count(_schedule_count),
+    }
+    return report
+
+
+def _count(counter: Callable[[], int]) -> int | None:
+    try:
+        return counter()
+    except Exception:  # already counted as a problem by its section
+        return None
+
+
+def _template_count() -> int:
+    from shared import catalog
+
+    return len(catalog.template_names())
+
+
+def _channel_count() -> int:
+    from shared.config.settings import get_settings
+
+    return len(get_settings().channels)
+
+
+def _schedule_count() -> int:
+    from shared.schedules import current_schedules
+
+    return len(current_schedules().registered)

@@ -1,0 +1,124 @@
+"""The engine against Microsoft's official SDK (adaptivecards-templating 2.3.1,
+adaptive-expressions 4.23.3): same output for every case, and an error wherever the
+SDK throws. The SDK's answers are recorded in expected.json and also checked live."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.cards import TemplateError, expand
+from tests.sdk import reference
+from tests.sdk.random_cases import random_cases
+from tests.support.paths import PAYLOADS, TEMPLATES
+
+# What the product passes as $host, fixed so both engines see the same values.
+HOST = {"now": "2026-01-02T03:04:05Z", "channel": "ops", "template": "t", "app": "teams-notify"}
+
+
+def shipped_cases() -> list[dict[str, Any]]:
+    """Every shipped template with its own sample data, and the templates made for other
+    systems with every real-world payload of theirs in tests/fixtures/payloads."""
+    cases = []
+    for sample in sorted(TEMPLATES.glob("*.data.json")):
+        name = sample.name.removesuffix(".data.json")
+        template = json.loads((TEMPLATES / f"{name}.json").read_text("utf-8"))
+        samples = [sample, *sorted(PAYLOADS.glob(f"{name.removesuffix('-alert')}-*.json"))]
+        for data in samples:
+            cases.append(
+                {
+                    "name": f"shipped template {name} with {data.name}",
+                    "group": "shipped",
+                    "template": template,
+                    "data": json.loads(data.read_text("utf-8")),
+                    "host": {**HOST, "template": name},
+                }
+            )
+    return cases
+
+
+CASES = reference.load_cases()
+SHIPPED = shipped_cases()
+EXPECTED: dict[str, dict[str, Any]] = json.loads(reference.EXPECTED.read_text("utf-8"))
+
+
+def python_answer(case: dict[str, Any]) -> dict[str, Any]:
+    try:
+        value = expand(case["template"], case["data"], case["host"])
+    except TemplateError as error:
+        return {"error": str(error)}
+    # Through JSON, as the SDK's answer went, so 3.0 and 3 compare as JavaScript sees them.
+    return {"ok": json.loads(json.dumps(value))}
+
+
+def assert_same(case: dict[str, Any], mine: dict[str, Any], sdk: dict[str, Any]) -> None:
+    if "error" in sdk:
+        assert "error" in mine, f"the SDK throws ({sdk['error']}) but we gave {mine}"
+    else:
+        assert "ok" in mine, f"we failed ({mine.get('error')}) but the SDK gave {sdk['ok']}"
+        assert mine["ok"] == sdk["ok"]
+
+
+def test_corpus_is_large_and_covers_every_group() -> None:
+    groups = Counter(case["group"] for case in CASES)
+    assert len(CASES) >= 60
+    assert len({case["name"] for case in CASES}) == len(CASES), "case names are unique"
+    thin = {group: count for group, count in groups.items() if count < 3}
+    assert not thin, f"groups with fewer than three cases: {thin}"
+    assert set(EXPECTED) == {case["name"] for case in CASES}, "expected.json is up to date"
+    assert sum("error" in answer for answer in EXPECTED.values()) >= 10
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
+def test_matches_recorded_sdk_answer(case: dict[str, Any]) -> None:
+    assert_same(case, python_answer(case), EXPECTED[case["name"]])
+
+
+@pytest.fixture(scope="session")
+def sdk_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not reference.node_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("node and npm are required in CI for the differential test")
+        pytest.skip("node/npm not installed: the live differential test against the SDK is skipped")
+    return reference.install(tmp_path_factory.mktemp("sdk"))
+
+
+def test_live_differential_shipped_templates(sdk_modules: Path) -> None:
+    assert len(SHIPPED) >= 8 + len(list(PAYLOADS.glob("*.json")))
+    answers = reference.expand_all(sdk_modules, SHIPPED)
+    for case, sdk in zip(SHIPPED, answers, strict=True):
+        assert "ok" in sdk, f"{case['name']}: the SDK fails on our own template: {sdk}"
+        assert_same(case, python_answer(case), sdk)
+
+
+def test_live_differential_against_official_sdk(sdk_modules: Path) -> None:
+    answers = reference.expand_all(sdk_modules, CASES)
+    differences = []
+    for case, sdk in zip(CASES, answers, strict=True):
+        mine = python_answer(case)
+        try:
+            assert_same(case, mine, sdk)
+        except AssertionError as error:
+            differences.append(f"{case['name']}: {error}")
+        recorded = EXPECTED[case["name"]]
+        if ("error" in recorded) != ("error" in sdk) or recorded.get("ok") != sdk.get("ok"):
+            differences.append(f"{case['name']}: the SDK no longer answers as recorded")
+    assert len(answers) >= 60
+    assert not differences, "\n".join(differences)
+
+
+def test_live_differential_on_random_templates(sdk_modules: Path) -> None:
+    # A fixed seed, so a failure is reproducible; 3,000 cases take a few seconds.
+    cases = random_cases(seed=20261124, count=3000)
+    answers = reference.expand_all(sdk_modules, cases)
+    differences = []
+    for case, sdk in zip(cases, answers, strict=True):
+        mine = python_answer(case)
+        if ("error" in sdk) != ("error" in mine) or sdk.get("ok") != mine.get("ok"):
+            differences.append(f"{json.dumps(case['template'])}: sdk {sdk} ours {mine}")
+    assert not differences, "\n".join(differences[:10])

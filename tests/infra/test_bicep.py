@@ -1,0 +1,439 @@
+"""The Bicep in infra/ deploys what issue 6 asks for, read through the parser checkov uses (pycep).
+
+These tests read the parsed tree, not the text, so a property that moves or changes type is caught.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.infra.bicep import (
+    FUNCTION_MODULE,
+    INFRA,
+    MAIN,
+    REPO,
+    Tree,
+    accessor_path,
+    all_resources,
+    bicep_files,
+    decorators,
+    module_call,
+    parse,
+    parse_infra,
+    resource_body,
+    resources_of_type,
+    site_app_settings,
+)
+
+# Built-in role definition ids (the same in every tenant), from Azure's built-in roles reference.
+STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+STORAGE_QUEUE_DATA_CONTRIBUTOR = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
+STORAGE_TABLE_DATA_CONTRIBUTOR = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
+MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+
+# App settings that Flex Consumption does not support (it configures runtime, scale and deployment
+# in functionAppConfig instead) or that a keyless app must not carry.
+FLEX_DEPRECATED_SETTINGS = {
+    "FUNCTIONS_EXTENSION_VERSION",
+    "FUNCTIONS_WORKER_RUNTIME",
+    "FUNCTIONS_WORKER_RUNTIME_VERSION",
+    "FUNCTIONS_MAX_HTTP_CONCURRENCY",
+    "FUNCTIONS_WORKER_PROCESS_COUNT",
+    "FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED",
+    "SCM_DO_BUILD_DURING_DEPLOYMENT",
+    "ENABLE_ORYX_BUILD",
+    "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+    "WEBSITE_CONTENTOVERVNET",
+    "WEBSITE_CONTENTSHARE",
+    "WEBSITE_DNS_SERVER",
+    "WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT",
+    "WEBSITE_NODE_DEFAULT_VERSION",
+    "WEBSITE_RUN_FROM_PACKAGE",
+    "WEBSITE_SKIP_CONTENTSHARE_VALIDATION",
+    "WEBSITE_TIME_ZONE",
+    "WEBSITE_VNET_ROUTE_ALL",
+    "AzureWebJobsStorage",  # a connection string with the account key
+}
+
+
+@pytest.fixture(scope="module")
+def infra() -> dict[str, Tree]:
+    return parse_infra()
+
+
+def _site(infra: dict[str, Tree]) -> dict[str, Any]:
+    (site,) = resources_of_type(infra[FUNCTION_MODULE], "Microsoft.Web/sites").values()
+    return resource_body(site)
+
+
+def _only(tree: Tree, resource_type: str) -> dict[str, Any]:
+    found = resources_of_type(tree, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return resource_body(next(iter(found.values())))
+
+
+def _file_declaring(infra: dict[str, Tree], resource_type: str) -> Tree:
+    trees = [tree for tree in infra.values() if resources_of_type(tree, resource_type)]
+    assert len(trees) == 1, f"{resource_type} should be declared in exactly one file"
+    return trees[0]
+
+
+def _platform_setting(infra: dict[str, Tree], name: str) -> Any:
+    for entry in infra[FUNCTION_MODULE]["variables"]["platformSettings"]["value"]:
+        if entry["name"] == name:
+            return entry["value"]
+    raise AssertionError(f"{name} is not a platform setting")
+
+
+# ---- parsing ----
+
+
+@pytest.mark.parametrize(
+    "path", bicep_files(), ids=lambda path: Path(path).relative_to(INFRA).as_posix()
+)
+def test_bicep_file_parses_with_pycep(path: Path) -> None:
+    tree = parse(path)
+    assert tree.get("resources") or tree.get("modules"), f"{path} declares nothing"
+
+
+def test_infra_has_main_and_its_modules(infra: dict[str, Tree]) -> None:
+    assert set(infra) >= {MAIN, FUNCTION_MODULE}
+    for module in infra[MAIN]["modules"].values():
+        assert module["type"] == "local", "registry modules (br/public:) are opaque to checkov"
+        assert module["detail"]["path"] in infra, f"module file {module['detail']['path']} missing"
+
+
+def test_every_abbreviation_used_is_defined(infra: dict[str, Tree]) -> None:
+    abbreviations = json.loads((INFRA / "abbreviations.json").read_text())
+    used = set(re.findall(r"abbrs\.(\w+)", json.dumps(infra[MAIN])))
+    assert used, "main.bicep names its resources from abbreviations.json"
+    assert used <= set(abbreviations)
+
+
+# ---- azd wiring ----
+
+
+def test_azure_yaml_declares_one_python_function_service() -> None:
+    lines = [line.strip() for line in (REPO / "azure.yaml").read_text().splitlines()]
+    assert "services:" in lines
+    assert "host: function" in lines
+    assert "language: python" in lines
+    assert "project: ." in lines
+    assert sum(line.startswith("host:") for line in lines) == 1
+
+
+def test_parameters_file_maps_azd_environment_to_every_required_parameter(
+    infra: dict[str, Tree],
+) -> None:
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    declared = infra[MAIN]["parameters"]
+    required = {name for name, param in declared.items() if param["default"] is None}
+    assert set(parameters) <= set(declared), "the parameters file names unknown parameters"
+    assert required <= set(parameters)
+    assert parameters["environmentName"]["value"] == "${AZURE_ENV_NAME}"
+    assert parameters["location"]["value"] == "${AZURE_LOCATION}"
+    # Secrets come from the azd environment, never from a value committed here.
+    for name in ("teamsWebhooks", "teamsOutgoingTokens"):
+        assert re.fullmatch(r"\$\{[A-Z_]+\}", parameters[name]["value"])
+
+
+# ---- the function app ----
+
+
+def test_plan_is_flex_consumption_fc1_on_linux(infra: dict[str, Tree]) -> None:
+    plan = _only(infra[FUNCTION_MODULE], "Microsoft.Web/serverfarms")
+    assert plan["sku"] == {"tier": "FlexConsumption", "name": "FC1"}
+    assert plan["properties"]["reserved"] is True
+
+
+def test_function_app_is_linux_and_uses_the_user_assigned_identity(
+    infra: dict[str, Tree],
+) -> None:
+    site = _site(infra)
+    assert site["kind"] == "functionapp,linux"
+    assert site["identity"]["type"] == "UserAssigned"
+    # pycep keeps the quotes of a quoted key.
+    assert list(site["identity"]["userAssignedIdentities"]) == ["'${identityId}'"]
+    assert site["properties"]["keyVaultReferenceIdentity"] == "identityId"
+    call = module_call(infra[MAIN], FUNCTION_MODULE)["params"]
+    assert accessor_path(call["identityId"]) == ["identity", "outputs", "id"]
+    assert accessor_path(call["identityClientId"]) == ["identity", "outputs", "clientId"]
+
+
+def test_function_app_is_https_only_with_tls_1_2(infra: dict[str, Tree]) -> None:
+    properties = _site(infra)["properties"]
+    assert properties["httpsOnly"] is True
+    assert properties["siteConfig"]["minTlsVersion"] == "1.2"
+    assert properties["siteConfig"]["ftpsState"] == "Disabled"
+
+
+def test_basic_auth_publishing_is_off(infra: dict[str, Tree]) -> None:
+    policies = resources_of_type(
+        infra[FUNCTION_MODULE], "Microsoft.Web/sites/basicPublishingCredentialsPolicies"
+    )
+    bodies = [resource_body(policy) for policy in policies.values()]
+    assert sorted(body["name"] for body in bodies) == ["ftp", "scm"]
+    assert all(body["properties"]["allow"] is False for body in bodies)
+
+
+def test_deployment_package_comes_from_a_blob_container_through_the_identity(
+    infra: dict[str, Tree],
+) -> None:
+    storage = _site(infra)["properties"]["functionAppConfig"]["deployment"]["storage"]
+    assert storage["type"] == "blobContainer"
+    assert storage["value"] == (
+        "${storage.properties.primaryEndpoints.blob}${deploymentContainerName}"
+    )
+    assert storage["authentication"] == {
+        "type": "UserAssignedIdentity",
+        "userAssignedIdentityResourceId": "identityId",
+    }
+
+
+def test_python_version_is_a_parameter_defaulting_to_3_11(infra: dict[str, Tree]) -> None:
+    runtime = _site(infra)["properties"]["functionAppConfig"]["runtime"]
+    assert runtime == {"name": "python", "version": "pythonVersion"}
+    for file in (MAIN, FUNCTION_MODULE):
+        parameter = infra[file]["parameters"]["pythonVersion"]
+        assert decorators(parameter)["allowed"] == ["3.10", "3.11", "3.12"]
+        assert parameter["default"] == "3.11"
+    assert module_call(infra[MAIN], FUNCTION_MODULE)["params"]["pythonVersion"] == "pythonVersion"
+
+
+def test_scale_and_always_ready_instances_are_parameters(infra: dict[str, Tree]) -> None:
+    scale = _site(infra)["properties"]["functionAppConfig"]["scaleAndConcurrency"]
+    assert scale["instanceMemoryMB"] == "instanceMemoryMB"
+    assert scale["maximumInstanceCount"] == "maximumInstanceCount"
+    # Always-ready for the "http" group: the Outgoing Webhook must answer within Teams' 5 seconds,
+    # which a cold start plus a 4-second command budget can miss (teams-facts: Outgoing Webhooks).
+    always_ready = scale["alwaysReady"]["operator"]["operands"]
+    assert always_ready["true_value"] == [
+        {"name": "http", "instanceCount": "httpAlwaysReadyInstances"}
+    ]
+    main = infra[MAIN]["parameters"]
+    assert main["httpAlwaysReadyInstances"]["default"] >= 1
+    call = module_call(infra[MAIN], FUNCTION_MODULE)["params"]
+    for name in ("instanceMemoryMB", "maximumInstanceCount", "httpAlwaysReadyInstances"):
+        assert call[name] == name, f"main.bicep does not pass its {name} parameter"
+
+
+def test_no_setting_that_flex_consumption_deprecates(infra: dict[str, Tree]) -> None:
+    settings = site_app_settings(infra)
+    assert settings, "no app settings found"
+    assert not settings & FLEX_DEPRECATED_SETTINGS
+
+
+def test_development_only_settings_are_never_set(infra: dict[str, Tree]) -> None:
+    assert "TEAMS_ALLOW_HOSTS" not in site_app_settings(infra)
+    for path in bicep_files():
+        assert "TEAMS_ALLOW_HOSTS" not in path.read_text(), path
+
+
+def test_storage_connection_uses_the_managed_identity(infra: dict[str, Tree]) -> None:
+    assert _platform_setting(infra, "AzureWebJobsStorage__credential") == "managedidentity"
+    assert _platform_setting(infra, "AzureWebJobsStorage__clientId") == "identityClientId"
+    assert accessor_path(_platform_setting(infra, "AzureWebJobsStorage__accountName")) == [
+        "storage",
+        "name",
+    ]
+
+
+def test_application_insights_authenticates_with_the_identity(infra: dict[str, Tree]) -> None:
+    assert _platform_setting(infra, "APPLICATIONINSIGHTS_AUTHENTICATION_STRING") == (
+        "ClientId=${identityClientId};Authorization=AAD"
+    )
+
+
+# ---- storage ----
+
+
+def test_storage_account_allows_only_entra_identities_over_tls_1_2(infra: dict[str, Tree]) -> None:
+    account = _only(infra["app/storage.bicep"], "Microsoft.Storage/storageAccounts")["properties"]
+    assert account["allowSharedKeyAccess"] is False
+    assert account["allowBlobPublicAccess"] is False
+    assert account["minimumTlsVersion"] == "TLS1_2"
+    assert account["supportsHttpsTrafficOnly"] is True
+
+
+def test_storage_has_the_deployment_container_and_the_retry_queues(
+    infra: dict[str, Tree],
+) -> None:
+    tree = infra["app/storage.bicep"]
+    container = _only(tree, "Microsoft.Storage/storageAccounts/blobServices/containers")
+    assert container["name"] == "deploymentContainerName"
+    assert container["properties"]["publicAccess"] == "None"
+    queue_name = tree["parameters"]["retryQueueName"]["default"]
+    # The queue the delivery code binds to (issue 3); the host moves failures to <name>-poison.
+    assert queue_name == "notifications-retry"
+    queues = resources_of_type(tree, "Microsoft.Storage/storageAccounts/queueServices/queues")
+    names = set()
+    for queue in queues.values():
+        raw = resource_body(queue)["name"]
+        names.add(
+            queue_name if raw == "retryQueueName" else raw.replace("${retryQueueName}", queue_name)
+        )
+    assert names == {"notifications-retry", "notifications-retry-poison"}
+
+
+# ---- role assignments ----
+
+
+def test_identity_gets_exactly_the_built_in_roles_it_needs(infra: dict[str, Tree]) -> None:
+    tree = _file_declaring(infra, "Microsoft.Authorization/roleAssignments")
+    roles: dict[str, str] = tree["variables"]["roles"]["value"]
+    scopes = {name: resource["type"] for name, resource in tree["resources"].items()}
+    granted = set()
+    for resource in resources_of_type(tree, "Microsoft.Authorization/roleAssignments").values():
+        body = resource_body(resource)
+        if body["properties"]["principalId"] != "identityPrincipalId":
+            continue
+        assert body["properties"]["principalType"] == "ServicePrincipal"
+        definition = body["properties"]["roleDefinitionId"]["function"]
+        assert definition["type"] == "subscription_resource_id"
+        assert (
+            definition["parameters"]["resource_type"] == "Microsoft.Authorization/roleDefinitions"
+        )
+        _, role = accessor_path(definition["parameters"]["resource_name_1"])
+        granted.add((roles[role], scopes[body["scope"]]))
+    assert granted == {
+        (STORAGE_BLOB_DATA_OWNER, "Microsoft.Storage/storageAccounts"),
+        (STORAGE_QUEUE_DATA_CONTRIBUTOR, "Microsoft.Storage/storageAccounts"),
+        (STORAGE_TABLE_DATA_CONTRIBUTOR, "Microsoft.Storage/storageAccounts"),
+        (MONITORING_METRICS_PUBLISHER, "Microsoft.Insights/components"),
+        (KEY_VAULT_SECRETS_USER, "Microsoft.KeyVault/vaults"),
+    }
+    rbac = module_call(infra[MAIN], "app/rbac.bicep")["params"]
+    assert accessor_path(rbac["identityPrincipalId"]) == ["identity", "outputs", "principalId"]
+
+
+# ---- monitoring ----
+
+
+def test_log_analytics_and_application_insights_have_local_auth_off(
+    infra: dict[str, Tree],
+) -> None:
+    tree = infra["app/monitoring.bicep"]
+    workspace = _only(tree, "Microsoft.OperationalInsights/workspaces")
+    assert workspace["properties"]["features"]["disableLocalAuth"] is True
+    insights = _only(tree, "Microsoft.Insights/components")
+    assert insights["properties"]["DisableLocalAuth"] is True
+    assert accessor_path(insights["properties"]["WorkspaceResourceId"]) == ["workspace", "id"]
+
+
+# ---- Key Vault and secrets ----
+
+
+def test_key_vault_uses_rbac_soft_delete_and_purge_protection(infra: dict[str, Tree]) -> None:
+    vault = _only(infra["app/keyvault.bicep"], "Microsoft.KeyVault/vaults")["properties"]
+    assert vault["enableRbacAuthorization"] is True
+    assert vault["enableSoftDelete"] is True
+    assert vault["enablePurgeProtection"] is True
+    assert "accessPolicies" not in vault
+
+
+@pytest.mark.parametrize(
+    ("parameter", "prefix"),
+    [("teamsWebhooks", "teams-webhook-"), ("teamsOutgoingTokens", "teams-outgoing-token-")],
+)
+def test_each_secret_comes_from_a_secure_parameter_without_default(
+    infra: dict[str, Tree], parameter: str, prefix: str
+) -> None:
+    tree = infra["app/keyvault.bicep"]
+    for file in ("app/keyvault.bicep", MAIN):
+        declared = infra[file]["parameters"][parameter]
+        assert "secure" in decorators(declared), f"{file}: {parameter} is not @secure()"
+        assert declared["type"] == "object"
+        assert declared["default"] is None, f"{file}: {parameter} has a default"
+    (secret,) = [
+        resource["config"]
+        for resource in resources_of_type(tree, "Microsoft.KeyVault/vaults/secrets").values()
+        if resource["config"]["loop_type"]["detail"]["object_name"] == parameter
+    ]
+    item = secret["loop_type"]["detail"]["item_name"]
+    assert secret["config"]["name"] == f"{prefix}${{{item}.key}}"
+    assert accessor_path(secret["config"]["properties"]["value"]) == [item, "value"]
+    assert module_call(infra[MAIN], "app/keyvault.bicep")["params"][parameter] == parameter
+
+
+def test_no_secure_parameter_anywhere_has_a_default(infra: dict[str, Tree]) -> None:
+    for file, tree in infra.items():
+        for name, parameter in tree.get("parameters", {}).items():
+            if "secure" in decorators(parameter):
+                assert parameter["default"] is None, f"{file}: {name}"
+
+
+def test_no_output_reveals_a_secret(infra: dict[str, Tree]) -> None:
+    secret_sources = {
+        "teamsWebhooks",
+        "teamsOutgoingTokens",
+        "webhookSecrets",
+        "outgoingTokenSecrets",
+    }
+    for file, tree in infra.items():
+        text = json.dumps(tree.get("outputs", {}))
+        for name in secret_sources:
+            assert name not in text, f"{file} outputs mention {name}"
+        for name, output in tree.get("outputs", {}).items():
+            assert "secure" not in decorators(output), f"{file}: {name}"
+
+
+@pytest.mark.parametrize(
+    ("variable", "prefix", "secret_prefix"),
+    [
+        ("webhookSettings", "TEAMS_WEBHOOK_", "teams-webhook-"),
+        ("outgoingTokenSettings", "TEAMS_OUTGOING_TOKEN_", "teams-outgoing-token-"),
+    ],
+)
+def test_secret_settings_are_key_vault_references_through_the_identity(
+    infra: dict[str, Tree], variable: str, prefix: str, secret_prefix: str
+) -> None:
+    loop = infra[MAIN]["variables"][variable]["value"]
+    item = loop["loop_type"]["detail"]["item_name"]
+    # devops-alerts -> TEAMS_WEBHOOK_DEVOPS_ALERTS -> secret teams-webhook-devops-alerts (issue 3).
+    assert loop["config"]["name"] == f"{prefix}${{toUpper(replace({item}.key, '-', '_'))}}"
+    assert loop["config"]["value"] == (
+        f"@Microsoft.KeyVault(VaultName=${{keyVaultName}};SecretName={secret_prefix}${{{item}.key}})"
+    )
+    assert module_call(infra[MAIN], "app/keyvault.bicep")["params"]["name"] == "keyVaultName"
+
+
+# ---- outputs ----
+
+
+def test_outputs_give_the_app_name_url_and_outgoing_webhook_callback_pattern(
+    infra: dict[str, Tree],
+) -> None:
+    outputs = infra[MAIN]["outputs"]
+    assert accessor_path(outputs["AZURE_FUNCTION_APP_NAME"]["value"]) == [
+        "functionApp",
+        "outputs",
+        "name",
+    ]
+    assert accessor_path(outputs["AZURE_FUNCTION_APP_URL"]["value"]) == [
+        "functionApp",
+        "outputs",
+        "url",
+    ]
+    assert outputs["TEAMS_OUTGOING_CALLBACK_URL_PATTERN"]["value"] == (
+        "${functionApp.outputs.url}/api/teams/outgoing?webhook=<name>"
+    )
+    function_outputs = infra[FUNCTION_MODULE]["outputs"]
+    assert function_outputs["url"]["value"] == "https://${site.properties.defaultHostName}"
+
+
+def test_every_resource_is_tagged_for_azd(infra: dict[str, Tree]) -> None:
+    untagged = []
+    for file, name, resource in all_resources(infra):
+        body = resource_body(resource)
+        # Child resources (parent:) and role assignments inherit their parent's place; no tags.
+        if "parent" in body or resource["type"] == "Microsoft.Authorization/roleAssignments":
+            continue
+        if "tags" not in body:
+            untagged.append(f"{file}:{name}")
+    assert not untagged

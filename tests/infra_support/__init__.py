@@ -1,2 +1,0 @@
-"""Support for the infrastructure tests (tests/test_infra_*.py): reading the Bicep, checkov, and the
-settings cross-check. Kept apart from the app's code: nothing here ships to Azure."""

@@ -1,0 +1,110 @@
+"""Helpers for the template tests: expand a shipped template as the app does, read what it shows.
+
+A card is read the way a person reads it in Teams: its text blocks, its facts, its links. The
+tests then assert concrete texts, so a template that drops the rule name or shows a raw field
+name fails.
+"""
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from shared import catalog
+from tests.support.paths import PAYLOADS
+
+# One fixed moment for `$host.now`, so cards that show it are predictable.
+NOW = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
+
+
+def payload(name: str) -> Any:
+    """A real-world payload from tests/fixtures/payloads/NAME.json."""
+    return json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def payload_names(prefix: str) -> list[str]:
+    return sorted(path.stem for path in PAYLOADS.glob(f"{prefix}*.json"))
+
+
+def render(template: str, data: Any, channel: str | None = "ops") -> dict[str, Any]:
+    """The card the app sends: the compiled template, `$host` as documented, strict mode."""
+    host = catalog.host_object(template, channel, NOW)
+    card: dict[str, Any] = catalog.compiled(template).expand(data, host, strict=True)
+    return card
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in the card, in document order."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from walk(item)
+
+
+def text_blocks(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node for node in walk(card) if node.get("type") == "TextBlock"]
+
+
+def texts(card: dict[str, Any]) -> list[str]:
+    """The text of every TextBlock, in order."""
+    return [block["text"] for block in text_blocks(card)]
+
+
+def block(card: dict[str, Any], text: str) -> dict[str, Any]:
+    """The one TextBlock whose text is exactly `text`."""
+    found = [b for b in text_blocks(card) if b["text"] == text]
+    assert len(found) == 1, f"{len(found)} text blocks read {text!r}; texts: {texts(card)}"
+    return found[0]
+
+
+def facts(card: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every fact of every FactSet as (title, value), in order."""
+    return [
+        (fact["title"], fact["value"])
+        for node in walk(card)
+        if node.get("type") == "FactSet"
+        for fact in node["facts"]
+    ]
+
+
+def fact(card: dict[str, Any], title: str) -> str:
+    """The value of the one fact called `title`."""
+    values = [value for name, value in facts(card) if name == title]
+    assert len(values) == 1, f"{len(values)} facts called {title!r}; facts: {facts(card)}"
+    return values[0]
+
+
+def fact_titles(card: dict[str, Any]) -> list[str]:
+    return [title for title, _value in facts(card)]
+
+
+def links(card: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every Action.OpenUrl anywhere in the card as (title, url), in order."""
+    return [
+        (node["title"], node["url"]) for node in walk(card) if node.get("type") == "Action.OpenUrl"
+    ]
+
+
+def action_types(card: dict[str, Any]) -> set[str]:
+    return {
+        node["type"]
+        for node in walk(card)
+        if isinstance(node.get("type"), str) and node["type"].startswith("Action.")
+    }
+
+
+def header(card: dict[str, Any]) -> dict[str, Any]:
+    """The coloured container at the top of the card."""
+    first: dict[str, Any] = card["body"][0]
+    assert first["type"] == "Container"
+    return first
+
+
+def title(card: dict[str, Any]) -> str:
+    """The card's title: the large text in the header."""
+    large = [str(b["text"]) for b in text_blocks(header(card)) if b.get("size") == "Large"]
+    assert len(large) == 1, large
+    return large[0]

@@ -1,0 +1,202 @@
+"""The alertmanager template with Prometheus Alertmanager's webhook payload (version 4).
+
+Alertmanager's webhook_config posts `{"version": "4", "groupKey", "truncatedAlerts", "status",
+"receiver", "groupLabels", "commonLabels", "commonAnnotations", "externalURL", "alerts": [{"status",
+"labels", "annotations", "startsAt", "endsAt", "generatorURL", "fingerprint"}]}`
+(prometheus.io/docs/alerting/latest/configuration/#webhook_config). A firing alert's endsAt is
+the zero time `0001-01-01T00:00:00Z`.
+"""
+
+from typing import Any
+
+import pytest
+
+from shared.cards.check import check_card
+from tests.support.templates import (
+    block,
+    facts,
+    header,
+    links,
+    payload,
+    payload_names,
+    render,
+    texts,
+    title,
+)
+
+TEMPLATE = "alertmanager"
+RUNBOOK = "https://runbooks.prometheus-operator.dev/runbooks/kubernetes/kubepodcrashlooping"
+ALERTMANAGER = "http://alertmanager.monitoring.svc:9093"
+
+
+def card_for(name: str) -> dict[str, Any]:
+    return render(TEMPLATE, payload(name))
+
+
+@pytest.mark.parametrize("name", payload_names("alertmanager-"))
+def test_every_alert_group_expands_into_a_card_teams_accepts(name: str) -> None:
+    assert check_card(card_for(name), "incoming") == []
+
+
+def test_a_firing_group_names_the_alert_counts_and_receiver() -> None:
+    card = card_for("alertmanager-firing")
+    assert title(card) == "🔴 KubePodCrashLooping"
+    assert header(card)["style"] == "attention"  # commonLabels.severity: critical
+    assert block(card, "FIRING")["color"] == "attention"
+    assert "2 firing · 0 resolved · receiver teams-checkout" in texts(card)
+
+
+def test_common_annotations_and_labels_are_shown_once() -> None:
+    card = card_for("alertmanager-firing")
+    assert texts(card).count("Container api restarted 6 times in the last 10 minutes.") == 1
+    assert facts(card) == [
+        ("cluster", "aks-prod-weu"),
+        ("container", "api"),
+        ("namespace", "checkout"),
+        ("severity", "critical"),
+    ]
+
+
+def test_each_alert_shows_its_summary_own_labels_and_start() -> None:
+    card = card_for("alertmanager-firing")
+    shown = texts(card)
+    assert "🔴 Pod checkout/checkout-api-7d9c8b6f5-x2k4q is crash looping." in shown
+    assert "🔴 Pod checkout/checkout-api-7d9c8b6f5-m8r2t is crash looping." in shown
+    assert "pod=checkout-api-7d9c8b6f5-x2k4q" in shown
+    assert "Firing since 2024-05-01 07:41 UTC" in shown
+    assert "Firing since 2024-05-01 07:43 UTC" in shown
+
+
+def test_links_go_to_the_source_the_common_runbook_and_alertmanager() -> None:
+    data = payload("alertmanager-firing")
+    card = render(TEMPLATE, data)
+    assert links(card) == [
+        ("Source", data["alerts"][0]["generatorURL"]),
+        ("Source", data["alerts"][1]["generatorURL"]),
+        ("Runbook", RUNBOOK),
+        ("Open Alertmanager", ALERTMANAGER),
+    ]
+
+
+def test_a_resolved_group_is_green_with_start_and_end_times() -> None:
+    card = card_for("alertmanager-resolved")
+    assert title(card) == "✅ KubePodCrashLooping"
+    assert header(card)["style"] == "good"
+    assert block(card, "RESOLVED")["color"] == "good"
+    assert "0 firing · 2 resolved · receiver teams-checkout" in texts(card)
+    assert "Started 2024-05-01 07:41 UTC · resolved 2024-05-01 08:02 UTC" in texts(card)
+
+
+def test_a_mixed_group_colours_each_alert_by_its_own_status() -> None:
+    card = card_for("alertmanager-mixed")
+    assert header(card)["style"] == "warning"  # firing, commonLabels.severity: warning
+    assert "1 firing · 1 resolved · receiver teams-platform" in texts(card)
+    firing = block(card, "🟠 Filesystem has less than 5% space left.")
+    resolved = block(card, "✅ Filesystem has less than 5% space left.")
+    assert firing["color"] == "warning"
+    assert resolved["color"] == "good"
+    assert "instance=10.0.4.17:9100" in texts(card)
+    assert "Started 2024-05-01 05:20 UTC · resolved 2024-05-01 06:55 UTC" in texts(card)
+
+
+def test_start_times_with_an_offset_and_nanoseconds_are_shown_in_utc() -> None:
+    card = card_for("alertmanager-mixed")  # "startsAt": "2024-05-01T08:10:00.118403762+02:00"
+    assert "Firing since 2024-05-01 06:10 UTC" in texts(card)
+
+
+def test_alerts_without_annotations_are_named_by_alertname() -> None:
+    card = card_for("alertmanager-no-annotations")  # "annotations": {} and no annotations at all
+    shown = texts(card)
+    assert shown.count("🔴 TargetDown") == 3  # the group's title and each of the two alerts
+    assert "instance=https://shop.contoso.com" in shown
+    assert "instance=https://api.contoso.com" in shown
+
+
+def test_an_empty_generator_url_gives_no_source_link() -> None:
+    card = card_for("alertmanager-no-annotations")
+    assert [name for name, _url in links(card)] == ["Source", "Open Alertmanager"]
+
+
+def test_truncated_alerts_are_reported() -> None:
+    # truncatedAlerts: "how many alerts have been truncated due to max_alerts" (webhook_config).
+    card = card_for("alertmanager-truncated")
+    warning = block(
+        card,
+        "⚠️ 5 more alerts were left out of this notification (max_alerts). "
+        "See Alertmanager for the full group.",
+    )
+    assert warning["color"] == "warning"
+
+
+def test_no_truncation_note_when_nothing_was_truncated() -> None:
+    card = card_for("alertmanager-firing")  # "truncatedAlerts": 0
+    assert not any("left out" in text for text in texts(card))
+
+
+def test_a_payload_from_before_truncated_alerts_existed_expands() -> None:
+    data = payload("alertmanager-firing")
+    del data["truncatedAlerts"]
+    card = render(TEMPLATE, data)
+    assert not any("left out" in text for text in texts(card))
+
+
+def test_a_group_of_different_alerts_is_named_by_its_group_labels() -> None:
+    card = card_for("alertmanager-multiple-alertnames")
+    assert title(card) == "🔴 Alerts for cluster=aks-prod-weu"
+    shown = texts(card)
+    assert (
+        "alertname=KubeNodeNotReady, node=aks-system-12345678-vmss000002, severity=warning" in shown
+    )
+    assert block(card, "🟠 Node is not ready.")["color"] == "warning"
+    assert (
+        block(card, "🔵 Cluster has overcommitted memory resource requests.")["color"] == "accent"
+    )
+
+
+def test_each_alert_is_one_repeated_element_so_delivery_can_split_between_alerts() -> None:
+    from shared import catalog
+
+    data = payload("alertmanager-firing")
+    expansion = catalog.compiled(TEMPLATE).expand_traced(
+        data, catalog.host_object(TEMPLATE, "ops"), strict=True
+    )
+    body_spans = [span for span in expansion.repeats if span.path == ("body",)]
+    assert len(body_spans) == 1
+    assert body_spans[0].stop - body_spans[0].start == len(data["alerts"])
+
+
+# --- Grafana ------------------------------------------------------------------------------------
+# Grafana's webhook contact point posts Alertmanager's payload plus its own fields: orgId, title,
+# state, message, and per alert silenceURL, dashboardURL, panelURL, values, valueString.
+
+
+def test_a_grafana_notification_links_each_alert_to_its_panel_and_silence() -> None:
+    data = payload("alertmanager-grafana")
+    firing, resolved = data["alerts"]
+    card = render(TEMPLATE, data)
+    assert links(card) == [
+        ("Source", firing["generatorURL"]),
+        ("Runbook", firing["annotations"]["runbook_url"]),
+        ("Panel", firing["panelURL"]),
+        ("Silence", firing["silenceURL"]),
+        # A resolved alert needs no silence; its empty dashboard and panel URLs give no link.
+        ("Source", resolved["generatorURL"]),
+        ("Open Grafana", data["externalURL"]),
+    ]
+
+
+def test_a_grafana_alert_without_a_panel_links_its_dashboard() -> None:
+    data = payload("alertmanager-grafana")
+    data["alerts"][0]["panelURL"] = ""
+    card = render(TEMPLATE, data)
+    assert ("Dashboard", data["alerts"][0]["dashboardURL"]) in links(card)
+    assert "Panel" not in [label for label, _ in links(card)]
+
+
+def test_a_grafana_notification_reads_like_an_alertmanager_one() -> None:
+    card = card_for("alertmanager-grafana")
+    assert title(card) == "🔴 High CPU"
+    shown = texts(card)
+    assert "1 firing · 1 resolved · receiver teams-notify" in shown
+    assert "🔴 CPU above 90% on web-1" in shown
+    assert "✅ CPU above 90% on web-2" in shown
