@@ -1,12 +1,11 @@
 """`mention=`: @mention people in the card a template gave.
 
-Teams shows an @mention in a webhook card only when both halves are there (teams-facts, Incoming
-Webhooks, Mentions): the card's text carries `<at>NAME</at>`, and `msteams.entities` has
-`{"type": "mention", "text": "<at>NAME</at>", "mentioned": {"id": UPN or object id, "name": NAME}}`.
-The product adds a "cc" line at the end of the body with one `<at>` text per person, and the
-matching entities after the template's own. Appending keeps the positions of the elements the
-template repeated, which delivery uses to split a large card.
-"""
+Teams shows an @mention in a webhook card only when both halves are there
+(docs/teams-protocol.md#mentions): the card's text carries `<at>NAME</at>`, and `msteams.entities`
+has `{"type": "mention", "text": "<at>NAME</at>", "mentioned": {"id": UPN or object id, "name":
+NAME}}`. The product adds a "cc" line at the end of the body with one `<at>` text per person, and
+the matching entities after the template's own. Appending keeps the positions of the elements the
+template repeated, which delivery uses to split a large card."""
 
 import copy
 from collections.abc import Sequence

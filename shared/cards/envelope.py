@@ -2,7 +2,7 @@
 
 Incoming Webhooks (classic connectors and Workflows) and Outgoing Webhook replies take an
 Adaptive Card wrapped as a message with one attachment; a legacy MessageCard is posted as it is
-(teams-facts: "Payloads").
+(docs/teams-protocol.md#message-envelope).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Teams takes the answer from the HTTP response body: `{"type":"message","text":...}` (Teams
 markdown) or a message with an Adaptive Card attachment, and a reply card may only use
-`Action.OpenUrl` (teams-facts: Outgoing Webhooks).
+`Action.OpenUrl` (docs/teams-protocol.md#outgoing-webhook-replies).
 """
 
 import functools

@@ -1,6 +1,6 @@
 """Classify a webhook's answer: pure functions over status, headers and body.
 
-Teams facts relied on (see teams-facts.md):
+Teams facts relied on (docs/teams-protocol.md):
 - classic connector: success is 200 with body `1`; Teams-side failures come back as 200 with
   `... returned HTTP error NNN ...` in the body; malformed payloads get a real 400 with Teams' text;
 - Workflows: success is 202 Accepted with an empty body;

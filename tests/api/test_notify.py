@@ -59,7 +59,8 @@ def test_a_card_is_delivered_and_the_answer_says_so(
         {"channel": "ops", "status": "delivered", "attempts": 1, "detail": "posted"}
     ]
     [message] = channels.received("ops")
-    # teams-facts: an Adaptive Card goes out as a message with one attachment.
+    # docs/teams-protocol.md#message-envelope: an Adaptive Card goes out as a message with one
+    # attachment.
     assert message["type"] == "message"
     assert message["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert card_of(message)["body"][0]["items"][0]["text"] == "Nightly backup finished"
@@ -132,7 +133,8 @@ def test_an_unknown_channel_lists_the_configured_names_never_their_urls(
 def test_mention_adds_at_texts_and_the_matching_entities(
     monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn
 ) -> None:
-    # teams-facts: a mention needs both the `<at>` text in the card and msteams.entities.
+    # docs/teams-protocol.md#mentions: a mention needs both the `<at>` text in the card and
+    # msteams.entities.
     channels = configure(monkeypatch, teams)
     object_id = "8c0e1d4b-6f3a-4c57-9d0e-2b8f1a7c3e45"
     query = [("channel", "ops"), ("mention", "adele.vance@contoso.com"), ("mention", object_id)]
@@ -189,7 +191,8 @@ def test_the_same_person_is_mentioned_once(
 def test_a_permanent_refusal_is_502_with_teams_reason(
     monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn
 ) -> None:
-    # teams-facts: malformed payloads get a real 400 with "Summary or Text is required."
+    # docs/teams-protocol.md#classic-connector-answers: malformed payloads get a real 400 with
+    # "Summary or Text is required."
     channels = configure(monkeypatch, teams)
     teams.script(channels.urls["ops"], Answer.summary_required())
     answer = call_notify(notify_request("message", DATA, query={"channel": "ops,dev"}))

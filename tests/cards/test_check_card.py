@@ -209,7 +209,8 @@ def test_problems_come_in_the_order_of_the_card() -> None:
 
 
 def test_version_above_1_5_is_a_problem() -> None:
-    # Teams renders Adaptive Cards up to schema version 1.5 (teams-facts.md).
+    # Teams renders Adaptive Cards up to schema version 1.5
+    # (docs/teams-protocol.md#adaptive-card-support).
     problems = check_card(bad_card("version-1.6"), "incoming")
     assert paths(problems) == ["$.version"]
     assert "1.5" in problems[0].message
@@ -228,7 +229,8 @@ def test_a_show_card_card_needs_no_version_but_must_not_exceed_1_5() -> None:
 
 
 def test_action_submit_is_refused_in_an_incoming_webhook_card() -> None:
-    # Incoming Webhooks: Action.Submit is not supported (teams-facts.md).
+    # Incoming Webhooks: Action.Submit is not supported
+    # (docs/teams-protocol.md#adaptive-card-support).
     problems = check_card(bad_card("action-submit"), "incoming")
     assert paths(problems) == ["$.body[1].actions[1].type"]
     assert "Action.Submit" in problems[0].message
@@ -246,7 +248,8 @@ def test_select_actions_are_checked() -> None:
 
 
 def test_show_card_is_refused_in_a_reply() -> None:
-    # Outgoing Webhook replies: only openUrl actions work (teams-facts.md).
+    # Outgoing Webhook replies: only openUrl actions work
+    # (docs/teams-protocol.md#outgoing-webhook-replies).
     problems = check_card(bad_card("showcard-in-reply"), "reply")
     assert paths(problems) == ["$.actions[1].type"]
     assert "Action.OpenUrl only" in problems[0].message
@@ -262,7 +265,8 @@ def test_toggle_visibility_is_refused_in_a_reply() -> None:
 
 
 def test_a_mention_without_its_at_text_in_the_card_is_a_problem() -> None:
-    # The card text must contain the same <at>Adele</at> as the mention entity (teams-facts.md).
+    # The card text must contain the same <at>Adele</at> as the mention entity
+    # (docs/teams-protocol.md#mentions).
     problems = check_card(bad_card("mention-without-at-text"), "incoming")
     assert paths(problems) == ["$.msteams.entities[0].text"]
     assert "<at>Adele</at>" in problems[0].message
@@ -371,12 +375,14 @@ def test_a_message_card_is_accepted_for_an_incoming_webhook() -> None:
 
 
 def test_a_message_card_is_accepted_in_a_reply() -> None:
-    # Outgoing Webhook replies accept O365 connector cards (teams-facts.md).
+    # Outgoing Webhook replies accept O365 connector cards
+    # (docs/teams-protocol.md#outgoing-webhook-replies).
     assert check_card(message_card(), "reply") == []
 
 
 def test_a_message_card_needs_summary_or_text() -> None:
-    # Teams answers HTTP 400 "Summary or Text is required." (teams-facts.md).
+    # Teams answers HTTP 400 "Summary or Text is required."
+    # (docs/teams-protocol.md#classic-connector-answers).
     problems = check_card(bad_card("messagecard-without-summary"), "incoming")
     assert paths(problems) == ["$"]
     assert "Summary or Text is required." in problems[0].message

@@ -17,7 +17,8 @@ CARD = {
 
 def test_an_adaptive_card_is_wrapped_as_a_message_with_one_attachment() -> None:
     # Incoming Webhook payload: {"type":"message","attachments":[{"contentType":
-    # "application/vnd.microsoft.card.adaptive","contentUrl":null,"content":{...}}]} (teams-facts)
+    # "application/vnd.microsoft.card.adaptive","contentUrl":null,"content":{...}}]}
+    # (docs/teams-protocol.md#message-envelope)
     assert to_message(CARD) == {
         "type": "message",
         "attachments": [
@@ -42,7 +43,8 @@ def test_wrapping_does_not_change_the_card() -> None:
 
 
 def test_a_message_card_is_returned_as_it_is() -> None:
-    # Legacy connectors take a MessageCard directly: {"@type":"MessageCard",...} (teams-facts).
+    # Legacy connectors take a MessageCard directly: {"@type":"MessageCard",...}
+    # (docs/teams-protocol.md#message-envelope).
     message_card = {
         "@type": "MessageCard",
         "@context": "http://schema.org/extensions",

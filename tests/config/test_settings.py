@@ -21,7 +21,8 @@ from shared.config.settings import (
     setting_for_channel,
 )
 
-# Real-shaped URLs (teams-facts: "URL"); the signature is what must never leak.
+# Real-shaped URLs (docs/teams-protocol.md#webhook-urls); the signature is what must never
+# leak.
 CLASSIC = (
     "https://contoso.webhook.office.com/webhookb2/1b2c3d4e-aaaa-bbbb-cccc-0123456789ab@"
     "72f988bf-86f1-41af-91ab-2d7cd011db47/IncomingWebhook/0a1b2c3d4e5f60718293a4b5c6d7e8f9/"

@@ -211,7 +211,8 @@ def test_scale_and_always_ready_instances_are_parameters(infra: dict[str, Tree])
     assert scale["instanceMemoryMB"] == "instanceMemoryMB"
     assert scale["maximumInstanceCount"] == "maximumInstanceCount"
     # Always-ready for the "http" group: the Outgoing Webhook must answer within Teams' 5 seconds,
-    # which a cold start plus a 4-second command budget can miss (teams-facts: Outgoing Webhooks).
+    # which a cold start plus a 4-second command budget can miss
+    # (docs/teams-protocol.md#outgoing-webhook-deadline).
     always_ready = scale["alwaysReady"]["operator"]["operands"]
     assert always_ready["true_value"] == [
         {"name": "http", "instanceCount": "httpAlwaysReadyInstances"}

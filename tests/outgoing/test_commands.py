@@ -1,6 +1,6 @@
 """The built-in commands and the registry, answered through the endpoint.
 
-Teams facts relied on (teams-facts: Outgoing Webhooks): the reply is `{"type":"message","text":...}`
+Teams facts relied on (docs/teams-protocol.md): the reply is `{"type":"message","text":...}`
 or a message with an Adaptive Card attachment, and only `openUrl` actions work in replies.
 """
 
@@ -194,7 +194,8 @@ def test_a_command_card_is_sent_as_an_adaptive_card_attachment() -> None:
 
 
 def test_a_command_card_with_an_action_a_reply_cannot_carry_is_refused_with_its_path() -> None:
-    # "Only openUrl actions work in replies" (teams-facts): Action.Submit would be a dead button.
+    # "Only openUrl actions work in replies" (docs/teams-protocol.md#outgoing-webhook-replies):
+    # Action.Submit would be a dead button.
     card = {
         "type": "AdaptiveCard",
         "version": "1.5",

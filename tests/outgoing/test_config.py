@@ -123,7 +123,8 @@ def test_numeric_settings_are_read() -> None:
 
 @pytest.mark.parametrize("value", ["soon", "0", "-1", "nan", "inf", "5"])
 def test_a_deadline_beyond_teams_five_seconds_or_not_a_number_falls_back(value: str) -> None:
-    # Teams waits five seconds for the answer (teams-facts), so the command budget must be less.
+    # Teams waits five seconds for the answer (docs/teams-protocol.md#outgoing-webhook-deadline), so
+    # the command budget must be less.
     loaded = load_config({"TEAMS_OUTGOING_DEADLINE_SECONDS": value})
     assert loaded.deadline_seconds == 4
     [problem] = loaded.problems

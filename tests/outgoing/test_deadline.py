@@ -1,10 +1,10 @@
 """The answer comes within the budget, whatever the command does.
 
-Teams waits five seconds for the answer and then gives up (teams-facts: Outgoing Webhooks), so
-each command runs under a deadline (TEAMS_OUTGOING_DEADLINE_SECONDS, 4 s by default) and the
-endpoint answers with a short text when it passes. The times below are the wall time of the
-whole handler call, as the Functions worker would see it.
-"""
+Teams waits five seconds for the answer and then gives up
+(docs/teams-protocol.md#outgoing-webhook-deadline), so each command runs under a deadline
+(TEAMS_OUTGOING_DEADLINE_SECONDS, 4 s by default) and the endpoint answers with a short text when it
+passes. The times below are the wall time of the whole handler call, as the Functions worker would
+see it."""
 
 import asyncio
 import threading

@@ -1,6 +1,6 @@
 """`POST /api/teams/outgoing`: what is answered, what is refused, and why.
 
-Teams facts relied on (teams-facts: Outgoing Webhooks): the body is a Bot Framework Activity; the
+Teams facts relied on (docs/teams-protocol.md): the body is a Bot Framework Activity; the
 header is `Authorization: HMAC <base64>` with the HMAC-SHA256 of the raw body under the
 base64-decoded token; one app may serve several webhooks, each with its own token; the answer
 is the HTTP response body, `{"type":"message","text":...}`.

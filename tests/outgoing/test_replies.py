@@ -1,5 +1,6 @@
 """A reply card keeps only `Action.OpenUrl` ("only openUrl actions work" in Outgoing Webhook
-replies, teams-facts), at any depth, and still passes the card checks for replies."""
+replies, docs/teams-protocol.md#outgoing-webhook-replies), at any depth, and still passes the card
+checks for replies."""
 
 import copy
 from typing import Any

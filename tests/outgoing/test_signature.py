@@ -1,5 +1,6 @@
-"""Verifying Teams' HMAC signatures (teams-facts: Outgoing Webhooks: `Authorization: HMAC <base64>`,
-signature = base64(HMAC-SHA256(key = base64-decode(token), message = raw body bytes)))."""
+"""Verifying Teams' HMAC signatures (docs/teams-protocol.md#outgoing-webhook-hmac): `Authorization:
+HMAC <base64>`, signature = base64(HMAC-SHA256(key = base64-decode(token), message = raw body
+bytes)))."""
 
 import base64
 

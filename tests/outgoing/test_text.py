@@ -1,5 +1,6 @@
 """From a message's text to a command line. Teams sends the @mention as `<at>Name</at>`, often
-followed by `&nbsp;`, sometimes inside HTML such as `<div>` (teams-facts: Outgoing Webhooks)."""
+followed by `&nbsp;`, sometimes inside HTML such as `<div>`
+(docs/teams-protocol.md#outgoing-webhooks)."""
 
 import time
 

@@ -2,9 +2,9 @@
 
 Teams POSTs a Bot Framework Activity and signs the raw body: `Authorization: HMAC <base64>`, where
 the signature is base64(HMAC-SHA256(key = base64-decode(security token), message = body bytes))
-(teams-facts: Outgoing Webhooks). The signing here is written from that description with the
-standard library alone, so that it checks the product's verification rather than repeating it.
-"""
+(docs/teams-protocol.md#outgoing-webhook-hmac). The signing here is written from that description
+with the standard library alone, so that it checks the product's verification rather than repeating
+it."""
 
 import asyncio
 import base64

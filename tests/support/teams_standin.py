@@ -1,6 +1,6 @@
 """A loopback stand-in for Teams Incoming Webhooks: both kinds, with Teams' own answers.
 
-Facts it reproduces (see /work/shared/teams-facts.md):
+Facts it reproduces (docs/teams-protocol.md):
 - classic connector (`/webhookb2/...`): success is HTTP 200 with body `1`; Teams-side failures are
   HTTP 200 with `Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP
   error NNN with ContextId tcid=...` (429 when throttled, 413 above 28 KB, 500); malformed payloads

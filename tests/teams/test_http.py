@@ -75,7 +75,7 @@ def setup(teams: TeamsStandIn, *kinds: tuple[str, Kind], **extra: str) -> Setup:
 
 
 def test_classic_webhook_answering_200_1_is_delivered(teams: TeamsStandIn) -> None:
-    # teams-facts: classic success is HTTP 200 with body `1`.
+    # docs/teams-protocol.md#classic-connector-answers: classic success is HTTP 200 with body `1`.
     s = setup(teams, ("ops", "classic"))
     result = s.one(CARD, "ops")
     assert (result.status, result.attempts) == ("delivered", 1)
@@ -84,7 +84,8 @@ def test_classic_webhook_answering_200_1_is_delivered(teams: TeamsStandIn) -> No
 
 
 def test_workflows_webhook_answering_202_is_accepted(teams: TeamsStandIn) -> None:
-    # teams-facts: Workflows success is 202 Accepted with an empty body.
+    # docs/teams-protocol.md#workflows-webhooks: Workflows success is 202 Accepted with an empty
+    # body.
     s = setup(teams, ("flow", "workflows"))
     result = s.one(CARD, "flow")
     assert (result.status, result.attempts) == ("accepted", 1)
@@ -101,7 +102,7 @@ def test_a_message_card_goes_to_a_classic_webhook_as_is(teams: TeamsStandIn) -> 
 def test_a_message_card_to_a_workflows_webhook_is_refused_before_sending(
     teams: TeamsStandIn,
 ) -> None:
-    # teams-facts: Workflows accept Adaptive Cards only.
+    # docs/teams-protocol.md#workflows-webhooks: Workflows accept Adaptive Cards only.
     s = setup(teams, ("flow", "workflows"))
     result = s.one(MESSAGE_CARD, "flow")
     assert result.status == "failed"
@@ -117,7 +118,8 @@ def test_a_message_card_to_a_workflows_webhook_is_refused_before_sending(
 def test_a_wrapped_transient_error_in_a_200_is_retried_until_delivered(
     teams: TeamsStandIn, status: int, error: type[Exception]
 ) -> None:
-    # teams-facts: connectors answer Teams-side failures with 200 and "HTTP error NNN" in the body.
+    # docs/teams-protocol.md#classic-connector-answers: connectors answer Teams-side failures with
+    # 200 and "HTTP error NNN" in the body.
     s = setup(teams, ("ops", "classic"))
     teams.script(s.urls["ops"], Answer.wrapped(status), Answer.wrapped(status))
     result = s.one(CARD, "ops")
@@ -148,7 +150,8 @@ def test_a_wrapped_400_is_a_permanent_failure_not_a_success(teams: TeamsStandIn)
 def test_a_real_400_fails_at_once_with_teams_own_message(
     teams: TeamsStandIn, answer: Answer, text: str
 ) -> None:
-    # teams-facts: malformed payloads get a real HTTP 400 with these texts.
+    # docs/teams-protocol.md#classic-connector-answers: malformed payloads get a real HTTP 400 with
+    # these texts.
     s = setup(teams, ("ops", "classic"))
     teams.script(s.urls["ops"], answer)
     result = s.one(CARD, "ops")
@@ -296,7 +299,8 @@ def big_card(count: int) -> dict[str, Any]:
 
 
 def test_standin_refuses_messages_over_28_kb_as_teams_does(teams: TeamsStandIn) -> None:
-    # teams-facts: over 28 KB Teams answers 413 (wrapped in a 200 on classic connectors).
+    # docs/teams-protocol.md#message-size: over 28 KB Teams answers 413 (wrapped in a 200 on classic
+    # connectors).
     s = setup(teams, ("ops", "classic"))
     oversized = to_message(big_card(200))
     answer = httpx.post(s.urls["ops"], json=oversized)

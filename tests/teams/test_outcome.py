@@ -22,7 +22,8 @@ WORKFLOWS = ChannelKind.WORKFLOWS
 
 
 def wrapped(status: int) -> str:
-    # teams-facts: connectors answer Teams-side failures with HTTP 200 and this body.
+    # docs/teams-protocol.md#classic-connector-answers: connectors answer Teams-side failures with
+    # HTTP 200 and this body.
     return (
         "Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error "
         f"{status} with ContextId tcid=0,server=msgapi-production-eus-azsc2-4-170,cv=deadbeef.0."

@@ -42,7 +42,8 @@ def test_every_template_expands_without_any_data(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["message", "build-status", "deployment", "alert", "digest"])
 def test_mentions_are_named_in_the_text_and_carried_as_entities(name: str) -> None:
-    # A mention needs an msteams entity and the same `<at>name</at>` in the card text (teams-facts).
+    # A mention needs an msteams entity and the same `<at>name</at>` in the card text
+    # (docs/teams-protocol.md#mentions).
     data = dict(catalog.get(name).sample_data)
     data["mentions"] = [{"id": "adele.vance@contoso.com", "name": "Adele Vance"}]
     card = render(name, data)
@@ -264,7 +265,8 @@ def test_command_help_as_the_outgoing_webhook_builds_it() -> None:
 
 
 def test_the_reply_card_uses_only_open_url_actions() -> None:
-    # Outgoing Webhook replies: only openUrl actions work (teams-facts).
+    # Outgoing Webhook replies: only openUrl actions work
+    # (docs/teams-protocol.md#outgoing-webhook-replies).
     card = render("command-help", catalog.get("command-help").sample_data)
     assert action_types(card) == {"Action.OpenUrl"}
 

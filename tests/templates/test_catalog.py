@@ -118,7 +118,8 @@ def test_every_entry_has_a_one_line_description() -> None:
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_templates_are_full_width_adaptive_cards_of_version_1_5(name: str) -> None:
-    # Teams renders Adaptive Cards up to 1.5; full width is `msteams.width: Full` (teams-facts).
+    # Teams renders Adaptive Cards up to 1.5; full width is `msteams.width: Full`
+    # (docs/teams-protocol.md#adaptive-card-support).
     template = catalog.get(name).template
     assert template["type"] == "AdaptiveCard"
     assert template["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -136,7 +137,8 @@ def nodes(value: Any) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_templates_use_only_actions_teams_webhooks_support(name: str) -> None:
-    # Incoming Webhooks: OpenUrl, ShowCard, ToggleVisibility; replies: OpenUrl only (teams-facts).
+    # Incoming Webhooks: OpenUrl, ShowCard, ToggleVisibility; replies: OpenUrl only
+    # (docs/teams-protocol.md#adaptive-card-support).
     info = catalog.get(name)
     allowed = (
         {"Action.OpenUrl"}

@@ -347,7 +347,8 @@ def test_a_redelivery_logs_the_notification_id_and_the_attempt(
 def test_the_outgoing_webhook_answers_a_signed_mention_through_the_app(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Teams signs the raw body with the webhook's token (teams-facts: Outgoing Webhooks).
+    # Teams signs the raw body with the webhook's token
+    # (docs/teams-protocol.md#outgoing-webhook-hmac).
     from shared.outgoing import handler
     from tests.support.outgoing import OPS_TOKEN, command_request
 
