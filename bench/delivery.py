@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from shared.cards.envelope import to_message  # noqa: E402
 from shared.config.settings import Settings  # noqa: E402
 from shared.teams.client import aclose_client, http_client  # noqa: E402
-from shared.teams.delivery import deliver  # noqa: E402
+from shared.teams.delivery import Delivery  # noqa: E402
 from shared.teams.limiter import TEAMS_WINDOWS, shortest_schedule  # noqa: E402
 from tests.support.teams_standin import Received, records_of  # noqa: E402
 
@@ -109,8 +109,9 @@ async def product_run(
     await http_client().get(f"http://127.0.0.1:{port}/_standin/records")
     started = time.monotonic()
     try:
+        delivery = Delivery(settings)
         sends = [
-            deliver(card(n), [f"bench-{target:02d}"], settings=settings, budget=budget)
+            delivery.deliver(card(n), [f"bench-{target:02d}"], budget=budget)
             for n, target in enumerate(targets)
         ]
         results = [r for group in await asyncio.gather(*sends) for r in group]

@@ -55,9 +55,9 @@ def _grouped(problems: list[Any], fallback: str) -> list[Finding]:
 
 
 def _settings_section() -> Section:
-    from shared.config.settings import get_settings
+    from shared.config.settings import current_settings
 
-    settings = get_settings()
+    settings = current_settings()
     count = len(settings.channels)
     return Section(
         "app settings",
@@ -66,9 +66,9 @@ def _settings_section() -> Section:
 
 
 def _outgoing_section() -> Section:
-    from shared.outgoing.config import current_config
+    from shared.outgoing.config import current_outgoing_config
 
-    config = current_config()
+    config = current_outgoing_config()
     return Section(
         "outgoing webhooks",
         _grouped(list(config.problems), f"outgoing webhooks ({len(config.webhooks)} configured)"),
@@ -214,9 +214,9 @@ def _template_count() -> int:
 
 
 def _channel_count() -> int:
-    from shared.config.settings import get_settings
+    from shared.config.settings import current_settings
 
-    return len(get_settings().channels)
+    return len(current_settings().channels)
 
 
 def _schedule_count() -> int:

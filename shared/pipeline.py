@@ -9,25 +9,32 @@ card checks.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from shared import catalog
-from shared.cards import RepeatSpan
+from shared.cards import RepeatSpan, UnresolvedBindingsError
 from shared.cards.check import Problem, check_card
-from shared.config.settings import Settings, get_settings, normalize_channel_name
+from shared.config.settings import normalize_channel_name
 from shared.teams.delivery import (
+    Delivery,
     DeliveryResult,
-    RetryPolicy,
-    deliver,
+    current_delivery,
     new_notification_id,
 )
-from shared.teams.limiter import RateLimiter
 
-__all__ = ["CardProblems", "Rendered", "deliver_rendered", "notify", "render"]
+__all__ = [
+    "CardProblems",
+    "DecorationError",
+    "Inspection",
+    "Rendered",
+    "deliver_rendered",
+    "inspect",
+    "notify",
+    "render",
+]
 
 
 class CardProblems(ValueError):
@@ -48,6 +55,25 @@ class Rendered:
     repeats: tuple[RepeatSpan, ...]
 
 
+class DecorationError(ValueError):
+    """A card cannot take what `decorate` adds (the HTTP trigger's mentions on a MessageCard)."""
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """One channel's card and every problem it has, for a dry run that sends nothing."""
+
+    card: Any
+    problems: list[Problem]
+
+
+def _expanded(
+    template: str, data: Any, channel: str | None, moment: datetime, *, strict: bool
+) -> Any:
+    host = catalog.host_object(template, channel, moment)
+    return catalog.compiled(template).expand_traced(data, host, strict=strict)
+
+
 def render(
     template: str,
     data: Any,
@@ -62,19 +88,51 @@ def render(
     Raises `catalog.UnknownTemplateError`, `shared.cards.TemplateError` (its subclass
     `UnresolvedBindingsError` lists the bindings), `CardProblems`, or what `decorate` raises.
     """
-    compiled = catalog.compiled(template)
     moment = now or datetime.now(UTC)
     rendered = []
     for channel in channels:
         name = normalize_channel_name(channel) or channel
-        host = catalog.host_object(template, name, moment)
-        expansion = compiled.expand_traced(data, host, strict=True)
+        expansion = _expanded(template, data, name, moment, strict=True)
         card = decorate(expansion.value) if decorate is not None else expansion.value
         problems = check_card(card, "incoming")
         if problems:
             raise CardProblems(template, problems)
         rendered.append(Rendered(name, card, expansion.repeats))
     return rendered
+
+
+def inspect(
+    template: str,
+    data: Any,
+    channel: str | None,
+    *,
+    now: datetime | None = None,
+    decorate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Inspection:
+    """What `render` makes for one channel (or none), collecting every problem instead of
+    stopping at the first kind: unresolved bindings (the card is then expanded leniently, as the
+    SDK would), what `decorate` refuses (`DecorationError`) and the card checks.
+
+    Raises `catalog.UnknownTemplateError` and `shared.cards.TemplateError` other than unresolved
+    bindings: with those there is no card to show.
+    """
+    moment = now or datetime.now(UTC)
+    problems: list[Problem] = []
+    try:
+        card = _expanded(template, data, channel, moment, strict=True).value
+    except UnresolvedBindingsError as error:
+        card = _expanded(template, data, channel, moment, strict=False).value
+        problems.extend(
+            Problem(binding.path, f"unresolved binding {binding.expression}")
+            for binding in error.bindings
+        )
+    if decorate is not None:
+        try:
+            card = decorate(card)
+        except DecorationError as error:
+            problems.append(Problem("$", str(error)))
+    problems.extend(check_card(card, "incoming"))
+    return Inspection(card, problems)
 
 
 async def notify(
@@ -84,24 +142,19 @@ async def notify(
     *,
     notification_id: str | None = None,
     budget: float | None = None,
-    settings: Settings | None = None,
-    limiter: RateLimiter | None = None,
-    policy: RetryPolicy | None = None,
-    rng: random.Random | None = None,
     labels: Mapping[str, str] | None = None,
+    delivery: Delivery | None = None,
 ) -> list[DeliveryResult]:
     """Render `template` with `data` for each channel, then deliver to all of them concurrently
-    under one notification id. Raises what `render` raises, before anything is sent."""
+    under one notification id (through `delivery`, by default the process's own). Raises what
+    `render` raises, before anything is sent."""
     names = list(dict.fromkeys(normalize_channel_name(c) or c for c in channels))
     return await deliver_rendered(
         render(template, data, names),
         notification_id=notification_id or new_notification_id(),
         budget=budget,
-        settings=settings,
-        limiter=limiter,
-        policy=policy,
-        rng=rng,
         labels={"template": template, **(labels or {})},
+        delivery=delivery,
     )
 
 
@@ -110,24 +163,18 @@ async def deliver_rendered(
     *,
     notification_id: str,
     budget: float | None = None,
-    settings: Settings | None = None,
-    limiter: RateLimiter | None = None,
-    policy: RetryPolicy | None = None,
-    rng: random.Random | None = None,
     labels: Mapping[str, str] | None = None,
+    delivery: Delivery | None = None,
 ) -> list[DeliveryResult]:
     """Deliver rendered cards to their channels concurrently, under one notification id."""
+    sender = delivery or current_delivery()
     deliveries = [
-        deliver(
+        sender.deliver(
             item.card,
             [item.channel],
             notification_id=notification_id,
             repeats=item.repeats,
             budget=budget,
-            settings=settings or get_settings(),
-            limiter=limiter,
-            policy=policy,
-            rng=rng,
             labels=labels,
         )
         for item in rendered

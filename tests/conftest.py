@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 
+from shared.config.once import reset_configuration
 from tests.support.teams_standin import TeamsStandIn
 
 # CI runs on a fresh clone with no example database, so a random search there could fail on one
@@ -27,6 +28,17 @@ settings.register_profile(
 )
 settings.register_profile("dev", print_blob=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_configuration() -> Iterator[None]:
+    """Every test reads the environment it sets: nothing read once survives from another test.
+
+    Autouse fixtures are set up before a test's own and torn down after them, so the last reset
+    comes after monkeypatch has put the environment back."""
+    reset_configuration()
+    yield
+    reset_configuration()
 
 
 @pytest.fixture

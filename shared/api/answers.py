@@ -15,7 +15,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from shared.api.errors import ApiError
+from shared.api.errors import ApiError, ErrorCode
 from shared.teams.delivery import DeliveryResult
 from shared.teams.errors import (
     CardNotSupported,
@@ -29,16 +29,19 @@ from shared.teams.errors import (
 
 __all__ = ["delivery_answer"]
 
-# (status, code, error types, what the message says), most severe first.
-_FAILURES: tuple[tuple[int, str, tuple[type[Exception], ...], str], ...] = (
-    (502, "teams_refused", (RejectedByTeams, UnexpectedAnswer), "Teams refused the card"),
+# (code, error types, what the message says), most severe first.
+_FAILURES: tuple[tuple[ErrorCode, tuple[type[Exception], ...], str], ...] = (
+    (ErrorCode.TEAMS_REFUSED, (RejectedByTeams, UnexpectedAnswer), "Teams refused the card"),
     (
-        422,
-        "card_rejected",
+        ErrorCode.CARD_REJECTED,
         (CardTooLarge, CardNotSupported, InvalidCard),
         "the card cannot be sent",
     ),
-    (503, "channel_unusable", (ChannelUnusable, OutboxWriteFailed), "the channel cannot be used"),
+    (
+        ErrorCode.CHANNEL_UNUSABLE,
+        (ChannelUnusable, OutboxWriteFailed),
+        "the channel cannot be used",
+    ),
 )
 
 
@@ -52,14 +55,14 @@ def delivery_answer(
         "results": [result.to_dict() for result in results],
     }
     failed = [result for result in results if result.status == "failed"]
-    for status, code, kinds, what in _FAILURES:
+    for code, kinds, what in _FAILURES:
         matching = [r for r in failed if isinstance(r.error, kinds)]
         if matching:
             reasons = "; ".join(f"{r.channel}: {_reason(r)}" for r in matching)
-            raise ApiError(status, code, f"{what} ({reasons})", body)
+            raise ApiError(code, f"{what} ({reasons})", body)
     if failed:  # a failure of a kind added to delivery later: still a refusal, never a 200
         reasons = "; ".join(f"{r.channel}: {_reason(r)}" for r in failed)
-        raise ApiError(502, "delivery_failed", f"the card was not delivered ({reasons})", body)
+        raise ApiError(ErrorCode.DELIVERY_FAILED, f"the card was not delivered ({reasons})", body)
     if any(result.status == "queued" for result in results):
         return 202, body
     return 200, body

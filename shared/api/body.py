@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import azure.functions as func
 
-from shared.api.errors import ApiError
+from shared.api.errors import ApiError, ErrorCode
 
 __all__ = ["MAX_BODY_BYTES", "MAX_DEPTH", "read_json_object"]
 
@@ -67,16 +67,14 @@ def _finite_float(text: str) -> float:
 def _check_content_type(header: str | None) -> None:
     if header is None or not header.strip():
         raise ApiError(
-            415,
-            "unsupported_media_type",
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
             f"the request has no Content-Type: {_SEND_JSON}",
             {"expected": "application/json"},
         )
     media_type, *parameters = (part.strip() for part in header.split(";"))
     if not _JSON_TYPE.fullmatch(media_type):
         raise ApiError(
-            415,
-            "unsupported_media_type",
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
             f"Content-Type {media_type[:80]!r} is not JSON: {_SEND_JSON}",
             {"expected": "application/json", "received": media_type[:80]},
         )
@@ -85,8 +83,7 @@ def _check_content_type(header: str | None) -> None:
         charset = value.strip().strip('"').lower()
         if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
             raise ApiError(
-                415,
-                "unsupported_media_type",
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                 f"charset {charset[:40]!r} is not UTF-8: JSON is sent as UTF-8 "
                 "(Content-Type: application/json; charset=utf-8)",
                 {"expected": "application/json; charset=utf-8"},
@@ -143,7 +140,7 @@ def _has_lone_surrogate(value: Any) -> bool:
 
 def _invalid(message: str, where: dict[str, int]) -> ApiError:
     at = f" (line {where['line']}, column {where['column']})" if where else ""
-    return ApiError(400, "invalid_json", f"the body is not valid JSON: {message}{at}", where)
+    return ApiError(ErrorCode.INVALID_JSON, f"the body is not valid JSON: {message}{at}", where)
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -152,15 +149,14 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ApiError(
-            400,
-            "invalid_json",
+            ErrorCode.INVALID_JSON,
             f"the body is not UTF-8 text (invalid byte at position {error.start}); JSON is UTF-8",
             {"position": error.start},
         ) from None
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ApiError(
-            400, "invalid_json", "the body is empty: send a JSON object ({} for no data)"
+            ErrorCode.INVALID_JSON, "the body is empty: send a JSON object ({} for no data)"
         )
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
@@ -170,7 +166,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         raise _invalid(str(error), _where(text, error.token)) from None
     except RecursionError:
         raise ApiError(
-            400, "too_deep", f"the JSON is nested deeper than {MAX_DEPTH} levels"
+            ErrorCode.TOO_DEEP, f"the JSON is nested deeper than {MAX_DEPTH} levels"
         ) from None
     except ValueError as error:  # an integer with more digits than Python converts
         raise _invalid(str(error).split(";")[0], {}) from None
@@ -183,14 +179,13 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         kind = _TYPE_NAMES.get(type(value), "not an object")
         raise ApiError(
-            400,
-            "not_an_object",
+            ErrorCode.NOT_AN_OBJECT,
             f"the body is {kind}; send a JSON object (the template's data), "
             'e.g. {"title": "..."}',
             {"received": kind},
         )
     if _depth_exceeds(value, MAX_DEPTH):
-        raise ApiError(400, "too_deep", f"the JSON is nested deeper than {MAX_DEPTH} levels")
+        raise ApiError(ErrorCode.TOO_DEEP, f"the JSON is nested deeper than {MAX_DEPTH} levels")
     return value
 
 
@@ -200,8 +195,7 @@ def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
     raw = req.get_body() or b""
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(
-            413,
-            "body_too_large",
+            ErrorCode.BODY_TOO_LARGE,
             f"the body is {len(raw):,} bytes; at most {MAX_BODY_BYTES:,} (1 MB) are accepted",
             {"limit": MAX_BODY_BYTES, "received": len(raw)},
         )

@@ -1,34 +1,102 @@
-"""The API's one error shape: `{"error": {"code", "message", "details"}}`, with its status.
+"""The one error shape of every HTTP route: `{"error": {"code", "message", "details"}}`.
 
-`message` says what to fix; `details` holds what a program needs (positions, known names, the
-problems found), always an object. Nothing in an error repeats a URL, a token or a function key.
+`code` is an `ErrorCode`, and the code alone decides the HTTP status, so a code means the same
+thing wherever it is answered (the API routes and the Outgoing Webhook alike). `message` says what
+to fix; `details` holds what a program needs (positions, known names, the problems found), always
+an object. Nothing in an error repeats a URL, a token or a function key.
 """
 
 import json
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 import azure.functions as func
 
-__all__ = ["ApiError", "error_response", "json_response"]
+__all__ = ["ApiError", "ErrorCode", "error_response", "json_response"]
 
 JSON_MIMETYPE = "application/json"
 
 
+class ErrorCode(StrEnum):
+    """Every error code an HTTP route answers; `status` is its HTTP status."""
+
+    # The request itself (400, 404, 413, 415).
+    INVALID_JSON = "invalid_json"
+    NOT_AN_OBJECT = "not_an_object"
+    TOO_DEEP = "too_deep"
+    INVALID_PARAMETER = "invalid_parameter"
+    CHANNEL_REQUIRED = "channel_required"
+    UNKNOWN_TEMPLATE = "unknown_template"
+    UNKNOWN_CHANNEL = "unknown_channel"
+    BODY_TOO_LARGE = "body_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    # The data against the template (422).
+    UNRESOLVED_BINDINGS = "unresolved_bindings"
+    TEMPLATE_FAILED = "template_failed"
+    CARD_PROBLEMS = "card_problems"
+    MENTION_NOT_SUPPORTED = "mention_not_supported"
+    CARD_REJECTED = "card_rejected"
+    # Delivery (502, 503).
+    TEAMS_REFUSED = "teams_refused"
+    DELIVERY_FAILED = "delivery_failed"
+    CHANNEL_UNUSABLE = "channel_unusable"
+    # The Outgoing Webhook's own refusals (400, 401, 413).
+    UNAUTHORIZED = "unauthorized"
+    INVALID_ACTIVITY = "invalid_activity"
+    NOT_A_MESSAGE = "not_a_message"
+    TOO_LARGE = "too_large"
+    # The app (500): no input may cause it.
+    INTERNAL_ERROR = "internal_error"
+
+    @property
+    def status(self) -> int:
+        return _STATUS[self]
+
+
+_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_JSON: 400,
+    ErrorCode.NOT_AN_OBJECT: 400,
+    ErrorCode.TOO_DEEP: 400,
+    ErrorCode.INVALID_PARAMETER: 400,
+    ErrorCode.CHANNEL_REQUIRED: 400,
+    ErrorCode.UNKNOWN_TEMPLATE: 404,
+    ErrorCode.UNKNOWN_CHANNEL: 404,
+    ErrorCode.BODY_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.UNRESOLVED_BINDINGS: 422,
+    ErrorCode.TEMPLATE_FAILED: 422,
+    ErrorCode.CARD_PROBLEMS: 422,
+    ErrorCode.MENTION_NOT_SUPPORTED: 422,
+    ErrorCode.CARD_REJECTED: 422,
+    ErrorCode.TEAMS_REFUSED: 502,
+    ErrorCode.DELIVERY_FAILED: 502,
+    ErrorCode.CHANNEL_UNUSABLE: 503,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.INVALID_ACTIVITY: 400,
+    ErrorCode.NOT_A_MESSAGE: 400,
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.INTERNAL_ERROR: 500,
+}
+
+
 class ApiError(Exception):
-    """A request the API refuses; becomes an error response."""
+    """A request a route refuses; becomes an error response with the code's status."""
 
     def __init__(
-        self, status: int, code: str, message: str, details: Mapping[str, Any] | None = None
+        self, code: ErrorCode, message: str, details: Mapping[str, Any] | None = None
     ) -> None:
         super().__init__(message)
-        self.status = status
         self.code = code
         self.message = message
         self.details: dict[str, Any] = dict(details or {})
 
+    @property
+    def status(self) -> int:
+        return self.code.status
+
     def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+        return {"error": {"code": str(self.code), "message": self.message, "details": self.details}}
 
 
 def json_response(status: int, body: Any) -> func.HttpResponse:

@@ -14,19 +14,20 @@ import azure.functions as func
 from shared import catalog
 from shared.api.answers import delivery_answer
 from shared.api.body import read_json_object
-from shared.api.errors import ApiError, error_response, json_response
+from shared.api.errors import ApiError, ErrorCode, error_response, json_response
 from shared.api.mentions import MentionsNotSupported, add_mentions
 from shared.api.params import Params, parse_params
-from shared.cards import Problem, TemplateError, UnresolvedBindingsError, check_card
+from shared.cards import Problem, TemplateError, UnresolvedBindingsError
 from shared.cards.envelope import to_message
 from shared.config.settings import (
     ChannelNotUsableError,
     Settings,
     UnknownChannelError,
-    get_settings,
+    current_settings,
     normalize_channel_name,
 )
 from shared.pipeline import CardProblems, deliver_rendered
+from shared.pipeline import inspect as inspect_card
 from shared.pipeline import render as render_cards
 from shared.teams.delivery import new_notification_id
 
@@ -63,8 +64,7 @@ async def guarded(
         )
         return error_response(
             ApiError(
-                500,
-                "internal_error",
+                ErrorCode.INTERNAL_ERROR,
                 "the app failed on this request; it is logged under this invocation id",
                 {"invocation_id": invocation_id},
             )
@@ -85,8 +85,7 @@ def _template(req: func.HttpRequest) -> str:
             # Not echoed: a path trick or a pasted URL has no place in an answer.
             head = "not a template name (lowercase letters, digits and hyphens)"
         raise ApiError(
-            404,
-            "unknown_template",
+            ErrorCode.UNKNOWN_TEMPLATE,
             f"{head}; known templates: {', '.join(error.known)}",
             {"known": error.known},
         ) from None
@@ -102,8 +101,7 @@ def _channels(params: Params, settings: Settings, *, required: bool) -> list[str
         if not required:
             return []
         raise ApiError(
-            400,
-            "channel_required",
+            ErrorCode.CHANNEL_REQUIRED,
             "name a channel with ?channel=NAME (several: ?channel=a,b); no default channel is set "
             "(TEAMS_DEFAULT_CHANNEL)",
             {"known": settings.channel_names()},
@@ -113,7 +111,7 @@ def _channels(params: Params, settings: Settings, *, required: bool) -> list[str
             settings.channel(name)
         except UnknownChannelError as error:
             raise ApiError(
-                404, "unknown_channel", str(error), {"known": settings.channel_names()}
+                ErrorCode.UNKNOWN_CHANNEL, str(error), {"known": settings.channel_names()}
             ) from None
         except ChannelNotUsableError:
             pass
@@ -123,26 +121,23 @@ def _channels(params: Params, settings: Settings, *, required: bool) -> list[str
 def _unresolved(error: UnresolvedBindingsError, template: str) -> ApiError:
     listed = ", ".join(f"{b.path} {b.expression}" for b in error.bindings[:10])
     return ApiError(
-        422,
-        "unresolved_bindings",
+        ErrorCode.UNRESOLVED_BINDINGS,
         f"the data leaves {len(error.bindings)} binding(s) of template {template!r} without a "
         f"value: {listed}",
         {"bindings": [{"path": b.path, "expression": b.expression} for b in error.bindings]},
     )
 
 
-def _mentioned(card: Any, mentions: Sequence[str]) -> Any:
-    try:
-        return add_mentions(card, mentions)
-    except MentionsNotSupported as error:
-        raise ApiError(422, "mention_not_supported", str(error)) from None
+def _template_failed(error: TemplateError, template: str) -> ApiError:
+    return ApiError(
+        ErrorCode.TEMPLATE_FAILED, f"template {template!r} failed with this data: {error}"
+    )
 
 
 def _card_problems(template: str, problems: Sequence[Problem]) -> ApiError:
     listed = "; ".join(str(problem) for problem in problems[:5])
     return ApiError(
-        422,
-        "card_problems",
+        ErrorCode.CARD_PROBLEMS,
         f"the card from template {template!r} would not show in Teams: {listed}",
         {"problems": [{"path": p.path, "message": p.message} for p in problems]},
     )
@@ -154,28 +149,26 @@ def _card_problems(template: str, problems: Sequence[Problem]) -> ApiError:
 async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> func.HttpResponse:
     template = _template(req)
     params = parse_params(req.params)
-    settings = get_settings()
+    settings = current_settings()
     channels = _channels(params, settings, required=True)
     data = read_json_object(req)
     # The same pipeline as every other sender (shared.pipeline), with mentions added to
     # each channel's card (`$host.channel` may make them differ) before the checks.
     try:
         rendered = render_cards(
-            template, data, channels, decorate=lambda card: _mentioned(card, params.mentions)
+            template, data, channels, decorate=lambda card: add_mentions(card, params.mentions)
         )
     except UnresolvedBindingsError as error:
         raise _unresolved(error, template) from None
     except TemplateError as error:
-        raise ApiError(
-            422, "template_failed", f"template {template!r} failed with this data: {error}"
-        ) from None
+        raise _template_failed(error, template) from None
+    except MentionsNotSupported as error:
+        raise ApiError(ErrorCode.MENTION_NOT_SUPPORTED, str(error)) from None
     except CardProblems as error:
         raise _card_problems(template, error.problems) from None
     notification_id = new_notification_id()
     labels = {"template": template, "invocation_id": invocation_id, "source": "http"}
-    results = await deliver_rendered(
-        rendered, notification_id=notification_id, settings=settings, labels=labels
-    )
+    results = await deliver_rendered(rendered, notification_id=notification_id, labels=labels)
     queued = [message for result in results for message in result.queue_messages]
     if queued:
         retry.set(queued)
@@ -192,34 +185,22 @@ async def render(req: func.HttpRequest) -> func.HttpResponse:
     params = parse_params(req.params)
     if len(params.channels) > 1:
         raise ApiError(
-            400,
-            "invalid_parameter",
+            ErrorCode.INVALID_PARAMETER,
             "render takes one channel (it shows the card one channel would get)",
             {"problems": [{"parameter": "channel", "message": "one channel at most"}]},
         )
-    named = _channels(params, get_settings(), required=False)
+    named = _channels(params, current_settings(), required=False)
     channel = named[0] if named else None
     data = read_json_object(req)
-    compiled = catalog.compiled(template)
-    host = catalog.host_object(template, channel)
-    problems: list[dict[str, str]] = []
+    # The same steps as notify (shared.pipeline), collecting problems instead of refusing.
     try:
-        card = compiled.expand(data, host, strict=True)
-    except UnresolvedBindingsError as error:
-        card = compiled.expand(data, host)
-        problems.extend(
-            {"path": b.path, "message": f"unresolved binding {b.expression}"}
-            for b in error.bindings
+        inspection = inspect_card(
+            template, data, channel, decorate=lambda card: add_mentions(card, params.mentions)
         )
     except TemplateError as error:
-        raise ApiError(
-            422, "template_failed", f"template {template!r} failed with this data: {error}"
-        ) from None
-    try:
-        card = add_mentions(card, params.mentions)
-    except MentionsNotSupported as error:
-        problems.append({"path": "$", "message": str(error)})
-    problems.extend({"path": p.path, "message": p.message} for p in check_card(card, "incoming"))
+        raise _template_failed(error, template) from None
+    card = inspection.card
+    problems = [{"path": p.path, "message": p.message} for p in inspection.problems]
     try:
         message: Any = to_message(card)
     except ValueError:

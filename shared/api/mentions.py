@@ -11,10 +11,12 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from shared.pipeline import DecorationError
+
 __all__ = ["MentionsNotSupported", "add_mentions", "mention_entity"]
 
 
-class MentionsNotSupported(ValueError):
+class MentionsNotSupported(DecorationError):
     """The template gives a MessageCard, which has no mentions."""
 
 

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shared.api.errors import ApiError
+from shared.api.errors import ApiError, ErrorCode
 
 __all__ = ["MAX_CHANNELS", "MAX_MENTIONS", "Params", "parse_params"]
 
@@ -91,8 +91,7 @@ def parse_params(params: Mapping[str, str]) -> Params:
             problems.append({"parameter": parameter, "message": str(cause or item["msg"])})
         first = problems[0]
         raise ApiError(
-            400,
-            "invalid_parameter",
+            ErrorCode.INVALID_PARAMETER,
             f"query parameter {first['parameter']}: {first['message']}",
             {"problems": problems},
         ) from None

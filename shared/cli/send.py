@@ -53,12 +53,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def _channels(given: list[str] | None) -> list[str]:
     from shared.cli.common import CliError
-    from shared.config.settings import get_settings
+    from shared.config.settings import current_settings
 
     names = [name.strip() for item in given or [] for name in item.split(",") if name.strip()]
     if names:
         return names
-    default = get_settings().default_channel
+    default = current_settings().default_channel
     if default is None:
         raise CliError("no --channel given and TEAMS_DEFAULT_CHANNEL is not set")
     return [default]

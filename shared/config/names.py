@@ -10,6 +10,7 @@ import re
 from typing import Final
 
 WEBHOOK_PREFIX: Final = "TEAMS_WEBHOOK_"
+ALLOW_HOSTS_SETTING: Final = "TEAMS_ALLOW_HOSTS"
 CHANNEL_NAME: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 

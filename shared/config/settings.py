@@ -5,62 +5,49 @@ Key Vault reference). Settings never fail as a whole: each problem becomes a `Co
 the setting (never its value), the affected channel is unusable, and everything else works. The
 health route and `python -m shared check` report `config_problems()`.
 
-URL policy, applied when settings load:
-- https on Teams and Workflows hosts (`*.webhook.office.com`, `outlook.office.com`,
-  `*.logic.azure.com`, `*.api.powerplatform.com`) is accepted;
-- `file://` URLs are local outboxes (`file:///abs/dir` or `file://./relative/dir`), refused in
-  Azure;
-- any other host only when listed in `TEAMS_ALLOW_HOSTS` (development and tests), and plain http
-  only on loopback.
-
-The webhook kind (classic connector or Workflows) follows the host. On a `TEAMS_ALLOW_HOSTS` host
-the path decides, so stand-ins mimic the real paths: `/webhookb2/...` (or `/webhook/...`) is
-classic, and a path ending in `/triggers/manual/paths/invoke` is Workflows.
+Each channel's URL is checked, and its kind told, by the rules in `shared.teams.channels`.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import SplitResult, unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from shared.config.hosts import host_list
 from shared.config.names import (
+    ALLOW_HOSTS_SETTING,
     CHANNEL_NAME,
     WEBHOOK_PREFIX,
     key_vault_secret_name,
     normalize_channel_name,
     setting_for_channel,
 )
+from shared.config.once import read_once
+from shared.teams.channels import ChannelKind, Usable, classify_url, outbox_path
 
 __all__ = [
     "AppSettingName",
     "Channel",
-    "ChannelKind",
     "ChannelNotUsableError",
     "ConfigProblem",
     "Settings",
     "UnknownChannelError",
     "app_setting_names",
     "config_problems",
-    "get_settings",
+    "current_settings",
     "key_vault_secret_name",
     "normalize_channel_name",
-    "reset_settings",
     "running_in_azure",
     "setting_for_channel",
 ]
 
-ALLOW_HOSTS_SETTING = "TEAMS_ALLOW_HOSTS"
 DEFAULT_CHANNEL_SETTING = "TEAMS_DEFAULT_CHANNEL"
 DELIVERY_BUDGET_SETTING = "TEAMS_DELIVERY_BUDGET_SECONDS"
 REDELIVERY_BUDGET_SETTING = "TEAMS_REDELIVERY_BUDGET_SECONDS"
@@ -72,12 +59,6 @@ DEFAULT_DELIVERY_BUDGET = 8.0
 DEFAULT_REDELIVERY_BUDGET = 5.0
 
 _SETTING_SUFFIX = re.compile(r"[A-Z0-9]+(?:_[A-Z0-9]+)*")
-_KEY_VAULT_REFERENCE = "@microsoft.keyvault("
-_CLASSIC_SUFFIXES = (".webhook.office.com",)
-_CLASSIC_HOSTS = ("outlook.office.com",)
-_WORKFLOWS_SUFFIXES = (".logic.azure.com", ".api.powerplatform.com")
-_WORKFLOWS_PATH = re.compile(r"/workflows/[^/]+/triggers/manual/paths/invoke/?$")
-_CLASSIC_PATH = re.compile(r"^/(?:webhookb2|webhook)/")
 # Variables only the Azure platform sets (read-only app settings): WEBSITE_INSTANCE_ID (what the
 # Functions host itself checks for App Service), WEBSITE_OWNER_NAME and WEBSITE_SKU (every plan,
 # Consumption and Flex Consumption included), WEBSITE_POD_NAME (Flex Consumption). Core Tools sets
@@ -95,12 +76,6 @@ class ConfigProblem:
 
     def __str__(self) -> str:
         return f"{self.setting}: {self.message}"
-
-
-class ChannelKind(StrEnum):
-    CLASSIC = "classic"
-    WORKFLOWS = "workflows"
-    OUTBOX = "outbox"
 
 
 class Channel(BaseModel):
@@ -123,7 +98,7 @@ class Channel(BaseModel):
         """An outbox channel's directory (a relative one is relative to the working directory)."""
         if self.kind is not ChannelKind.OUTBOX:
             raise ValueError(f"channel {self.name!r} is not an outbox")
-        return _outbox_path(urlsplit(self.url.get_secret_value()))
+        return outbox_path(self.url.get_secret_value())
 
 
 class UnknownChannelError(LookupError):
@@ -208,9 +183,7 @@ class _Scalars(BaseModel):
     @field_validator("allow_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return frozenset(h.strip().lower() for h in value.split(",") if h.strip())
-        return value
+        return host_list(value) if isinstance(value, str) else value
 
     @field_validator("default_channel", mode="before")
     @classmethod
@@ -246,94 +219,6 @@ def _load_scalars(environ: Mapping[str, str]) -> tuple[_Scalars, list[ConfigProb
 # --- channels ------------------------------------------------------------------------------------
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _outbox_path(parts: SplitResult) -> Path:
-    # file:///abs/dir and file://localhost/abs/dir are absolute; file://./dir and file://../dir are
-    # relative to the working directory (the function app's root under `func start`).
-    path = unquote(parts.path)
-    if parts.netloc in ("", "localhost"):
-        return Path(path)
-    return Path(parts.netloc + path)
-
-
-def _teams_kind(host: str) -> ChannelKind | None:
-    if host in _CLASSIC_HOSTS or host.endswith(_CLASSIC_SUFFIXES):
-        return ChannelKind.CLASSIC
-    if host.endswith(_WORKFLOWS_SUFFIXES):
-        return ChannelKind.WORKFLOWS
-    return None
-
-
-def _kind_from_path(path: str) -> ChannelKind | None:
-    if _CLASSIC_PATH.match(path):
-        return ChannelKind.CLASSIC
-    if _WORKFLOWS_PATH.search(path):
-        return ChannelKind.WORKFLOWS
-    return None
-
-
-def _check_url(value: str, *, allow_hosts: frozenset[str], in_azure: bool) -> ChannelKind | str:
-    """The channel kind of an acceptable URL, or the reason it is refused (never echoing it)."""
-    text = value.strip()
-    if not text:
-        return "is empty"
-    if text.lower().startswith(_KEY_VAULT_REFERENCE):
-        return (
-            "is an unresolved Key Vault reference: the app could not read the secret "
-            "(check the app's managed identity has access and the secret exists)"
-        )
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        return "is not a valid URL"
-    scheme = parts.scheme.lower()
-    if scheme == "file":
-        if in_azure:
-            return "is a file:// outbox, which is refused when the app runs in Azure"
-        if parts.netloc not in ("", "localhost", ".", "..") or not parts.path.strip("/"):
-            return "is not a usable outbox URL (use file:///absolute/dir or file://./relative/dir)"
-        return ChannelKind.OUTBOX
-    if scheme not in ("https", "http"):
-        if not scheme:
-            return "is not a URL (an outbox must be written file://...)"
-        return "has an unsupported scheme (only https, or file:// for a local outbox)"
-    host = (parts.hostname or "").lower()
-    if not host:
-        return "is not a valid URL (no host)"
-    if parts.username is not None or parts.password is not None:
-        return "must not contain credentials before the host"
-    kind = _teams_kind(host)
-    if kind is not None:
-        if scheme != "https":
-            return "must use https"
-        if port not in (None, 443):
-            return "uses a port other than 443 on a Teams host"
-        return kind
-    if host not in allow_hosts:
-        return (
-            "is not a Teams or Workflows webhook host (*.webhook.office.com, outlook.office.com, "
-            f"*.logic.azure.com, *.api.powerplatform.com) and not listed in {ALLOW_HOSTS_SETTING}"
-        )
-    if scheme == "http" and not _is_loopback(host):
-        return "uses plain http, which is only allowed on loopback"
-    kind = _kind_from_path(parts.path)
-    if kind is None:
-        return (
-            "is on an allowed development host but its path does not tell the webhook kind "
-            "(use /webhookb2/... for classic or .../triggers/manual/paths/invoke for Workflows)"
-        )
-    return kind
-
-
 def _load(environ: Mapping[str, str]) -> Settings:
     scalars, problems = _load_scalars(environ)
     in_azure = running_in_azure(environ)
@@ -353,13 +238,13 @@ def _load(environ: Mapping[str, str]) -> Settings:
             )
             continue
         name = suffix.lower().replace("_", "-")
-        verdict = _check_url(environ[setting], allow_hosts=scalars.allow_hosts, in_azure=in_azure)
-        if isinstance(verdict, ChannelKind):
+        verdict = classify_url(environ[setting], allow_hosts=scalars.allow_hosts, in_azure=in_azure)
+        if isinstance(verdict, Usable):
             channels[name] = Channel(
-                name=name, setting=setting, kind=verdict, url=SecretStr(environ[setting].strip())
+                name=name, setting=setting, kind=verdict.kind, url=SecretStr(verdict.url)
             )
         else:
-            problem = ConfigProblem(setting, verdict)
+            problem = ConfigProblem(setting, verdict.reason)
             broken[name] = problem
             problems.append(problem)
     default = scalars.default_channel
@@ -381,19 +266,14 @@ def _load(environ: Mapping[str, str]) -> Settings:
     )
 
 
-@functools.cache
-def get_settings() -> Settings:
+@read_once
+def current_settings() -> Settings:
     """The process's settings, read from the environment on first use."""
     return Settings.from_environ(os.environ)
 
 
-def reset_settings() -> None:
-    """Forget the cached settings: the next `get_settings()` reads the environment (tests)."""
-    get_settings.cache_clear()
-
-
 def config_problems() -> list[ConfigProblem]:
-    return list(get_settings().problems)
+    return list(current_settings().problems)
 
 
 # --- the list of app settings, for the infra cross-check -----------------------------------------

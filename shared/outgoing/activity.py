@@ -10,11 +10,13 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from shared.api.errors import ErrorCode
+
 
 class ActivityError(ValueError):
     """The body is not a usable message Activity; `code` is the error code of the answer."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -60,21 +62,22 @@ def parse_activity(body: bytes) -> Activity:
         # Teams sends UTF-8; json.loads would also guess UTF-16 and UTF-32 from raw bytes.
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
-        raise ActivityError("invalid_json", "The body is not UTF-8 encoded JSON.") from None
+        raise ActivityError(ErrorCode.INVALID_JSON, "The body is not UTF-8 encoded JSON.") from None
     except RecursionError:
-        raise ActivityError("invalid_json", "The body nests JSON too deeply.") from None
+        raise ActivityError(ErrorCode.INVALID_JSON, "The body nests JSON too deeply.") from None
     except json.JSONDecodeError as error:
         raise ActivityError(
-            "invalid_json",
+            ErrorCode.INVALID_JSON,
             f"The body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}.",
         ) from None
     if not isinstance(data, dict):
-        raise ActivityError("invalid_activity", "The body is not a JSON object.")
+        raise ActivityError(ErrorCode.INVALID_ACTIVITY, "The body is not a JSON object.")
     kind = data.get("type")
     if kind != "message":
         shown = json.dumps(kind[:40]) if isinstance(kind, str) else "that is not a string"
         raise ActivityError(
-            "not_a_message", f"Only message activities are answered; this one has type {shown}."
+            ErrorCode.NOT_A_MESSAGE,
+            f"Only message activities are answered; this one has type {shown}.",
         )
     try:
         return Activity.model_validate(data)
@@ -82,5 +85,6 @@ def parse_activity(body: bytes) -> Activity:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "activity"
         raise ActivityError(
-            "invalid_activity", f"The activity field '{where}' is not valid: {first['msg']}."
+            ErrorCode.INVALID_ACTIVITY,
+            f"The activity field '{where}' is not valid: {first['msg']}.",
         ) from None

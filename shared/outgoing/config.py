@@ -6,12 +6,12 @@ callback URL carries as `?webhook=<name>`, and a security token in the app setti
 webhook and becomes a ConfigProblem naming the setting, never its value.
 """
 
-import functools
 import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shared.config.once import read_once
 from shared.config.settings import (
     AppSettingName,
     ConfigProblem,
@@ -138,15 +138,15 @@ def load_config(environ: Mapping[str, str]) -> OutgoingConfig:
     )
 
 
-@functools.cache
-def current_config() -> OutgoingConfig:
+@read_once
+def current_outgoing_config() -> OutgoingConfig:
     """The process's settings, read on first use (settings change only with a restart in Azure)."""
     return load_config(os.environ)
 
 
 def config_problems() -> list[ConfigProblem]:
     """What is wrong in the Outgoing Webhook settings, for the health route and `check`."""
-    return list(current_config().problems)
+    return list(current_outgoing_config().problems)
 
 
 def app_setting_names() -> tuple[AppSettingName, ...]:

@@ -5,8 +5,6 @@ signature (401), Activity (400), replay (401). Failed checks are answered with t
 shape and logged with their reason; the log never holds a token, key or signature.
 """
 
-import functools
-import json
 import logging
 import time
 import traceback
@@ -17,10 +15,12 @@ from typing import Any
 
 import azure.functions as func
 
+from shared.api.errors import ApiError, ErrorCode, error_response, json_response
+from shared.config.once import read_once
 from shared.outgoing import commands_builtin, commands_custom  # noqa: F401  (they register)
 from shared.outgoing.activity import Activity, ActivityError, parse_activity
 from shared.outgoing.commands_builtin import help_text
-from shared.outgoing.config import OutgoingConfig, Webhook, current_config, is_valid_name
+from shared.outgoing.config import OutgoingConfig, Webhook, current_outgoing_config, is_valid_name
 from shared.outgoing.deadline import DeadlineExceeded, TooBusy, run_before
 from shared.outgoing.registry import CommandContext, Registry, commands
 from shared.outgoing.replay import ReplayGuard
@@ -57,8 +57,7 @@ class Endpoint:
         body = request.get_body()
         if len(body) > MAX_BODY_BYTES:
             return _refuse(
-                413,
-                "too_large",
+                ErrorCode.TOO_LARGE,
                 f"The body is over the {MAX_BODY_BYTES} byte limit of this endpoint.",
                 f"body of {len(body)} bytes",
                 name,
@@ -70,7 +69,7 @@ class Endpoint:
         try:
             activity = parse_activity(body)
         except ActivityError as error:
-            return _refuse(400, error.code, error.message, error.message, name)
+            return _refuse(error.code, error.message, error.message, name)
         replayed = self._replay_problem(webhook, activity)
         if replayed is not None:
             return _unauthorized(f"replay: {replayed}", name)
@@ -85,7 +84,7 @@ class Endpoint:
             outcome,
             (time.monotonic() - started) * 1000,
         )
-        return _json(200, message)
+        return json_response(200, message)
 
     def _authenticate(self, name: str, body: bytes, authorization: str | None) -> Webhook:
         signature = parse_authorization(authorization)
@@ -160,15 +159,15 @@ class Endpoint:
             return text_message(text), "failed"
 
 
-@functools.cache
-def default_endpoint() -> Endpoint:
+@read_once
+def current_endpoint() -> Endpoint:
     """The process's endpoint, built on first use from the app settings."""
-    return Endpoint(current_config())
+    return Endpoint(current_outgoing_config())
 
 
 async def handle(request: func.HttpRequest) -> func.HttpResponse:
     """Answer one Outgoing Webhook request (the function behind `POST /api/teams/outgoing`)."""
-    return await default_endpoint().handle(request)
+    return await current_endpoint().handle(request)
 
 
 def _unknown(name: str, registry: Registry) -> str:
@@ -187,25 +186,15 @@ def _where(error: BaseException) -> str:
 def _unauthorized(reason: str, name: str) -> func.HttpResponse:
     # One answer for every reason: callers learn nothing about names, tokens or signatures.
     return _refuse(
-        401,
-        "unauthorized",
+        ErrorCode.UNAUTHORIZED,
         "The request is not signed by a configured Teams Outgoing Webhook.",
         reason,
         name,
     )
 
 
-def _refuse(status: int, code: str, message: str, reason: str, name: str) -> func.HttpResponse:
+def _refuse(code: ErrorCode, message: str, reason: str, name: str) -> func.HttpResponse:
     logger.warning(
-        "outgoing webhook %r: refused with %d: %s", name[:64] or "(none)", status, reason
+        "outgoing webhook %r: refused with %d: %s", name[:64] or "(none)", code.status, reason
     )
-    return _json(status, {"error": {"code": code, "message": message, "details": []}})
-
-
-def _json(status: int, body: dict[str, Any]) -> func.HttpResponse:
-    return func.HttpResponse(
-        json.dumps(body, ensure_ascii=False),
-        status_code=status,
-        mimetype="application/json",
-        charset="utf-8",
-    )
+    return error_response(ApiError(code, message))

@@ -14,7 +14,6 @@ from shared.schedules.entries import (
     app_setting_names,
     current_schedules,
     load_schedules,
-    reset_schedules,
     schedule_problems,
 )
 
@@ -25,6 +24,5 @@ __all__ = [
     "app_setting_names",
     "current_schedules",
     "load_schedules",
-    "reset_schedules",
     "schedule_problems",
 ]

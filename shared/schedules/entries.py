@@ -11,20 +11,20 @@ channel, a source host that is not allowed, a header setting that is not set) ar
 for enabled entries, so a shipped example that nobody turned on never degrades the app.
 """
 
-import functools
 import json
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from ipaddress import ip_address
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shared.config.hosts import host_list, is_loopback
 from shared.config.names import setting_for_channel
+from shared.config.once import read_once
 from shared.schedules.ncrontab import CronError, parse
 from shared.schedules.zoned import ZonedSchedule
 
@@ -40,7 +40,6 @@ __all__ = [
     "current_schedules",
     "load_schedules",
     "read_schedules",
-    "reset_schedules",
     "schedule_problems",
     "setting_for_channel",
 ]
@@ -160,17 +159,7 @@ def is_on(value: str | None) -> bool:
 
 
 def allowed_source_hosts(environ: Mapping[str, str]) -> frozenset[str]:
-    raw = environ.get(SOURCE_ALLOW_HOSTS_SETTING, "")
-    return frozenset(host.strip().lower() for host in raw.split(",") if host.strip())
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return host_list(environ.get(SOURCE_ALLOW_HOSTS_SETTING, ""))
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -519,15 +508,10 @@ def _source_host(url: Any, problem: Callable[[str, str], None]) -> str | None:
 # --- the process's schedules -------------------------------------------------------------------
 
 
-@functools.cache
+@read_once
 def current_schedules() -> ScheduleSet:
     """shared/schedules.json as this process reads it (once: settings change with a restart)."""
     return read_schedules()
-
-
-def reset_schedules() -> None:
-    """Forget the cached schedules (tests)."""
-    current_schedules.cache_clear()
 
 
 def load_schedules() -> list[ScheduleEntry]:

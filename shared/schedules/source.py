@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from shared.schedules.entries import HeaderFromSetting, Source, allowed_source_hosts, is_loopback
+from shared.config.hosts import is_loopback
+from shared.schedules.entries import HeaderFromSetting, Source, allowed_source_hosts
 from shared.teams.client import http_client
 
 __all__ = ["MAX_ANSWER_BYTES", "SourceError", "fetch_json"]

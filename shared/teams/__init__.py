@@ -1,7 +1,8 @@
 """Talking to Teams.
 
 Incoming delivery (posting cards to channels):
-- `shared.teams.delivery`: `deliver(card, channels, ...)` -> one `DeliveryResult` per channel;
+- `shared.teams.delivery`: `current_delivery().deliver(card, channels)` -> one `DeliveryResult`
+  per channel;
 - `shared.teams.redelivery`: `redeliver(queue_message)` for the `notifications-retry` queue trigger;
 - `shared.teams.errors`: why a delivery failed, transient or permanent by type.
 Inside: `channels` (one class per webhook kind), `outcome` (reading Teams' answers), `limiter`

@@ -1,186 +1,145 @@
-"""Channel kinds: one small class each behind the `Transport` protocol, chosen from the URL.
+"""Channel kinds, and the rules that tell a channel's kind from its URL.
 
-- `ClassicWebhook`: Office 365 connector webhooks (`*.webhook.office.com`), success is 200 with `1`;
-- `WorkflowsWebhook`: Power Automate "When a Teams webhook request is received", success is 202 and
-  only Adaptive Cards are accepted;
-- `Outbox`: a local directory (`file://`), one JSON file per message, counts as delivered.
+A channel is one webhook URL (or a local outbox), and its kind decides how a message is posted
+(`shared.teams.transports`) and how Teams' answer is read (`shared.teams.outcome`):
+- classic Office 365 connector webhooks on `*.webhook.office.com` (and the older
+  `outlook.office.com`), which answer 200 with `1`;
+- Workflows webhooks on `*.logic.azure.com` and `*.environment.api.powerplatform.com`, which answer
+  202 and take Adaptive Cards only (docs/teams-protocol.md#webhook-urls);
+- `file://` outboxes for local use, refused when the app runs in Azure.
 
-Adding a kind means one class here and one entry in `_KINDS`.
+Any other host only when listed in TEAMS_ALLOW_HOSTS (development and tests; plain http only on
+loopback), where the path tells the kind so that stand-ins mimic the real paths: `/webhookb2/...`
+(or `/webhook/...`) is classic, `.../triggers/manual/paths/invoke` is Workflows.
+
+Standard library only: settings validate every channel with these rules when they load.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import tempfile
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from urllib.parse import unquote, urlsplit
 
-import httpx
+from shared.config.hosts import is_loopback
+from shared.config.names import ALLOW_HOSTS_SETTING
 
-from shared.config.settings import Channel, ChannelKind
-from shared.teams.client import http_client
-from shared.teams.errors import (
-    AnswerLost,
-    CardNotSupported,
-    ConnectFailed,
-    DeliveryError,
-    OutboxWriteFailed,
-    TransientDeliveryError,
-)
-from shared.teams.outcome import Success, classify
-from shared.teams.splitting import Part, is_message_card
+__all__ = ["ChannelKind", "Refused", "UrlVerdict", "Usable", "classify_url", "outbox_path"]
 
-__all__ = [
-    "ClassicWebhook",
-    "Outbox",
-    "Transport",
-    "WorkflowsWebhook",
-    "outbox_file_name",
-    "transport_for",
-]
+_KEY_VAULT_REFERENCE = "@microsoft.keyvault("
+_CLASSIC_SUFFIXES = (".webhook.office.com",)
+_CLASSIC_HOSTS = ("outlook.office.com",)
+_WORKFLOWS_SUFFIXES = (".logic.azure.com", ".api.powerplatform.com")
+_WORKFLOWS_PATH = re.compile(r"/workflows/[^/]+/triggers/manual/paths/invoke/?$")
+_CLASSIC_PATH = re.compile(r"^/(?:webhookb2|webhook)/")
 
 
-class Transport(Protocol):
-    """How a message reaches one channel."""
-
-    channel: Channel
-    rate_limited: ClassVar[bool]
-
-    def check(self, card: Any) -> None:
-        """Raise a PermanentDeliveryError if this channel can never take `card` (before sending)."""
-
-    async def send(self, part: Part, *, notification_id: str, timeout: float) -> Success:
-        """Post one part; raise a DeliveryError subclass when it did not get through."""
+class ChannelKind(StrEnum):
+    CLASSIC = "classic"
+    WORKFLOWS = "workflows"
+    OUTBOX = "outbox"
 
 
-def _timeout(seconds: float) -> httpx.Timeout:
-    # Never longer than the defaults, never longer than what is left of the budget.
-    return httpx.Timeout(
-        connect=min(3.0, seconds),
-        read=min(6.0, seconds),
-        write=min(6.0, seconds),
-        pool=min(2.0, seconds),
-    )
+@dataclass(frozen=True)
+class Usable:
+    """A URL a channel can use, and its kind."""
+
+    kind: ChannelKind
+    url: str
 
 
-async def _post(channel: Channel, body: bytes, timeout: float) -> Success:
-    """POST `body` and classify the answer. httpx exceptions are translated into our own, built from
-    their type only: their text and their request carry the URL, so nothing of them is passed on."""
-    try:
-        response = await http_client().post(
-            channel.url.get_secret_value(),
-            content=body,
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            timeout=_timeout(timeout),
+@dataclass(frozen=True)
+class Refused:
+    """Why a URL cannot be a channel's (never quoting the URL: it is a secret)."""
+
+    reason: str
+
+
+UrlVerdict = Usable | Refused
+
+
+def outbox_path(url: str) -> Path:
+    """An outbox URL's directory. file:///abs/dir and file://localhost/abs/dir are absolute;
+    file://./dir and file://../dir are relative to the working directory (the function app's
+    root under `func start`)."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    if parts.netloc in ("", "localhost"):
+        return Path(path)
+    return Path(parts.netloc + path)
+
+
+def _teams_kind(host: str) -> ChannelKind | None:
+    if host in _CLASSIC_HOSTS or host.endswith(_CLASSIC_SUFFIXES):
+        return ChannelKind.CLASSIC
+    if host.endswith(_WORKFLOWS_SUFFIXES):
+        return ChannelKind.WORKFLOWS
+    return None
+
+
+def _kind_from_path(path: str) -> ChannelKind | None:
+    if _CLASSIC_PATH.match(path):
+        return ChannelKind.CLASSIC
+    if _WORKFLOWS_PATH.search(path):
+        return ChannelKind.WORKFLOWS
+    return None
+
+
+def classify_url(value: str, *, allow_hosts: frozenset[str], in_azure: bool) -> UrlVerdict:
+    """Whether `value` can be a channel's URL, and of which kind; a refusal never echoes it."""
+    verdict = _kind_or_reason(value.strip(), allow_hosts=allow_hosts, in_azure=in_azure)
+    return Usable(verdict, value.strip()) if isinstance(verdict, ChannelKind) else Refused(verdict)
+
+
+def _kind_or_reason(text: str, *, allow_hosts: frozenset[str], in_azure: bool) -> ChannelKind | str:
+    if not text:
+        return "is empty"
+    if text.lower().startswith(_KEY_VAULT_REFERENCE):
+        return (
+            "is an unresolved Key Vault reference: the app could not read the secret "
+            "(check the app's managed identity has access and the secret exists)"
         )
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
-        raise ConnectFailed(f"connecting to Teams {what} (nothing was sent)") from None
-    except (httpx.ReadTimeout, httpx.WriteTimeout):
-        raise AnswerLost(
-            f"no answer from Teams within {min(6.0, timeout):.1f} s (the card may have been posted)"
-        ) from None
-    except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
-        raise AnswerLost(
-            "the connection to Teams broke before an answer (the card may have been posted)"
-        ) from None
-    except httpx.HTTPError as exc:
-        raise TransientDeliveryError(f"HTTP transport error ({type(exc).__name__})") from None
-    verdict = classify(channel.kind, response.status_code, response.headers, response.text)
-    if isinstance(verdict, DeliveryError):
-        raise verdict
-    return verdict
-
-
-class ClassicWebhook:
-    """Office 365 connector Incoming Webhook (legacy, still supported)."""
-
-    rate_limited: ClassVar[bool] = True
-
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel
-
-    def check(self, card: Any) -> None:
-        return None
-
-    async def send(self, part: Part, *, notification_id: str, timeout: float) -> Success:
-        return await _post(self.channel, part.body, timeout)
-
-
-class WorkflowsWebhook:
-    """Workflows (Power Automate) webhook: Adaptive Cards only, answers 202."""
-
-    rate_limited: ClassVar[bool] = True
-
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel
-
-    def check(self, card: Any) -> None:
-        if is_message_card(card):
-            raise CardNotSupported(
-                "Workflows webhooks accept Adaptive Cards only; this template makes a MessageCard"
-            )
-
-    async def send(self, part: Part, *, notification_id: str, timeout: float) -> Success:
-        return await _post(self.channel, part.body, timeout)
-
-
-_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def outbox_file_name(notification_id: str, part: Part, now: datetime | None = None) -> str:
-    """`20260101T120000123456Z-<id>-1of2.json`: sorts by time, names the notification."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
-    safe_id = _UNSAFE_IN_NAME.sub("_", notification_id)[:64] or "unknown"
-    return f"{stamp}-{safe_id}-{part.index}of{part.count}.json"
-
-
-def _write_atomically(directory: Path, name: str, body: bytes) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    # Write beside the target and rename: readers never see half a file, and a crash leaves only a
-    # dot-file behind.
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(body)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, directory / name)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-class Outbox:
-    """A local directory standing in for Teams: each message becomes one JSON file."""
-
-    rate_limited: ClassVar[bool] = False
-
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel
-
-    def check(self, card: Any) -> None:
-        return None
-
-    async def send(self, part: Part, *, notification_id: str, timeout: float) -> Success:
-        name = outbox_file_name(notification_id, part)
-        try:
-            await asyncio.to_thread(_write_atomically, self.channel.outbox_dir, name, part.body)
-        except OSError as exc:
-            reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
-            raise OutboxWriteFailed(f"could not write to the outbox directory ({reason})") from None
-        return "delivered"
-
-
-_KINDS: dict[ChannelKind, type[ClassicWebhook | WorkflowsWebhook | Outbox]] = {
-    ChannelKind.CLASSIC: ClassicWebhook,
-    ChannelKind.WORKFLOWS: WorkflowsWebhook,
-    ChannelKind.OUTBOX: Outbox,
-}
-
-
-def transport_for(channel: Channel) -> Transport:
-    return _KINDS[channel.kind](channel)
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return "is not a valid URL"
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        if in_azure:
+            return "is a file:// outbox, which is refused when the app runs in Azure"
+        if parts.netloc not in ("", "localhost", ".", "..") or not parts.path.strip("/"):
+            return "is not a usable outbox URL (use file:///absolute/dir or file://./relative/dir)"
+        return ChannelKind.OUTBOX
+    if scheme not in ("https", "http"):
+        if not scheme:
+            return "is not a URL (an outbox must be written file://...)"
+        return "has an unsupported scheme (only https, or file:// for a local outbox)"
+    host = (parts.hostname or "").lower()
+    if not host:
+        return "is not a valid URL (no host)"
+    if parts.username is not None or parts.password is not None:
+        return "must not contain credentials before the host"
+    kind = _teams_kind(host)
+    if kind is not None:
+        if scheme != "https":
+            return "must use https"
+        if port not in (None, 443):
+            return "uses a port other than 443 on a Teams host"
+        return kind
+    if host not in allow_hosts:
+        return (
+            "is not a Teams or Workflows webhook host (*.webhook.office.com, outlook.office.com, "
+            f"*.logic.azure.com, *.api.powerplatform.com) and not listed in {ALLOW_HOSTS_SETTING}"
+        )
+    if scheme == "http" and not is_loopback(host):
+        return "uses plain http, which is only allowed on loopback"
+    kind = _kind_from_path(parts.path)
+    if kind is None:
+        return (
+            "is on an allowed development host but its path does not tell the webhook kind "
+            "(use /webhookb2/... for classic or .../triggers/manual/paths/invoke for Workflows)"
+        )
+    return kind

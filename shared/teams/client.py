@@ -13,10 +13,36 @@ import httpx
 
 from shared.teams.redact import install_log_scrubbing
 
-__all__ = ["DEFAULT_TIMEOUT", "aclose_client", "http_client"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "POOL_TIMEOUT",
+    "READ_TIMEOUT",
+    "aclose_client",
+    "http_client",
+    "timeout_within",
+]
 
-DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=6.0, write=6.0, pool=2.0)
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 6.0
+"""Also the write timeout: the longest wait for one answer from Teams."""
+POOL_TIMEOUT = 2.0
+
+DEFAULT_TIMEOUT = httpx.Timeout(
+    connect=CONNECT_TIMEOUT, read=READ_TIMEOUT, write=READ_TIMEOUT, pool=POOL_TIMEOUT
+)
 """Upper bounds; each request also gets no more than what is left of its time budget."""
+
+
+def timeout_within(seconds: float) -> httpx.Timeout:
+    """The default timeouts, none longer than `seconds` (what is left of a time budget)."""
+    return httpx.Timeout(
+        connect=min(CONNECT_TIMEOUT, seconds),
+        read=min(READ_TIMEOUT, seconds),
+        write=min(READ_TIMEOUT, seconds),
+        pool=min(POOL_TIMEOUT, seconds),
+    )
+
 
 # 100 connections: 20 webhooks x 4 concurrent posts (Teams' per-second window) never wait on each
 # other for the pool. Few kept alive: httpcore scans every pooled connection on each request, and

@@ -21,15 +21,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from shared.config.bindings import RETRY_QUEUE
+from shared.config.once import read_once
 from shared.config.settings import (
     Channel,
     ChannelNotUsableError,
     Settings,
     UnknownChannelError,
-    get_settings,
+    current_settings,
     normalize_channel_name,
 )
-from shared.teams.channels import Transport, transport_for
+from shared.teams.client import READ_TIMEOUT
 from shared.teams.errors import (
     AnswerLost,
     ChannelUnusable,
@@ -42,27 +44,24 @@ from shared.teams.errors import (
 )
 from shared.teams.limiter import RateLimiter
 from shared.teams.splitting import Part, SpanLike, encode, split_card
+from shared.teams.transports import Transport, transport_for
 
 __all__ = [
     "QUEUE_MESSAGE_LIMIT",
     "RETRY_QUEUE",
+    "Delivery",
     "DeliveryResult",
     "RetryPolicy",
-    "deliver",
-    "deliver_parts",
+    "current_delivery",
     "new_notification_id",
-    "teams_limiter",
+    "parts_from_messages",
 ]
 
 logger = logging.getLogger("shared.teams.delivery")
 
-RETRY_QUEUE = "notifications-retry"
 # Azure Storage queue messages are at most 64 KiB and the Functions binding base64-encodes them by
 # default (4/3 growth): 48,000 bytes of JSON become 64,000.
 QUEUE_MESSAGE_LIMIT = 48_000
-
-teams_limiter = RateLimiter()
-"""The process's limiter: one lane per webhook URL."""
 
 Status = Literal["delivered", "accepted", "queued", "failed"]
 
@@ -76,7 +75,7 @@ class RetryPolicy:
     cap: float = 8.0
     min_attempt: float = 0.5
     """Do not start a request with less than this many seconds of budget left."""
-    read_timeout: float = 6.0
+    read_timeout: float = READ_TIMEOUT
     """Longest wait for one answer (never longer than what is left of the budget)."""
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
@@ -250,95 +249,168 @@ def _log_result(result: DeliveryResult, channel: Channel | None, labels: Mapping
     )
 
 
-async def deliver_parts(
-    channel_name: str,
-    parts: Sequence[Part],
-    *,
-    notification_id: str,
-    budget: float,
-    settings: Settings,
-    limiter: RateLimiter | None = None,
-    policy: RetryPolicy | None = None,
-    rng: random.Random | None = None,
-    first_failure: datetime | None = None,
-    labels: Mapping[str, str] | None = None,
-) -> DeliveryResult:
-    """Post `parts` to one channel in order, within `budget` seconds. Never raises for a failed
-    delivery: the result says what happened, with the error (by type) attached."""
-    clock = time.monotonic
-    started = clock()
-    run_labels = labels or {}
+@dataclass
+class Delivery:
+    """How this process delivers: configured once, then called, like an `httpx.Client`.
 
-    def finish(
-        status: Status,
-        detail: str,
+    One per process (`current_delivery()`), built from the app settings: the rate limiter whose
+    lanes every caller shares, the retry policy, the random source for jitter and the clock. The
+    HTTP routes, the timers, the retry queue and `python -m shared send` all call the same one;
+    tests build their own with a fast policy or a fresh limiter.
+    """
+
+    settings: Settings
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    rng: random.Random = field(default_factory=random.Random)  # jitter, not security
+    clock: Callable[[], float] = time.monotonic
+
+    async def deliver(
+        self,
+        card: dict[str, Any],
+        channels: Sequence[str],
         *,
-        channel: Channel | None = None,
-        attempts: int = 0,
-        error: DeliveryError | None = None,
-        queue: tuple[str, ...] = (),
-    ) -> DeliveryResult:
-        result = DeliveryResult(
-            notification_id=notification_id,
-            channel=channel.name if channel else (normalize_channel_name(channel_name) or "?"),
-            status=status,
-            attempts=attempts,
-            detail=detail,
-            parts=len(parts),
-            elapsed_ms=round((clock() - started) * 1000),
-            queue_messages=queue,
-            error=error,
-        )
-        _log_result(result, channel, run_labels)
-        return result
+        notification_id: str | None = None,
+        repeats: Sequence[SpanLike] = (),
+        budget: float | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> list[DeliveryResult]:
+        """Deliver `card` to every channel concurrently: one result per (distinct) channel, in
+        order.
 
-    try:
-        channel = settings.channel(channel_name)
-    except (UnknownChannelError, ChannelNotUsableError) as exc:
-        return finish("failed", str(exc), error=ChannelUnusable(str(exc)))
-    transport = transport_for(channel)
-    try:
-        for part in parts:
-            transport.check(part.message)
-    except PermanentDeliveryError as exc:
-        return finish("failed", exc.reason, channel=channel, error=exc)
-
-    run = _Run(
-        notification_id=notification_id,
-        transport=transport,
-        deadline=started + budget,
-        limiter=limiter or teams_limiter,
-        policy=policy or RetryPolicy(),
-        rng=rng or random.Random(),  # noqa: S311 - jitter, not security
-        clock=clock,
-    )
-    outcomes: list[str] = []
-    for position, part in enumerate(parts):
-        which = f"part {part.index} of {part.count}: " if part.count > 1 else ""
+        `repeats` are the engine's RepeatSpans, used to split a card over Teams' size limit.
+        `budget` is the time in seconds this call may take (default: the
+        TEAMS_DELIVERY_BUDGET_SECONDS setting).
+        """
+        notification_id = notification_id or new_notification_id()
+        budget = self.settings.delivery_budget if budget is None else budget
+        names = _unique(channels)
         try:
-            outcomes.append(await run.send(part))
-        except _Exhausted as exc:
-            first = first_failure or datetime.now(UTC)
-            queue = _queue_messages(
-                notification_id, channel.name, [p.message for p in parts[position:]], first
-            )
-            return finish(
-                "queued",
-                f"{which}queued for redelivery after {run.attempts} attempt(s): {exc.last.reason}",
-                channel=channel,
-                attempts=run.attempts,
-                error=exc.last,
-                queue=queue,
-            )
+            parts = split_card(card, repeats)
         except PermanentDeliveryError as exc:
-            return finish(
-                "failed", which + exc.reason, channel=channel, attempts=run.attempts, error=exc
+            results = [
+                DeliveryResult(
+                    notification_id,
+                    normalize_channel_name(n) or "?",
+                    "failed",
+                    0,
+                    exc.reason,
+                    error=exc,
+                )
+                for n in names
+            ]
+            for result in results:
+                _log_result(result, None, labels or {})
+            return results
+        return list(
+            await asyncio.gather(
+                *(
+                    self.deliver_parts(
+                        name,
+                        parts,
+                        notification_id=notification_id,
+                        budget=budget,
+                        labels=labels,
+                    )
+                    for name in names
+                )
             )
-    status: Status = "accepted" if "accepted" in outcomes else "delivered"
-    detail = {"delivered": "posted", "accepted": "accepted by the workflow"}[status]
-    if len(parts) > 1:
-        detail += f" in {len(parts)} parts"
-    return finish(status, detail, channel=channel, attempts=run.attempts)
+        )
+
+    async def deliver_parts(
+        self,
+        channel_name: str,
+        parts: Sequence[Part],
+        *,
+        notification_id: str,
+        budget: float | None = None,
+        first_failure: datetime | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> DeliveryResult:
+        """Post `parts` to one channel in order, within `budget` seconds. Never raises for a
+        failed delivery: the result says what happened, with the error (by type) attached."""
+        clock = self.clock
+        started = clock()
+        budget = self.settings.delivery_budget if budget is None else budget
+        run_labels = labels or {}
+
+        def finish(
+            status: Status,
+            detail: str,
+            *,
+            channel: Channel | None = None,
+            attempts: int = 0,
+            error: DeliveryError | None = None,
+            queue: tuple[str, ...] = (),
+        ) -> DeliveryResult:
+            result = DeliveryResult(
+                notification_id=notification_id,
+                channel=channel.name if channel else (normalize_channel_name(channel_name) or "?"),
+                status=status,
+                attempts=attempts,
+                detail=detail,
+                parts=len(parts),
+                elapsed_ms=round((clock() - started) * 1000),
+                queue_messages=queue,
+                error=error,
+            )
+            _log_result(result, channel, run_labels)
+            return result
+
+        try:
+            channel = self.settings.channel(channel_name)
+        except (UnknownChannelError, ChannelNotUsableError) as exc:
+            return finish("failed", str(exc), error=ChannelUnusable(str(exc)))
+        transport = transport_for(channel)
+        try:
+            for part in parts:
+                transport.check(part.message)
+        except PermanentDeliveryError as exc:
+            return finish("failed", exc.reason, channel=channel, error=exc)
+
+        run = _Run(
+            notification_id=notification_id,
+            transport=transport,
+            deadline=started + budget,
+            limiter=self.limiter,
+            policy=self.policy,
+            rng=self.rng,
+            clock=clock,
+        )
+        outcomes: list[str] = []
+        for position, part in enumerate(parts):
+            which = f"part {part.index} of {part.count}: " if part.count > 1 else ""
+            try:
+                outcomes.append(await run.send(part))
+            except _Exhausted as exc:
+                first = first_failure or datetime.now(UTC)
+                queue = _queue_messages(
+                    notification_id, channel.name, [p.message for p in parts[position:]], first
+                )
+                return finish(
+                    "queued",
+                    f"{which}queued for redelivery after {run.attempts} attempt(s): "
+                    f"{exc.last.reason}",
+                    channel=channel,
+                    attempts=run.attempts,
+                    error=exc.last,
+                    queue=queue,
+                )
+            except PermanentDeliveryError as exc:
+                return finish(
+                    "failed", which + exc.reason, channel=channel, attempts=run.attempts, error=exc
+                )
+        status: Status = "accepted" if "accepted" in outcomes else "delivered"
+        detail = {"delivered": "posted", "accepted": "accepted by the workflow"}[status]
+        if len(parts) > 1:
+            detail += f" in {len(parts)} parts"
+        return finish(status, detail, channel=channel, attempts=run.attempts)
+
+
+@read_once
+def current_delivery() -> Delivery:
+    """The process's delivery, built from the app settings on first use."""
+    return Delivery(current_settings())
 
 
 def _unique(names: Iterable[str]) -> list[str]:
@@ -346,65 +418,6 @@ def _unique(names: Iterable[str]) -> list[str]:
     for name in names:
         seen.setdefault(normalize_channel_name(name) or name, name)
     return list(seen.values())
-
-
-async def deliver(
-    card: dict[str, Any],
-    channels: Sequence[str],
-    *,
-    notification_id: str | None = None,
-    repeats: Sequence[SpanLike] = (),
-    budget: float | None = None,
-    settings: Settings | None = None,
-    limiter: RateLimiter | None = None,
-    policy: RetryPolicy | None = None,
-    rng: random.Random | None = None,
-    labels: Mapping[str, str] | None = None,
-) -> list[DeliveryResult]:
-    """Deliver `card` to every channel concurrently: one result per (distinct) channel, in order.
-
-    `repeats` are the engine's RepeatSpans, used to split a card over Teams' size limit. `budget` is
-    the time in seconds this call may take (default: the TEAMS_DELIVERY_BUDGET_SECONDS setting).
-    """
-    settings = settings or get_settings()
-    notification_id = notification_id or new_notification_id()
-    budget = settings.delivery_budget if budget is None else budget
-    names = _unique(channels)
-    try:
-        parts = split_card(card, repeats)
-    except PermanentDeliveryError as exc:
-        results = [
-            DeliveryResult(
-                notification_id,
-                normalize_channel_name(n) or "?",
-                "failed",
-                0,
-                exc.reason,
-                error=exc,
-            )
-            for n in names
-        ]
-        for result in results:
-            _log_result(result, None, labels or {})
-        return results
-    return list(
-        await asyncio.gather(
-            *(
-                deliver_parts(
-                    name,
-                    parts,
-                    notification_id=notification_id,
-                    budget=budget,
-                    settings=settings,
-                    limiter=limiter,
-                    policy=policy,
-                    rng=rng,
-                    labels=labels,
-                )
-                for name in names
-            )
-        )
-    )
 
 
 def parts_from_messages(messages: Sequence[dict[str, Any]]) -> list[Part]:

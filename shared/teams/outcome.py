@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
-from shared.config.settings import ChannelKind
+from shared.teams.channels import ChannelKind
 from shared.teams.errors import (
     DeliveryError,
     RejectedByTeams,

@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.config.settings import Settings, get_settings
-from shared.teams.delivery import DeliveryResult, RetryPolicy, deliver_parts, parts_from_messages
+from shared.teams.delivery import Delivery, DeliveryResult, current_delivery, parts_from_messages
 from shared.teams.errors import ChannelUnusable, TransientDeliveryError
-from shared.teams.limiter import RateLimiter
 
 __all__ = ["QueueMessageLike", "RedeliveryPending", "RetryEnvelope", "redeliver"]
 
@@ -59,16 +56,12 @@ def _attempt(message: QueueMessageLike) -> int | None:
 
 
 async def redeliver(
-    message: QueueMessageLike,
-    *,
-    settings: Settings | None = None,
-    limiter: RateLimiter | None = None,
-    policy: RetryPolicy | None = None,
-    rng: random.Random | None = None,
+    message: QueueMessageLike, *, delivery: Delivery | None = None
 ) -> DeliveryResult | None:
-    """Redeliver one queue message. Returns the result (None for a message that is not ours, which
-    is logged and dropped); raises RedeliveryPending while Teams still fails transiently."""
-    settings = settings or get_settings()
+    """Redeliver one queue message (through `delivery`, by default the process's own). Returns
+    the result (None for a message that is not ours, which is logged and dropped); raises
+    RedeliveryPending while Teams still fails transiently."""
+    sender = delivery or current_delivery()
     attempt = _attempt(message)
     try:
         envelope = RetryEnvelope.model_validate(json.loads(message.get_body()))
@@ -88,15 +81,11 @@ async def redeliver(
         attempt,
         envelope.first_failure.isoformat(),
     )
-    result = await deliver_parts(
+    result = await sender.deliver_parts(
         envelope.channel,
         parts_from_messages(envelope.messages),
         notification_id=envelope.id,
-        budget=settings.redelivery_budget,
-        settings=settings,
-        limiter=limiter,
-        policy=policy,
-        rng=rng,
+        budget=sender.settings.redelivery_budget,
         first_failure=envelope.first_failure,
         labels={"redelivery_attempt": str(attempt)},
     )

@@ -7,7 +7,7 @@ each with its expected status and error code, then hypothesis generating bodies.
 """
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,6 @@ from tests.support.function_app import (
     configure,
     notify_request,
     render_request,
-    reset_caches,
 )
 from tests.support.teams_standin import TeamsStandIn
 
@@ -155,13 +154,6 @@ CORPUS = [
         template="alertmanager",
     ),
 ]
-
-
-@pytest.fixture
-def teams() -> Iterator[TeamsStandIn]:
-    with TeamsStandIn() as standin:
-        yield standin
-    reset_caches()
 
 
 def assert_error_shape(answer: Answer, status: int, code: str) -> None:

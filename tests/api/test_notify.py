@@ -7,30 +7,22 @@ parameter with the values joined by commas, and the URL carries the function key
 import json
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from shared.cards import check_card
+from shared.config.once import reset_configuration
 from tests.support.function_app import (
     FUNCTION_KEY,
     call_notify,
     configure,
     host_params,
     notify_request,
-    reset_caches,
 )
 from tests.support.teams_standin import SUMMARY_REQUIRED, Answer, TeamsStandIn
 
 DATA = {"title": "Nightly backup finished", "text": "All **42** databases were backed up."}
-
-
-@pytest.fixture
-def teams() -> Iterator[TeamsStandIn]:
-    with TeamsStandIn() as standin:
-        yield standin
-    reset_caches()
 
 
 def card_of(message: dict[str, Any]) -> dict[str, Any]:
@@ -213,7 +205,7 @@ def test_a_broken_channel_fails_alone_naming_its_setting(
     channels = configure(monkeypatch, teams)
     reference = "@Microsoft.KeyVault(VaultName=kv-notify;SecretName=teams-webhook-dev)"
     monkeypatch.setenv("TEAMS_WEBHOOK_DEV", reference)
-    reset_caches()
+    reset_configuration()
     answer = call_notify(notify_request("message", DATA, query={"channel": "ops,dev"}))
     assert (answer.status, answer.code) == (503, "channel_unusable")
     assert "TEAMS_WEBHOOK_DEV" in answer.body["error"]["message"]

@@ -8,7 +8,6 @@ and links.
 
 import copy
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,17 +19,9 @@ from tests.support.function_app import (
     call_notify,
     configure,
     notify_request,
-    reset_caches,
 )
 from tests.support.teams_standin import TEAMS_LIMIT_BYTES, TeamsStandIn
 from tests.support.templates import fact, fact_titles, links, payload, payload_names, texts
-
-
-@pytest.fixture
-def teams() -> Iterator[TeamsStandIn]:
-    with TeamsStandIn() as standin:
-        yield standin
-    reset_caches()
 
 
 def post(

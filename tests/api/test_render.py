@@ -1,24 +1,14 @@
 """POST /api/render/{template}: the card a notify would send and every problem found; a dry run for
 people writing templates. Nothing is ever sent."""
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.support.function_app import (
     call_render,
     configure,
     render_request,
-    reset_caches,
 )
 from tests.support.teams_standin import TeamsStandIn
-
-
-@pytest.fixture
-def teams() -> Iterator[TeamsStandIn]:
-    with TeamsStandIn() as standin:
-        yield standin
-    reset_caches()
 
 
 def test_render_answers_the_card_and_the_teams_message_and_sends_nothing(

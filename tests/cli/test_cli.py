@@ -331,14 +331,14 @@ def test_a_reader_that_goes_away_early_causes_no_traceback() -> None:
 def test_send_is_a_command_of_the_cli_and_delivers_to_an_outbox(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from shared.config.settings import reset_settings
+    from shared.config.once import reset_configuration
 
     monkeypatch.setenv("TEAMS_WEBHOOK_LOCAL_TEST", f"file://{tmp_path}")
-    reset_settings()
+    reset_configuration()
     try:
         code, out, _ = run(capsys, "send", "message", "--channel", "local-test")
     finally:
-        reset_settings()
+        reset_configuration()
     assert code == EXIT_OK
     assert "local-test: delivered" in out
     [written] = list(tmp_path.iterdir())

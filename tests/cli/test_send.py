@@ -16,7 +16,7 @@ import pytest
 
 from shared.cli import send as cli_send
 from shared.cli.common import CliError
-from shared.config.settings import reset_settings
+from shared.config.once import reset_configuration
 from shared.teams.splitting import TEAMS_MESSAGE_LIMIT
 from tests.support.teams_standin import Answer, TeamsStandIn, closed_port
 
@@ -34,20 +34,14 @@ def fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPat
     for name in ("TEAMS_DEFAULT_CHANNEL", "TEAMS_ALLOW_HOSTS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TEAMS_ALLOW_HOSTS", "127.0.0.1")
-    reset_settings()
+    reset_configuration()
     yield monkeypatch
-    reset_settings()
-
-
-@pytest.fixture
-def teams() -> Iterator[TeamsStandIn]:
-    with TeamsStandIn() as standin:
-        yield standin
+    reset_configuration()
 
 
 def channel(monkeypatch: pytest.MonkeyPatch, name: str, url: str) -> None:
     monkeypatch.setenv(f"TEAMS_WEBHOOK_{name.upper()}", url)
-    reset_settings()
+    reset_configuration()
 
 
 def test_sample_data_to_an_outbox_is_delivered_and_exits_0(

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from shared.config.once import reset_configuration
 from tests.support.function_app import (
     call_notify,
     configure,
     notify_request,
-    reset_caches,
 )
 from tests.support.paths import ROOT
 from tests.support.teams_standin import TeamsStandIn
@@ -90,7 +90,8 @@ def test_queue_messages_are_base64_as_delivery_sizes_them() -> None:
 
 
 def test_local_settings_use_azurite_and_an_outbox_channel() -> None:
-    from shared.config.settings import ChannelKind, Settings
+    from shared.config.settings import Settings
+    from shared.teams.channels import ChannelKind
 
     values = LOCAL["Values"]
     assert LOCAL["IsEncrypted"] is False
@@ -118,7 +119,7 @@ def test_with_local_settings_a_notification_lands_in_the_outbox(
         try:
             answer = call_notify(notify_request("message", {"title": "Hello from make run"}))
         finally:
-            reset_caches()
+            reset_configuration()
     assert answer.status == 200
     assert answer.body["results"][0]["channel"] == "local"
     [written] = list((tmp_path / "outbox").iterdir())
@@ -209,7 +210,7 @@ def test_check_of_named_templates_leaves_the_configuration_out(
     import shared.cli as cli
 
     monkeypatch.setenv("TEAMS_WEBHOOK_OPS", "not a url")
-    reset_caches()
+    reset_configuration()
     assert cli.main(["check", "message"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "templates:",
@@ -248,6 +249,6 @@ def test_the_schedules_check_finds_what_only_the_card_engine_can(
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
-    reset_caches()
+    reset_configuration()
     yield
-    reset_caches()
+    reset_configuration()

@@ -7,19 +7,19 @@ import re
 import pytest
 
 from shared.config import settings as settings_module
+from shared.config.once import reset_configuration
 from shared.config.settings import (
-    ChannelKind,
     ChannelNotUsableError,
     ConfigProblem,
     Settings,
     UnknownChannelError,
     app_setting_names,
     config_problems,
-    get_settings,
+    current_settings,
     key_vault_secret_name,
-    reset_settings,
     setting_for_channel,
 )
+from shared.teams.channels import ChannelKind
 
 # Real-shaped URLs (docs/teams-protocol.md#webhook-urls); the signature is what must never
 # leak.
@@ -269,18 +269,18 @@ def test_channel_repr_never_shows_the_url() -> None:
 
 def test_settings_are_read_once_per_process_until_reset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEAMS_WEBHOOK_FIRST", CLASSIC)
-    reset_settings()
+    reset_configuration()
     try:
-        first = get_settings()
+        first = current_settings()
         monkeypatch.setenv("TEAMS_WEBHOOK_SECOND", "")
-        assert get_settings() is first
+        assert current_settings() is first
         assert config_problems() == []
-        reset_settings()
+        reset_configuration()
         assert [p.setting for p in config_problems()] == ["TEAMS_WEBHOOK_SECOND"]
     finally:
         monkeypatch.delenv("TEAMS_WEBHOOK_FIRST")
         monkeypatch.delenv("TEAMS_WEBHOOK_SECOND")
-        reset_settings()
+        reset_configuration()
 
 
 def test_app_setting_names_list_fixed_names_and_patterns() -> None:

@@ -8,7 +8,6 @@ import logging
 import re
 import sys
 import types
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 
 from shared import __version__, catalog
 from shared.cards.check import check_card
-from shared.config.settings import reset_settings
+from shared.config.once import reset_configuration
 from shared.outgoing.registry import CommandContext, Registry, commands
 from tests.support.outgoing import answer, command_request, make_endpoint, run
 from tests.support.teams_standin import Answer, TeamsStandIn
@@ -295,27 +294,26 @@ def test_copy_leaves_the_original_registry_unchanged() -> None:
 # --- send -----------------------------------------------------------------------------------------
 
 
+OpsChannel = tuple[TeamsStandIn, str]
+
+
 @pytest.fixture
-def teams(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TeamsStandIn, str]]:
-    """A loopback Teams stand-in, bound to channel `ops-alerts` as a classic connector webhook."""
-    with TeamsStandIn() as standin:
-        url = standin.url("classic", "ops")
-        monkeypatch.setenv("TEAMS_WEBHOOK_OPS_ALERTS", url)
-        monkeypatch.setenv("TEAMS_ALLOW_HOSTS", "127.0.0.1")
-        reset_settings()
-        try:
-            yield standin, url
-        finally:
-            reset_settings()
+def ops_channel(monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn) -> OpsChannel:
+    """The Teams stand-in, bound to channel `ops-alerts` as a classic connector webhook."""
+    url = teams.url("classic", "ops")
+    monkeypatch.setenv("TEAMS_WEBHOOK_OPS_ALERTS", url)
+    monkeypatch.setenv("TEAMS_ALLOW_HOSTS", "127.0.0.1")
+    reset_configuration()
+    return teams, url
 
 
 SEND_TO_OPS_ALERTS = {"TEAMS_OUTGOING_SEND_OPS": "ops-alerts, dev"}
 
 
 def test_send_is_refused_until_the_webhook_is_allowed_channels(
-    teams: tuple[TeamsStandIn, str],
+    ops_channel: OpsChannel,
 ) -> None:
-    standin, _ = teams
+    standin, _ = ops_channel
     text = text_of(ask("send deployment ops-alerts"))
     assert text == (
         "`send` is not enabled for this Outgoing Webhook. To allow it, set the app setting "
@@ -325,8 +323,8 @@ def test_send_is_refused_until_the_webhook_is_allowed_channels(
     assert standin.records == []
 
 
-def test_send_posts_the_sample_card_through_delivery(teams: tuple[TeamsStandIn, str]) -> None:
-    standin, url = teams
+def test_send_posts_the_sample_card_through_delivery(ops_channel: OpsChannel) -> None:
+    standin, url = ops_channel
     text = text_of(ask("send deployment OPS-ALERTS", **SEND_TO_OPS_ALERTS))
     assert text == "Sent `deployment` to `ops-alerts`: posted."
     [received] = standin.received(url)
@@ -338,8 +336,10 @@ def test_send_posts_the_sample_card_through_delivery(teams: tuple[TeamsStandIn, 
     assert check_card(attachment["content"], "incoming") == []
 
 
-def test_send_only_reaches_channels_listed_for_the_webhook(teams: tuple[TeamsStandIn, str]) -> None:
-    standin, _ = teams
+def test_send_only_reaches_channels_listed_for_the_webhook(
+    ops_channel: OpsChannel,
+) -> None:
+    standin, _ = ops_channel
     text = text_of(ask("send deployment prod-alerts", **SEND_TO_OPS_ALERTS))
     assert text == (
         "This Outgoing Webhook may not send to `prod-alerts`. Channels allowed here: "
@@ -348,25 +348,27 @@ def test_send_only_reaches_channels_listed_for_the_webhook(teams: tuple[TeamsSta
     assert standin.records == []
 
 
-def test_send_needs_a_template_and_a_channel(teams: tuple[TeamsStandIn, str]) -> None:
+def test_send_needs_a_template_and_a_channel(ops_channel: OpsChannel) -> None:
     text = text_of(ask("send deployment", **SEND_TO_OPS_ALERTS))
     assert text == "Write `send <template> <channel>`. Channels allowed here: `ops-alerts`, `dev`."
 
 
-def test_send_of_an_unknown_template_suggests_the_closest(teams: tuple[TeamsStandIn, str]) -> None:
+def test_send_of_an_unknown_template_suggests_the_closest(
+    ops_channel: OpsChannel,
+) -> None:
     text = text_of(ask("send deploymnt ops-alerts", **SEND_TO_OPS_ALERTS))
     assert text.startswith("There is no template `deploymnt`. Did you mean `deployment`?")
 
 
 def test_send_to_an_allowed_channel_that_is_not_configured_says_so(
-    teams: tuple[TeamsStandIn, str],
+    ops_channel: OpsChannel,
 ) -> None:
     text = text_of(ask("send deployment dev", **SEND_TO_OPS_ALERTS))
     assert text.startswith("`deployment` was not delivered to `dev`: unknown channel 'dev'")
 
 
-def test_send_reports_teams_refusal_in_teams_words(teams: tuple[TeamsStandIn, str]) -> None:
-    standin, url = teams
+def test_send_reports_teams_refusal_in_teams_words(ops_channel: OpsChannel) -> None:
+    standin, url = ops_channel
     standin.script(url, Answer.summary_required())
     text = text_of(ask("send deployment ops-alerts", **SEND_TO_OPS_ALERTS))
     assert text.startswith("`deployment` was not delivered to `ops-alerts`:")
@@ -382,20 +384,17 @@ def test_send_reports_teams_refusal_in_teams_words(teams: tuple[TeamsStandIn, st
 def test_schedules_lists_the_shipped_entries_with_their_next_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from shared.config.settings import reset_settings
-    from shared.schedules import reset_schedules
+    from shared.config.once import reset_configuration
 
     monkeypatch.setenv("SCHEDULE_WEEKDAY_DIGEST", "true")
     monkeypatch.delenv("SCHEDULE_SERVICE_STATUS", raising=False)
     monkeypatch.setenv("TEAMS_WEBHOOK_OPS", "file:///tmp/outbox-never-written")
     monkeypatch.setenv("TEAMS_DEFAULT_CHANNEL", "ops")
-    reset_settings()
-    reset_schedules()
+    reset_configuration()
     try:
         lines = text_of(ask("schedules")).split("\n")
     finally:
-        reset_schedules()
-        reset_settings()
+        reset_configuration()
     assert lines[0] == "Scheduled notifications:"
     [digest] = [line for line in lines if "`weekday-digest`" in line]
     [status] = [line for line in lines if "`service-status`" in line]

@@ -5,6 +5,7 @@ import base64
 
 import pytest
 
+from shared.config.once import reset_configuration
 from shared.config.settings import ConfigProblem
 from shared.outgoing import config
 from shared.outgoing.config import load_config, setting_for
@@ -134,11 +135,11 @@ def test_a_deadline_beyond_teams_five_seconds_or_not_a_number_falls_back(value: 
 
 def test_config_problems_reads_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEAMS_OUTGOING_TOKEN_BROKEN", "%%%")
-    config.current_config.cache_clear()
+    reset_configuration()
     try:
         assert [p.setting for p in config.config_problems()] == ["TEAMS_OUTGOING_TOKEN_BROKEN"]
     finally:
-        config.current_config.cache_clear()
+        reset_configuration()
 
 
 def test_every_setting_read_is_listed_for_the_infra_cross_check() -> None:

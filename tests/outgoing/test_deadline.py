@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.config.settings import reset_settings
+from shared.config.once import reset_configuration
 from shared.outgoing import deadline
 from shared.outgoing.registry import CommandContext, Registry, commands
 from tests.support.outgoing import answer, command_request, make_endpoint, run
@@ -152,7 +152,7 @@ def test_send_to_a_stalled_teams_is_answered_at_the_deadline(
         teams.script(url, Answer.slow(30))
         monkeypatch.setenv("TEAMS_WEBHOOK_OPS_ALERTS", url)
         monkeypatch.setenv("TEAMS_ALLOW_HOSTS", "127.0.0.1")
-        reset_settings()
+        reset_configuration()
         try:
             endpoint = make_endpoint(
                 TEAMS_OUTGOING_DEADLINE_SECONDS="1", TEAMS_OUTGOING_SEND_OPS="ops-alerts"
@@ -161,7 +161,7 @@ def test_send_to_a_stalled_teams_is_answered_at_the_deadline(
             response = run(endpoint, command_request("send deployment ops-alerts"))
             elapsed = time.monotonic() - started
         finally:
-            reset_settings()
+            reset_configuration()
         assert len(teams.received(url)) == 1  # the post went out; Teams just never answered
     assert 1.0 <= elapsed < 1.0 + SLACK
     assert answer(response)["text"].startswith("`send` took too long (over 1 second)")

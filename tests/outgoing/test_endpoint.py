@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import azure.functions as func
 import pytest
 
-from shared.outgoing import config, handler
+from shared.config.once import reset_configuration
 from shared.outgoing.handler import MAX_BODY_BYTES
 from shared.outgoing.registry import CommandContext, Registry, commands
 from shared.triggers.outgoing_webhook import bp
@@ -124,8 +124,7 @@ def test_the_blueprint_registers_an_anonymous_post_route_that_answers(
 ) -> None:
     # The HMAC is the authentication: Teams cannot send a function key.
     monkeypatch.setenv("TEAMS_OUTGOING_TOKEN_OPS", OPS_TOKEN)
-    config.current_config.cache_clear()
-    handler.default_endpoint.cache_clear()
+    reset_configuration()
     app = func.FunctionApp()  # type: ignore[no-untyped-call]
     app.register_functions(bp)
     [function] = app.get_functions()
@@ -140,8 +139,7 @@ def test_the_blueprint_registers_an_anonymous_post_route_that_answers(
         response = asyncio.run(function.get_user_function()(command_request("ping")))
         assert answer(response) == {"type": "message", "text": "pong"}
     finally:
-        config.current_config.cache_clear()
-        handler.default_endpoint.cache_clear()
+        reset_configuration()
 
 
 def test_importing_the_blueprint_loads_none_of_the_endpoint() -> None:
@@ -220,7 +218,7 @@ def test_requests_not_signed_for_the_webhook_are_refused_with_401(
     assert error_of(response) == {
         "code": "unauthorized",
         "message": "The request is not signed by a configured Teams Outgoing Webhook.",
-        "details": [],
+        "details": {},
     }
     assert reason in caplog.text
     assert runs == []

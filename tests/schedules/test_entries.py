@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from shared.config.once import reset_configuration
 from shared.outgoing.commands_builtin import Schedule
 from shared.schedules import entries as entries_module
 from shared.schedules.entries import (
@@ -120,18 +121,18 @@ def test_entries_offer_what_the_outgoing_webhook_s_schedule_interface_reads() ->
 def test_the_outgoing_webhook_schedules_command_reads_the_shipped_file(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from shared.config.once import reset_configuration
     from shared.outgoing.commands_builtin import schedules
     from shared.outgoing.registry import CommandContext
-    from shared.schedules import reset_schedules
 
     for name in ("SCHEDULE_WEEKDAY_DIGEST", "SCHEDULE_SERVICE_STATUS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TEAMS_DEFAULT_CHANNEL", "ops")
-    reset_schedules()
+    reset_configuration()
     try:
         text = schedules(object.__new__(CommandContext))
     finally:
-        reset_schedules()
+        reset_configuration()
     assert text == (
         "Scheduled notifications:\n\n"
         "- `service-status`: `alert` to `ops`, off (its enabling app setting is not set)\n"
@@ -351,11 +352,11 @@ def test_the_process_reads_the_file_once(monkeypatch: pytest.MonkeyPatch) -> Non
         return original(*args, **kwargs)
 
     monkeypatch.setattr(entries_module, "read_schedules", counting)
-    entries_module.reset_schedules()
+    reset_configuration()
     try:
         entries_module.load_schedules()
         entries_module.schedule_problems()
         entries_module.current_schedules()
     finally:
-        entries_module.reset_schedules()
+        reset_configuration()
     assert len(calls) == 1

@@ -19,7 +19,7 @@ import pytest
 from shared.cards import check_card
 from shared.schedules.entries import SCHEDULES_FILE, ScheduleEntry, read_schedules
 from shared.schedules.run import RunOutcome, run_entry
-from tests.support.function_app import Channels, configure, reset_caches, run
+from tests.support.function_app import Channels, configure, run
 from tests.support.schedules import SUMMARY_PATH, Reply, StatusPage, status_page, summary
 from tests.support.teams_standin import TeamsStandIn
 from tests.support.templates import fact, texts
@@ -34,13 +34,6 @@ class Timer:
     """What the worker's TimerRequest gives a run."""
 
     past_due: bool = False
-
-
-@pytest.fixture
-def teams() -> Iterator[TeamsStandIn]:
-    with TeamsStandIn() as standin:
-        yield standin
-    reset_caches()
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ import pytest
 from azure.functions import meta
 from azure.functions.queue import QueueMessage
 
-from shared.config.settings import reset_settings
+from shared.config.once import reset_configuration
 from tests.support.delivery import run as run  # re-exported for the function app tests
 from tests.support.paths import ROOT
 from tests.support.teams_standin import TeamsStandIn
@@ -70,8 +70,6 @@ class IndexedApp:
 @functools.cache
 def indexed() -> IndexedApp:
     """function_app.py, imported and indexed once for the whole test session."""
-    from shared.schedules import reset_schedules
-
     saved = dict(os.environ)
     os.environ.update(INDEX_ENVIRON)
     # A test module may have imported a blueprint under other settings: import afresh, as a cold
@@ -79,7 +77,7 @@ def indexed() -> IndexedApp:
     for module in ("function_app", "shared.triggers.timers"):
         sys.modules.pop(module, None)
     try:
-        reset_schedules()
+        reset_configuration()
         import function_app
 
         functions = function_app.app.get_functions()
@@ -87,8 +85,7 @@ def indexed() -> IndexedApp:
         os.environ.clear()
         os.environ.update(saved)
         # Everything else reads the test's own settings from here on.
-        reset_schedules()
-        reset_settings()
+        reset_configuration()
     return IndexedApp(function_app.app, {str(f.get_function_name()): f for f in functions})
 
 
@@ -332,14 +329,5 @@ def configure(
         monkeypatch.setenv("TEAMS_DEFAULT_CHANNEL", default)
     for name, value in (extra or {}).items():
         monkeypatch.setenv(name, value)
-    reset_caches()
+    reset_configuration()
     return Channels(standin, urls)
-
-
-def reset_caches() -> None:
-    from shared.outgoing.config import current_config
-    from shared.schedules import reset_schedules
-
-    reset_settings()
-    reset_schedules()
-    current_config.cache_clear()

@@ -15,7 +15,7 @@ import pytest
 from shared.cards.envelope import to_message
 from shared.config.settings import Settings
 from shared.teams.client import http_client
-from shared.teams.delivery import DeliveryResult, RetryPolicy, deliver
+from shared.teams.delivery import Delivery, DeliveryResult, RetryPolicy
 from shared.teams.errors import (
     AnswerLost,
     CardNotSupported,
@@ -26,7 +26,6 @@ from shared.teams.errors import (
     TeamsThrottled,
     TeamsUnavailable,
 )
-from shared.teams.limiter import RateLimiter
 from shared.teams.splitting import TEAMS_MESSAGE_LIMIT
 from tests.support.delivery import run
 from tests.support.teams_standin import Answer, Kind, TeamsStandIn, closed_port
@@ -53,11 +52,15 @@ class Setup:
     settings: Settings
 
     def send(
-        self, card: dict[str, Any], *channels: str, budget: float = 5.0, **options: Any
+        self,
+        card: dict[str, Any],
+        *channels: str,
+        budget: float = 5.0,
+        policy: RetryPolicy = FAST,
+        **options: Any,
     ) -> list[DeliveryResult]:
-        options.setdefault("policy", FAST)
-        options.setdefault("limiter", RateLimiter())
-        return run(deliver(card, list(channels), settings=self.settings, budget=budget, **options))
+        delivery = Delivery(self.settings, policy=policy)
+        return run(delivery.deliver(card, list(channels), budget=budget, **options))
 
     def one(self, card: dict[str, Any], channel: str, **options: Any) -> DeliveryResult:
         [result] = self.send(card, channel, **options)
@@ -218,15 +221,7 @@ def test_teams_down_for_the_whole_budget_gives_queued_with_a_queue_message() -> 
     settings = down_settings()
     started = time.monotonic()
     [result] = run(
-        deliver(
-            CARD,
-            ["ops"],
-            settings=settings,
-            budget=1.0,
-            policy=FAST,
-            notification_id="n-1",
-            limiter=RateLimiter(),
-        )
+        Delivery(settings, policy=FAST).deliver(CARD, ["ops"], budget=1.0, notification_id="n-1")
     )
     elapsed = time.monotonic() - started
     assert result.status == "queued"
@@ -363,7 +358,7 @@ def test_a_queued_split_card_keeps_only_the_parts_not_yet_delivered(teams: Teams
 def test_an_outbox_channel_writes_one_json_file_per_message(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     settings = Settings.from_environ({"TEAMS_WEBHOOK_LOCAL": f"file://{outbox}"})
-    [result] = run(deliver(CARD, ["local"], settings=settings, notification_id="abc123"))
+    [result] = run(Delivery(settings).deliver(CARD, ["local"], notification_id="abc123"))
     assert result.status == "delivered"
     [written] = list(outbox.iterdir())
     assert "abc123" in written.name
@@ -375,7 +370,7 @@ def test_outbox_file_names_sort_by_time_and_no_temporary_file_is_left(tmp_path: 
     settings = Settings.from_environ({"TEAMS_WEBHOOK_LOCAL": f"file://{tmp_path}"})
     for number in range(3):
         card = {**CARD, "body": [{"type": "TextBlock", "text": f"n{number}"}]}
-        run(deliver(card, ["local"], settings=settings, notification_id=f"id{number}"))
+        run(Delivery(settings).deliver(card, ["local"], notification_id=f"id{number}"))
     names = sorted(p.name for p in tmp_path.iterdir())
     assert [n.split("-")[1] for n in names] == ["id0", "id1", "id2"]
     assert not any(n.startswith(".") for n in names)
@@ -385,7 +380,7 @@ def test_an_unwritable_outbox_fails_without_naming_its_path(tmp_path: Path) -> N
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     settings = Settings.from_environ({"TEAMS_WEBHOOK_LOCAL": f"file://{blocker}/outbox"})
-    [result] = run(deliver(CARD, ["local"], settings=settings))
+    [result] = run(Delivery(settings).deliver(CARD, ["local"]))
     assert result.status == "failed"
     assert "outbox" in result.detail
     assert str(tmp_path) not in result.detail

@@ -15,7 +15,7 @@ import pytest
 
 from shared.cards.envelope import to_message
 from shared.config.settings import Settings
-from shared.teams.delivery import DeliveryResult, RetryPolicy, deliver
+from shared.teams.delivery import Delivery, DeliveryResult, RetryPolicy
 from shared.teams.limiter import TEAMS_WINDOWS, RateLimiter, Window, shortest_schedule
 from tests.support.delivery import run
 from tests.support.teams_standin import TeamsStandIn, naive_send
@@ -40,12 +40,8 @@ def settings_for(**urls: str) -> Settings:
 async def burst(
     settings: Settings, channel: str, count: int, limiter: RateLimiter, budget: float = 30.0
 ) -> list[DeliveryResult]:
-    sends = [
-        deliver(
-            card(i), [channel], settings=settings, limiter=limiter, policy=POLICY, budget=budget
-        )
-        for i in range(count)
-    ]
+    delivery = Delivery(settings, limiter=limiter, policy=POLICY)
+    sends = [delivery.deliver(card(i), [channel], budget=budget) for i in range(count)]
     return [result for results in await asyncio.gather(*sends) for result in results]
 
 
@@ -78,7 +74,7 @@ def test_one_webhook_never_waits_for_another(teams: TeamsStandIn) -> None:
     async def both() -> None:
         started = asyncio.create_task(burst(settings, "busy", 12, limiter))
         await asyncio.sleep(0.05)  # the busy lane is already queued up
-        await deliver(card(99), ["quiet"], settings=settings, limiter=limiter, policy=POLICY)
+        await Delivery(settings, limiter=limiter, policy=POLICY).deliver(card(99), ["quiet"])
         await started
 
     run(both())

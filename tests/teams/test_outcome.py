@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.config.settings import ChannelKind
+from shared.teams.channels import ChannelKind
 from shared.teams.errors import (
     PermanentDeliveryError,
     RejectedByTeams,

@@ -18,7 +18,7 @@ from azure.functions.queue import QueueMessage
 
 from shared.config.settings import Settings
 from shared.teams.client import http_client
-from shared.teams.delivery import DeliveryResult, RetryPolicy, deliver
+from shared.teams.delivery import Delivery, DeliveryResult, RetryPolicy
 from shared.teams.limiter import RateLimiter
 from shared.teams.redact import install_log_scrubbing, scrub
 from shared.teams.redelivery import redeliver
@@ -119,22 +119,17 @@ def test_no_url_or_part_of_one_leaks_on_any_failure_path(
 
     async def everything() -> tuple[list[DeliveryResult], list[str]]:
         channels = [*urls, *refused, "nope", urls["flow"]]  # a URL given as a channel name
-        results = await deliver(
-            CARD, channels, settings=settings, budget=1.2, policy=POLICY, limiter=limiter
-        )
-        results += await deliver(MESSAGE_CARD, ["flow"], settings=settings, policy=POLICY)
-        results += await deliver(
-            big, ["ok"], settings=settings, repeats=[Span(("body",), 0, 1)], policy=POLICY
-        )
+        delivery = Delivery(settings, policy=POLICY, limiter=limiter)
+        results = await delivery.deliver(CARD, channels, budget=1.2)
+        results += await delivery.deliver(MESSAGE_CARD, ["flow"])
+        results += await delivery.deliver(big, ["ok"], repeats=[Span(("body",), 0, 1)])
         raised: list[str] = []
         for result in results:
             for body in result.queue_messages:
                 try:
                     await redeliver(
                         QueueMessage(id="q", body=body.encode(), dequeue_count=2),  # type: ignore[no-untyped-call]
-                        settings=settings,
-                        policy=POLICY,
-                        limiter=limiter,
+                        delivery=delivery,
                     )
                 except Exception as error:
                     raised += exception_texts(error)

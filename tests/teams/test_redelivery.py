@@ -20,7 +20,7 @@ from azure.functions.queue import QueueMessage
 from shared.cards.envelope import to_message
 from shared.config.settings import Settings
 from shared.teams.client import aclose_client
-from shared.teams.delivery import QUEUE_MESSAGE_LIMIT, DeliveryResult, RetryPolicy, deliver
+from shared.teams.delivery import QUEUE_MESSAGE_LIMIT, Delivery, DeliveryResult, RetryPolicy
 from shared.teams.limiter import RateLimiter
 from shared.teams.redelivery import RedeliveryPending, redeliver
 from tests.support.delivery import run
@@ -47,15 +47,7 @@ def settings_for(url: str, **extra: str) -> Settings:
 def queued(settings: Settings, card: dict[str, Any] = CARD, **options: Any) -> DeliveryResult:
     options.setdefault("budget", 0.8)
     [result] = run(
-        deliver(
-            card,
-            ["ops"],
-            settings=settings,
-            policy=POLICY,
-            limiter=RateLimiter(),
-            notification_id="n-7",
-            **options,
-        )
+        Delivery(settings, policy=POLICY).deliver(card, ["ops"], notification_id="n-7", **options)
     )
     assert result.status == "queued"
     return result
@@ -71,9 +63,7 @@ def again(
     return run(
         redeliver(
             message(body, dequeue_count),
-            settings=settings,
-            policy=POLICY,
-            limiter=limiter or RateLimiter(),
+            delivery=Delivery(settings, policy=POLICY, limiter=limiter or RateLimiter()),
         )
     )
 
@@ -194,7 +184,7 @@ def test_redelivery_keeps_to_its_own_shorter_budget(teams: TeamsStandIn) -> None
         started = loop.time()
         with pytest.raises(RedeliveryPending):
             loop.run_until_complete(
-                redeliver(message(body, 1), settings=settings_for(url), policy=POLICY)
+                redeliver(message(body, 1), delivery=Delivery(settings_for(url), policy=POLICY))
             )
         assert loop.time() - started < 1.4  # TEAMS_REDELIVERY_BUDGET_SECONDS=1
         loop.run_until_complete(aclose_client())

@@ -6,7 +6,6 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import azure.functions as func
 import pytest
 from azure.functions.timer import TimerRequest
 
+from shared.config.once import reset_configuration
 from shared.schedules import run as schedule_run
 from shared.schedules.entries import read_schedules
 from shared.teams.redelivery import RedeliveryPending
@@ -27,7 +27,6 @@ from tests.support.function_app import (
     indexed,
     notify_request,
     queue_messages,
-    reset_caches,
     run,
     worker_accepts,
 )
@@ -44,13 +43,6 @@ EXPECTED_FUNCTIONS = {
     "schedule_weekday_digest",
     "schedule_service_status",
 }
-
-
-@pytest.fixture
-def teams() -> Iterator[TeamsStandIn]:
-    with TeamsStandIn() as standin:
-        yield standin
-    reset_caches()
 
 
 # --- indexing -------------------------------------------------------------------------------------
@@ -349,17 +341,14 @@ def test_the_outgoing_webhook_answers_a_signed_mention_through_the_app(
 ) -> None:
     # Teams signs the raw body with the webhook's token
     # (docs/teams-protocol.md#outgoing-webhook-hmac).
-    from shared.outgoing import handler
     from tests.support.outgoing import OPS_TOKEN, command_request
 
     monkeypatch.setenv("TEAMS_OUTGOING_TOKEN_OPS", OPS_TOKEN)
-    reset_caches()
-    handler.default_endpoint.cache_clear()
+    reset_configuration()
     try:
         response = run(indexed().user_function("teams_outgoing")(command_request("ping")))
     finally:
-        handler.default_endpoint.cache_clear()
-        reset_caches()
+        reset_configuration()
     assert response.status_code == 200
     assert json.loads(response.get_body()) == {"type": "message", "text": "pong"}
 
