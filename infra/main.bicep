@@ -74,9 +74,8 @@ param enabledSchedules array = []
 
 // ---- Capacity ----
 
-@description('Python version of the function app.')
+@description('Python version of the function app. The code needs 3.11 or later (datetime.UTC, enum.StrEnum; pyproject requires-python) and is type-checked for 3.11 and 3.12: exactly those are allowed.')
 @allowed([
-  '3.10'
   '3.11'
   '3.12'
 ])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -196,13 +197,37 @@ def test_deployment_package_comes_from_a_blob_container_through_the_identity(
     }
 
 
-def test_python_version_is_a_parameter_defaulting_to_3_11(infra: dict[str, Tree]) -> None:
+def _supported_python_versions() -> list[str]:
+    """The Python versions the code is checked for: mypy's python_version in pyproject.toml and
+    every `--python-version X.Y` the Makefile's typecheck target adds, each at or above
+    requires-python's floor."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    floor = re.fullmatch(r">=\s*(\d+\.\d+)", pyproject["project"]["requires-python"])
+    assert floor, "requires-python is expected as '>=X.Y'"
+    versions = {pyproject["tool"]["mypy"]["python_version"]}
+    versions |= set(re.findall(r"--python-version (\d+\.\d+)", (REPO / "Makefile").read_text()))
+
+    def key(version: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in version.split("."))
+
+    assert all(key(version) >= key(floor.group(1)) for version in versions)
+    assert min(versions, key=key) == floor.group(1)
+    return sorted(versions, key=key)
+
+
+def test_python_versions_allowed_are_exactly_those_the_code_supports(
+    infra: dict[str, Tree],
+) -> None:
+    # 3.10 was allowed once: the code needs 3.11 (datetime.UTC, enum.StrEnum), so every function
+    # failed to load on it (issue 13, item 1).
+    supported = _supported_python_versions()
+    assert supported == ["3.11", "3.12"]
     runtime = _site(infra)["properties"]["functionAppConfig"]["runtime"]
     assert runtime == {"name": "python", "version": "pythonVersion"}
     for file in (MAIN, FUNCTION_MODULE):
         parameter = infra[file]["parameters"]["pythonVersion"]
-        assert decorators(parameter)["allowed"] == ["3.10", "3.11", "3.12"]
-        assert parameter["default"] == "3.11"
+        assert decorators(parameter)["allowed"] == supported, file
+        assert parameter["default"] == supported[0]
     assert module_call(infra[MAIN], FUNCTION_MODULE)["params"]["pythonVersion"] == "pythonVersion"
 
 

@@ -34,7 +34,6 @@ param applicationInsightsName string
 
 @description('Python version of the worker.')
 @allowed([
-  '3.10'
   '3.11'
   '3.12'
 ])
