@@ -89,7 +89,7 @@ param pythonVersion string = '3.11'
 ])
 param instanceMemoryMB int = 2048
 
-@description('Most instances the app scales out to. Each instance limits its own sends per webhook, so fewer instances means fewer bursts against Teams\' per-webhook limits.')
+@description('Most instances of each function group: Flex Consumption scales the HTTP functions (one group), the retry queue function and each timer function separately, so the app as a whole can run up to this many per group. Each instance limits its own sends per webhook, so fewer instances means fewer bursts against Teams\' per-webhook limits.')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -99,7 +99,7 @@ param maximumInstanceCount int = 40
 @maxValue(20)
 param httpAlwaysReadyInstances int = 1
 
-@description('Spread the app over availability zones, where the region supports it for Flex Consumption.')
+@description('Spread the app over availability zones, where the region supports it for Flex Consumption. It makes the storage account zone-redundant (Standard_ZRS) and keeps at least two always-ready instances in every function group, billed as such.')
 param zoneRedundant bool = false
 
 var abbrs = loadJsonContent('abbreviations.json')
@@ -219,6 +219,8 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    // Zone-redundant Flex Consumption needs zone-redundant storage for the host's state.
+    skuName: zoneRedundant ? 'Standard_ZRS' : 'Standard_LRS'
   }
 }
 

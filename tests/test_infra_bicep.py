@@ -238,14 +238,53 @@ def test_scale_and_always_ready_instances_are_parameters(infra: dict[str, Tree])
     # Always-ready for the "http" group: the Outgoing Webhook must answer within Teams' 5 seconds,
     # which a cold start plus a 4-second command budget can miss (teams-facts: Outgoing Webhooks).
     always_ready = scale["alwaysReady"]["operator"]["operands"]
-    assert always_ready["true_value"] == [
-        {"name": "http", "instanceCount": "httpAlwaysReadyInstances"}
-    ]
+    assert always_ready["condition"]["operator"]["operands"]["operand_1"] == "httpAlwaysReady"
+    assert always_ready["true_value"] == [{"name": "http", "instanceCount": "httpAlwaysReady"}]
     main = infra[MAIN]["parameters"]
     assert main["httpAlwaysReadyInstances"]["default"] >= 1
     call = module_call(infra[MAIN], FUNCTION_MODULE)["params"]
     for name in ("instanceMemoryMB", "maximumInstanceCount", "httpAlwaysReadyInstances"):
         assert call[name] == name, f"main.bicep does not pass its {name} parameter"
+
+
+def test_zone_redundancy_gets_two_always_ready_instances_and_zone_redundant_storage(
+    infra: dict[str, Tree],
+) -> None:
+    # zoneRedundant=true with one always-ready instance and LRS storage did not deploy (issue 13,
+    # item 2): zone-redundant Flex Consumption keeps at least two per group and wants ZRS storage.
+    assert module_call(infra[MAIN], FUNCTION_MODULE)["params"]["zoneRedundant"] == "zoneRedundant"
+    plan = _only(infra[FUNCTION_MODULE], "Microsoft.Web/serverfarms")
+    assert plan["properties"]["zoneRedundant"] == "zoneRedundant"
+    effective = infra[FUNCTION_MODULE]["variables"]["httpAlwaysReady"]["value"]["operator"]
+    assert effective["type"] == "conditional"
+    assert effective["operands"]["condition"] == "zoneRedundant"
+    assert effective["operands"]["true_value"] == {
+        "function": {"type": "max", "parameters": {"arg_1": 2, "arg_2": "httpAlwaysReadyInstances"}}
+    }
+    assert effective["operands"]["false_value"] == "httpAlwaysReadyInstances"
+    sku = module_call(infra[MAIN], "app/storage.bicep")["params"]["skuName"]["operator"]
+    assert sku == {
+        "type": "conditional",
+        "operands": {
+            "condition": "zoneRedundant",
+            "true_value": "Standard_ZRS",
+            "false_value": "Standard_LRS",
+        },
+    }
+    allowed = decorators(infra["app/storage.bicep"]["parameters"]["skuName"])["allowed"]
+    assert {"Standard_LRS", "Standard_ZRS"} <= set(allowed)
+
+
+@pytest.mark.parametrize("file", [MAIN, FUNCTION_MODULE])
+def test_maximum_instance_count_is_described_per_function_group(
+    infra: dict[str, Tree], file: str
+) -> None:
+    # Flex Consumption scales each function group on its own (HTTP, the retry queue, each timer):
+    # the limit is per group, not for the whole app (issue 13, item 10).
+    description = decorators(infra[file]["parameters"]["maximumInstanceCount"])["description"]
+    assert "function group" in description
+    assert "retry queue" in description
+    assert "timer" in description
 
 
 def test_no_setting_that_flex_consumption_deprecates(infra: dict[str, Tree]) -> None:
@@ -263,10 +302,36 @@ def test_development_only_settings_are_never_set(infra: dict[str, Tree]) -> None
 def test_storage_connection_uses_the_managed_identity(infra: dict[str, Tree]) -> None:
     assert _platform_setting(infra, "AzureWebJobsStorage__credential") == "managedidentity"
     assert _platform_setting(infra, "AzureWebJobsStorage__clientId") == "identityClientId"
-    assert accessor_path(_platform_setting(infra, "AzureWebJobsStorage__accountName")) == [
-        "storage",
-        "name",
-    ]
+
+
+@pytest.mark.parametrize("service", ["blob", "queue", "table"])
+def test_host_storage_addresses_use_the_clouds_storage_suffix(
+    infra: dict[str, Tree], service: str
+) -> None:
+    # With only AzureWebJobsStorage__accountName the host builds *.core.windows.net addresses,
+    # which do not exist in sovereign clouds; the Flex samples set the three service URIs instead
+    # (issue 13, item 9).
+    variables = infra[FUNCTION_MODULE]["variables"]
+    suffix = variables["storageSuffix"]["value"]["operator"]
+    assert suffix["type"] == "property_accessor"
+    assert suffix["operands"]["operand_1"] == {
+        "function": {"type": "environment", "property_name": "suffixes"}
+    }
+    assert suffix["operands"]["operand_2"] == "storage"
+    setting = f"AzureWebJobsStorage__{service}ServiceUri"
+    assert (
+        _platform_setting(infra, setting)
+        == f"https://${{storage.name}}.{service}.${{storageSuffix}}"
+    )
+
+
+def test_no_storage_address_names_the_public_cloud(infra: dict[str, Tree]) -> None:
+    for path in bicep_files():
+        assert "core.windows.net" not in path.read_text(), path
+    names = {
+        entry["name"] for entry in infra[FUNCTION_MODULE]["variables"]["platformSettings"]["value"]
+    }
+    assert "AzureWebJobsStorage__accountName" not in names
 
 
 def test_application_insights_authenticates_with_the_identity(infra: dict[str, Tree]) -> None:

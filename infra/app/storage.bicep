@@ -17,7 +17,7 @@ param deploymentContainerName string
 @description('Queue that keeps notifications whose delivery ran out of time (the app reads this name too).')
 param retryQueueName string = 'notifications-retry'
 
-@description('Replication of the account. The queues hold minutes of retries, not records: LRS is enough.')
+@description('Replication of the account. The queues hold minutes of retries, not records: LRS is enough, ZRS when the app is zone-redundant.')
 @allowed([
   'Standard_LRS'
   'Standard_ZRS'
@@ -29,7 +29,7 @@ param skuName string = 'Standard_LRS'
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   // checkov:skip=CKV_AZURE_35: without VNet integration the Flex Consumption app has no fixed outbound address to allow; shared keys are off, so only Entra identities get in
   // checkov:skip=CKV_AZURE_59: the app reaches its storage over the public endpoint without VNet integration; shared keys and anonymous blob access are off
-  // checkov:skip=CKV_AZURE_206: LRS by default (skuName): the queues hold minutes of retries and the container a package that azd deploy rebuilds
+  // checkov:skip=CKV_AZURE_206: LRS by default and ZRS with zoneRedundant (skuName); geo-replication is not needed: the queues hold minutes of retries and the container a package that azd deploy rebuilds
   name: name
   location: location
   tags: tags
