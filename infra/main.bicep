@@ -29,14 +29,17 @@ param principalId string = ''
 param principalType string = 'User'
 
 // ---- Secrets: written to Key Vault, referenced by the app settings, never output ----
+// Both default to {} so that a first `azd up` needs no channel: azd prompts for a required object
+// parameter left unset and, for a @secure() one, then fails with "tried to set a non-string as
+// secret" (Azure/azure-dev#3902). With no channel the app starts and /api/health reports 0 channels.
 
 @secure()
-@description('Channel name (lower-case letters, digits, hyphens) to its Teams Incoming Webhook URL, e.g. {"devops-alerts": "https://..."}.')
-param teamsWebhooks object
+@description('Channel name (lower-case letters, digits, hyphens) to its Teams Incoming Webhook URL, e.g. {"devops-alerts": "https://..."}. {} (the default) for none yet.')
+param teamsWebhooks object = {}
 
 @secure()
-@description('Outgoing Webhook name to the security token Teams showed when it was created, e.g. {"team-a": "base64..."}. {} for none.')
-param teamsOutgoingTokens object
+@description('Outgoing Webhook name to the security token Teams showed when it was created, e.g. {"team-a": "base64..."}. {} (the default) for none.')
+param teamsOutgoingTokens object = {}
 
 // ---- Plain settings ----
 
@@ -102,13 +105,20 @@ param httpAlwaysReadyInstances int = 1
 @description('Spread the app over availability zones, where the region supports it for Flex Consumption. It makes the storage account zone-redundant (Standard_ZRS) and keeps at least two always-ready instances in every function group, billed as such.')
 param zoneRedundant bool = false
 
+// ---- Key Vault name ----
+
+@description('Appended to the Key Vault name. Empty by default; set it (e.g. "2") only to start over with a new vault instead of recovering the soft-deleted one after `azd down` (docs/deploy.md).')
+@maxLength(8)
+param keyVaultNameSuffix string = ''
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
 }
 var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
-var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
+// kv- and the 13-character token leave room for a suffix of up to 8 within Key Vault's 24.
+var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}${keyVaultNameSuffix}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
 // ---- App settings: everything the code reads in production ----
