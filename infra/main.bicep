@@ -10,7 +10,40 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Azure region for all resources; it must offer the Flex Consumption plan.')
+@description('Azure region for all resources; it must offer the Flex Consumption plan. The list is the regions that offered it when this was written (Azure-Samples/functions-quickstart-python-http-azd, infra/main.bicep); `az functionapp list-flexconsumption-locations` gives today\'s list, and a region added since can be added here.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -101,6 +134,9 @@ param maximumInstanceCount int = 40
 @minValue(0)
 @maxValue(20)
 param httpAlwaysReadyInstances int = 1
+
+@description('Put the app in a virtual network: outbound VNet integration, private endpoints for the storage account (blob, queue, table) and storage\'s public endpoint off. The app itself stays reachable from the internet (Teams and the senders call it), and so does Key Vault (app/keyvault.bicep says why).')
+param vnetEnabled bool = false
 
 @description('Spread the app over availability zones, where the region supports it for Flex Consumption. It makes the storage account zone-redundant (Standard_ZRS) and keeps at least two always-ready instances in every function group, billed as such.')
 param zoneRedundant bool = false
@@ -231,6 +267,20 @@ module storage 'app/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     // Zone-redundant Flex Consumption needs zone-redundant storage for the host's state.
     skuName: zoneRedundant ? 'Standard_ZRS' : 'Standard_LRS'
+    // With the virtual network the app reaches storage through private endpoints only.
+    publicNetworkAccessEnabled: !vnetEnabled
+  }
+}
+
+module network 'app/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: '${abbrs.networkVirtualNetworks}${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountId: storage.outputs.id
+    storageAccountName: storage.outputs.name
   }
 }
 
@@ -277,6 +327,9 @@ module functionApp 'app/function.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     httpAlwaysReadyInstances: httpAlwaysReadyInstances
     zoneRedundant: zoneRedundant
+    // Outbound through the virtual network; the module output also makes the app wait for the
+    // private endpoints and their DNS zones.
+    virtualNetworkSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
     appSettings: appSettings
   }
   // The app resolves Key Vault references and connects to storage at start: its roles and secrets

@@ -615,3 +615,106 @@ def test_key_vault_name_can_change_within_key_vaults_limit(infra: dict[str, Tree
     prefix = json.loads((INFRA / "abbreviations.json").read_text())["keyVaultVaults"]
     unique_string_length = 13  # uniqueString() always returns 13 characters
     assert len(prefix) + unique_string_length + decorators(suffix)["max_length"] <= 24
+
+
+# ---- the virtual network option ----
+
+
+NETWORK_MODULE = "app/network.bicep"
+
+
+def test_vnet_is_an_option_off_by_default(infra: dict[str, Tree]) -> None:
+    main = infra[MAIN]
+    parameter = main["parameters"]["vnetEnabled"]
+    assert parameter["type"] == "bool"
+    assert parameter["default"] is False
+    (network,) = [
+        module for module in main["modules"].values() if module["detail"]["path"] == NETWORK_MODULE
+    ]
+    assert network["config"]["condition"] == "vnetEnabled"
+    subnet = module_call(main, FUNCTION_MODULE)["params"]["virtualNetworkSubnetId"]["operator"]
+    assert subnet["operands"]["condition"] == "vnetEnabled"
+    assert accessor_path(subnet["operands"]["true_value"]) == ["network", "outputs", "appSubnetId"]
+    assert subnet["operands"]["false_value"] == ""
+    site_subnet = _site(infra)["properties"]["virtualNetworkSubnetId"]["operator"]["operands"]
+    assert site_subnet["true_value"] is None  # no integration without a subnet
+    assert site_subnet["false_value"] == "virtualNetworkSubnetId"
+
+
+def test_vnet_turns_storage_public_access_off(infra: dict[str, Tree]) -> None:
+    passed = module_call(infra[MAIN], "app/storage.bicep")["params"]["publicNetworkAccessEnabled"]
+    assert passed == {"operator": {"type": "not", "operands": {"bool_value": "vnetEnabled"}}}
+    account = _only(infra["app/storage.bicep"], "Microsoft.Storage/storageAccounts")["properties"]
+    access = account["publicNetworkAccess"]["operator"]["operands"]
+    assert (access["condition"], access["true_value"], access["false_value"]) == (
+        "publicNetworkAccessEnabled",
+        "Enabled",
+        "Disabled",
+    )
+    default = account["networkAcls"]["defaultAction"]["operator"]["operands"]
+    assert default["false_value"] == "Deny"
+
+
+def test_vnet_has_a_flex_integration_subnet_and_storage_private_endpoints(
+    infra: dict[str, Tree],
+) -> None:
+    tree = infra[NETWORK_MODULE]
+    vnet = _only(tree, "Microsoft.Network/virtualNetworks")
+    subnets = {subnet["name"]: subnet["properties"] for subnet in vnet["properties"]["subnets"]}
+    assert set(subnets) == {"app", "private-endpoints"}
+    # Flex Consumption integrates with a subnet delegated to Microsoft.App/environments.
+    assert [d["properties"]["serviceName"] for d in subnets["app"]["delegations"]] == [
+        "Microsoft.App/environments"
+    ]
+    services = tree["variables"]["storageServices"]["value"]
+    assert services == ["blob", "queue", "table"]
+    (endpoints,) = resources_of_type(tree, "Microsoft.Network/privateEndpoints").values()
+    assert endpoints["config"]["loop_type"]["detail"]["array_name"] == "storageServices"
+    item = endpoints["config"]["loop_type"]["detail"]["item_name"]
+    (connection,) = endpoints["config"]["config"]["properties"]["privateLinkServiceConnections"]
+    assert connection["properties"] == {
+        "privateLinkServiceId": "storageAccountId",
+        "groupIds": [item],
+    }
+    assert accessor_path(endpoints["config"]["config"]["properties"]["subnet"]["id"]) == [
+        "endpointSubnet",
+        "id",
+    ]
+    (zones,) = resources_of_type(tree, "Microsoft.Network/privateDnsZones").values()
+    zone_item = zones["config"]["loop_type"]["detail"]["item_name"]
+    assert zones["config"]["config"]["name"] == (
+        f"privatelink.${{{zone_item}}}.${{environment().suffixes.storage}}"
+    )
+    for child in (
+        "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+        "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+    ):
+        (loop,) = resources_of_type(tree, child).values()
+        assert loop["config"]["loop_type"]["detail"]["array_name"] == "storageServices"
+    call = module_call(infra[MAIN], NETWORK_MODULE)["config"]["params"]
+    assert accessor_path(call["storageAccountId"]) == ["storage", "outputs", "id"]
+
+
+def test_key_vault_stays_reachable_and_says_why(infra: dict[str, Tree]) -> None:
+    vault = _only(infra["app/keyvault.bicep"], "Microsoft.KeyVault/vaults")["properties"]
+    assert vault["publicNetworkAccess"] == "Enabled"
+    text = (INFRA / "app" / "keyvault.bicep").read_text()
+    assert "also when main.bicep's vnetEnabled" in text
+
+
+# ---- region ----
+
+
+def test_location_is_one_of_the_regions_that_offer_flex_consumption(
+    infra: dict[str, Tree],
+) -> None:
+    parameter = infra[MAIN]["parameters"]["location"]
+    allowed = decorators(parameter)["allowed"]
+    assert len(allowed) == len(set(allowed)) >= 20
+    assert all(re.fullmatch(r"[a-z]+[0-9]?", region) for region in allowed)
+    assert "swedencentral" in allowed  # the region the deploy guide uses
+    assert not [region for region in allowed if region.endswith("euap")], "canary regions"
+    assert parameter["decorators"][-1] == {
+        "type": "metadata",
+        "argument": {"azd": {"type": "location"}},
+    }

@@ -60,6 +60,9 @@ param zoneRedundant bool = false
 @maxValue(20)
 param httpAlwaysReadyInstances int = 1
 
+@description('Subnet for outbound VNet integration (delegated to Microsoft.App/environments). Empty: none.')
+param virtualNetworkSubnetId string = ''
+
 @description('The app\'s own settings ({name, value} pairs), built in main.bicep.')
 param appSettings array
 
@@ -150,6 +153,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     publicNetworkAccess: 'Enabled'
     keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
