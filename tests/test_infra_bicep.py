@@ -718,3 +718,42 @@ def test_location_is_one_of_the_regions_that_offer_flex_consumption(
         "type": "metadata",
         "argument": {"azd": {"type": "location"}},
     }
+
+
+# ---- docs/deploy.md ----
+
+
+DEPLOY_DOC = REPO / "docs" / "deploy.md"
+
+
+def test_deploy_doc_table_lists_every_azd_variable_and_its_parameter() -> None:
+    # The table a user reads is the mapping azd applies (issue 13, item 5).
+    rows = re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \| `(\w+)` \|", DEPLOY_DOC.read_text(), re.M)
+    assert len(rows) == len(set(rows))
+    mapped = {(variable, name) for name, (variable, _) in _parameter_mappings().items()}
+    assert set(rows) == mapped
+
+
+def test_deploy_doc_states_the_azd_version_azure_yaml_requires() -> None:
+    required = _azure_yaml_required_azd()
+    assert required is not None
+    version = ".".join(str(part) for part in required)
+    text = DEPLOY_DOC.read_text()
+    assert f"Azure Developer CLI {version} or later" in text
+    assert f'requiredVersions: azd: ">= {version}"' in text
+
+
+def test_deploy_doc_names_only_the_python_versions_allowed(infra: dict[str, Tree]) -> None:
+    text = DEPLOY_DOC.read_text()
+    allowed = decorators(infra[MAIN]["parameters"]["pythonVersion"])["allowed"]
+    assert f"Python {' or '.join(allowed)}" in text
+    assert "3.10 cannot load it" in text
+
+
+def test_deploy_doc_gives_the_recover_commands_the_hook_runs() -> None:
+    text = DEPLOY_DOC.read_text()
+    hook = (INFRA / "hooks" / "azd_hooks.py").read_text()
+    for command in ("keyvault recover", "group create", "keyvault secret recover"):
+        assert f"az {command}" in text
+        assert f'"{command.split()[0]}", "{command.split()[1]}"' in hook
+    assert "azd env set KEY_VAULT_NAME_SUFFIX" in text
