@@ -28,8 +28,9 @@ from tests.infra_support.checkov import (
 from tests.infra_support.loopback_proxy import RecordingProxy
 
 SKIPS_FILE = INFRA / "checkov-skips.json"
-# Passed checks today: 26 (the virtual network added CKV_AZURE_182 and CKV_AZURE_183). Fewer means a check stopped applying (a resource or property vanished
-# from checkov's view): look before lowering this.
+# Passed checks today: 26 (the virtual network added CKV_AZURE_182 and CKV_AZURE_183). Fewer
+# means a check stopped applying (a resource or property vanished from checkov's view): look
+# before lowering this.
 MIN_PASSED = 26
 # The checks that carry the promises; each must pass, not merely be absent.
 ESSENTIAL_PASSES = {
