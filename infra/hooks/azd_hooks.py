@@ -399,7 +399,7 @@ def predeploy(env: Mapping[str, str]) -> int:
     if result.returncode == 0:
         return 0
     if result.returncode == 2:
-        say("predeploy: the check could not run (no project .venv? `make test` makes one).")
+        say("predeploy: the check could not run: is .venv there (docs/deploy.md, step 3)?")
     else:
         say("predeploy: fix the problems above (azd env set ...) before deploying.")
     return result.returncode
