@@ -10,7 +10,40 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Azure region for all resources; it must offer the Flex Consumption plan.')
+@description('Azure region for all resources; it must offer the Flex Consumption plan. The list is the regions that offered it when this was written (Azure-Samples/functions-quickstart-python-http-azd, infra/main.bicep); `az functionapp list-flexconsumption-locations` gives today\'s list, and a region added since can be added here.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -29,14 +62,17 @@ param principalId string = ''
 param principalType string = 'User'
 
 // ---- Secrets: written to Key Vault, referenced by the app settings, never output ----
+// Both default to {} so that a first `azd up` needs no channel: azd prompts for a required object
+// parameter left unset and, for a @secure() one, then fails with "tried to set a non-string as
+// secret" (Azure/azure-dev#3902). With no channel the app starts and /api/health reports 0 channels.
 
 @secure()
-@description('Channel name (lower-case letters, digits, hyphens) to its Teams Incoming Webhook URL, e.g. {"devops-alerts": "https://..."}.')
-param teamsWebhooks object
+@description('Channel name (lower-case letters, digits, hyphens) to its Teams Incoming Webhook URL, e.g. {"devops-alerts": "https://..."}. {} (the default) for none yet.')
+param teamsWebhooks object = {}
 
 @secure()
-@description('Outgoing Webhook name to the security token Teams showed when it was created, e.g. {"team-a": "base64..."}. {} for none.')
-param teamsOutgoingTokens object
+@description('Outgoing Webhook name to the security token Teams showed when it was created, e.g. {"team-a": "base64..."}. {} (the default) for none.')
+param teamsOutgoingTokens object = {}
 
 // ---- Plain settings ----
 
@@ -74,9 +110,8 @@ param enabledSchedules array = []
 
 // ---- Capacity ----
 
-@description('Python version of the function app.')
+@description('Python version of the function app. The code needs 3.11 or later (datetime.UTC, enum.StrEnum; pyproject requires-python) and is type-checked for 3.11 and 3.12: exactly those are allowed.')
 @allowed([
-  '3.10'
   '3.11'
   '3.12'
 ])
@@ -90,7 +125,7 @@ param pythonVersion string = '3.11'
 ])
 param instanceMemoryMB int = 2048
 
-@description('Most instances the app scales out to. Each instance limits its own sends per webhook, so fewer instances means fewer bursts against Teams\' per-webhook limits.')
+@description('Most instances of each function group: Flex Consumption scales the HTTP functions (one group), the retry queue function and each timer function separately, so the app as a whole can run up to this many per group. Each instance limits its own sends per webhook, so fewer instances means fewer bursts against Teams\' per-webhook limits.')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -100,8 +135,17 @@ param maximumInstanceCount int = 40
 @maxValue(20)
 param httpAlwaysReadyInstances int = 1
 
-@description('Spread the app over availability zones, where the region supports it for Flex Consumption.')
+@description('Put the app in a virtual network: outbound VNet integration, private endpoints for the storage account (blob, queue, table) and storage\'s public endpoint off. The app itself stays reachable from the internet (Teams and the senders call it), and so does Key Vault (app/keyvault.bicep says why).')
+param vnetEnabled bool = false
+
+@description('Spread the app over availability zones, where the region supports it for Flex Consumption. It makes the storage account zone-redundant (Standard_ZRS) and keeps at least two always-ready instances in every function group, billed as such.')
 param zoneRedundant bool = false
+
+// ---- Key Vault name ----
+
+@description('Appended to the Key Vault name. Empty by default; set it (e.g. "2") only to start over with a new vault instead of recovering the soft-deleted one after `azd down` (docs/deploy.md).')
+@maxLength(8)
+param keyVaultNameSuffix string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -109,7 +153,8 @@ var tags = {
   'azd-env-name': environmentName
 }
 var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
-var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
+// kv- and the 13-character token leave room for a suffix of up to 8 within Key Vault's 24.
+var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}${keyVaultNameSuffix}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
 // ---- App settings: everything the code reads in production ----
@@ -220,6 +265,22 @@ module storage 'app/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    // Zone-redundant Flex Consumption needs zone-redundant storage for the host's state.
+    skuName: zoneRedundant ? 'Standard_ZRS' : 'Standard_LRS'
+    // With the virtual network the app reaches storage through private endpoints only.
+    publicNetworkAccessEnabled: !vnetEnabled
+  }
+}
+
+module network 'app/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: '${abbrs.networkVirtualNetworks}${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountId: storage.outputs.id
+    storageAccountName: storage.outputs.name
   }
 }
 
@@ -266,6 +327,9 @@ module functionApp 'app/function.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     httpAlwaysReadyInstances: httpAlwaysReadyInstances
     zoneRedundant: zoneRedundant
+    // Outbound through the virtual network; the module output also makes the app wait for the
+    // private endpoints and their DNS zones.
+    virtualNetworkSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
     appSettings: appSettings
   }
   // The app resolves Key Vault references and connects to storage at start: its roles and secrets

@@ -34,7 +34,6 @@ param applicationInsightsName string
 
 @description('Python version of the worker.')
 @allowed([
-  '3.10'
   '3.11'
   '3.12'
 ])
@@ -48,18 +47,21 @@ param pythonVersion string = '3.11'
 ])
 param instanceMemoryMB int = 2048
 
-@description('Most instances the app scales out to.')
+@description('Most instances each function group scales out to: the HTTP functions together, the retry queue function, and each timer function on its own (Flex Consumption per-function scaling).')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
-@description('Spread instances over availability zones (the region must support it; always-ready becomes at least 2 per group).')
+@description('Spread instances over availability zones. The region must offer zone-redundant Flex Consumption, the storage account must be zone-redundant (main.bicep passes Standard_ZRS), and every function group keeps at least two always-ready instances.')
 param zoneRedundant bool = false
 
 @description('Instances kept warm for the HTTP functions (the "http" group).')
 @minValue(0)
 @maxValue(20)
 param httpAlwaysReadyInstances int = 1
+
+@description('Subnet for outbound VNet integration (delegated to Microsoft.App/environments). Empty: none.')
+param virtualNetworkSubnetId string = ''
 
 @description('The app\'s own settings ({name, value} pairs), built in main.bicep.')
 param appSettings array
@@ -72,12 +74,23 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-// Settings the Functions host reads. Identity-based connections: the host builds the storage service
-// URIs from the account name; Application Insights authenticates with Entra ID because local auth is off.
+// Settings the Functions host reads. Identity-based host storage: the blob, queue and table service
+// addresses are built from the cloud's own storage suffix (environment().suffixes.storage), so the
+// app works in sovereign clouds too; with only an account name the host assumes the public cloud.
+// Application Insights authenticates with Entra ID because local auth is off.
+var storageSuffix = environment().suffixes.storage
 var platformSettings = [
   {
-    name: 'AzureWebJobsStorage__accountName'
-    value: storage.name
+    name: 'AzureWebJobsStorage__blobServiceUri'
+    value: 'https://${storage.name}.blob.${storageSuffix}'
+  }
+  {
+    name: 'AzureWebJobsStorage__queueServiceUri'
+    value: 'https://${storage.name}.queue.${storageSuffix}'
+  }
+  {
+    name: 'AzureWebJobsStorage__tableServiceUri'
+    value: 'https://${storage.name}.table.${storageSuffix}'
   }
   {
     name: 'AzureWebJobsStorage__credential'
@@ -96,6 +109,11 @@ var platformSettings = [
     value: 'ClientId=${identityClientId};Authorization=AAD'
   }
 ]
+
+// Zone redundancy on Flex Consumption keeps at least two always-ready instances in every function
+// group (Microsoft Learn, "Reliability in Azure Functions", availability zone support): asking for
+// fewer in the "http" group would not be honoured, so the template asks for what will be billed.
+var httpAlwaysReady = zoneRedundant ? max(2, httpAlwaysReadyInstances) : httpAlwaysReadyInstances
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   // checkov:skip=CKV_AZURE_225: zone redundancy is the zoneRedundant parameter, off by default because it bills two always-ready instances per function group and the retry queue rides out a zone outage
@@ -135,6 +153,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     publicNetworkAccess: 'Enabled'
     keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
@@ -157,10 +176,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
         // A cold start plus the Outgoing Webhook's 4-second command budget can miss Teams' 5 seconds.
-        alwaysReady: (httpAlwaysReadyInstances > 0) ? [
+        alwaysReady: (httpAlwaysReady > 0) ? [
           {
             name: 'http'
-            instanceCount: httpAlwaysReadyInstances
+            instanceCount: httpAlwaysReady
           }
         ] : []
       }

@@ -24,9 +24,14 @@ param teamsWebhooks object
 @description('Outgoing Webhook name to its security token. Each becomes the secret teams-outgoing-token-<name>.')
 param teamsOutgoingTokens object
 
+// Public network access stays on, also when main.bicep's vnetEnabled puts the app in a virtual network:
+// azd's hooks and the documented `az keyvault secret ...` commands run on the deployer's machine, outside
+// that network, and the app resolves its Key Vault references through its identity, which RBAC
+// restricts to reading secrets. A private vault would need a private endpoint and a deployer inside
+// the network (or a jump host) for every secret change.
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
-  // checkov:skip=CKV_AZURE_109: without VNet integration the Flex Consumption app has no fixed outbound address to allow; access is RBAC-only
-  // checkov:skip=CKV_AZURE_189: Key Vault references from an app without VNet integration need the public endpoint; access is RBAC-only
+  // checkov:skip=CKV_AZURE_109: the vault stays on its public endpoint with RBAC only, also with vnetEnabled, because the deployer's machine (azd hooks, az keyvault secret commands) must reach it
+  // checkov:skip=CKV_AZURE_189: the deployer's machine and, without vnetEnabled, the app's Key Vault references reach the vault over its public endpoint; access is RBAC-only
   name: name
   location: location
   tags: tags

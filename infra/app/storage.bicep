@@ -17,7 +17,7 @@ param deploymentContainerName string
 @description('Queue that keeps notifications whose delivery ran out of time (the app reads this name too).')
 param retryQueueName string = 'notifications-retry'
 
-@description('Replication of the account. The queues hold minutes of retries, not records: LRS is enough.')
+@description('Replication of the account. The queues hold minutes of retries, not records: LRS is enough, ZRS when the app is zone-redundant.')
 @allowed([
   'Standard_LRS'
   'Standard_ZRS'
@@ -26,10 +26,13 @@ param retryQueueName string = 'notifications-retry'
 ])
 param skuName string = 'Standard_LRS'
 
+@description('Public endpoint on (the default) or off, when main.bicep\'s vnetEnabled gives the app private endpoints instead.')
+param publicNetworkAccessEnabled bool = true
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  // checkov:skip=CKV_AZURE_35: without VNet integration the Flex Consumption app has no fixed outbound address to allow; shared keys are off, so only Entra identities get in
-  // checkov:skip=CKV_AZURE_59: the app reaches its storage over the public endpoint without VNet integration; shared keys and anonymous blob access are off
-  // checkov:skip=CKV_AZURE_206: LRS by default (skuName): the queues hold minutes of retries and the container a package that azd deploy rebuilds
+  // checkov:skip=CKV_AZURE_35: the network rules deny by default when vnetEnabled puts the app behind private endpoints; without it the Flex Consumption app has no fixed outbound address to allow, and shared keys are off, so only Entra identities get in
+  // checkov:skip=CKV_AZURE_59: public network access is off when vnetEnabled (private endpoints); without it the app reaches storage over the public endpoint, with shared keys and anonymous blob access off
+  // checkov:skip=CKV_AZURE_206: LRS by default and ZRS with zoneRedundant (skuName); geo-replication is not needed: the queues hold minutes of retries and the container a package that azd deploy rebuilds
   name: name
   location: location
   tags: tags
@@ -45,10 +48,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccessEnabled ? 'Enabled' : 'Disabled'
     networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
+      defaultAction: publicNetworkAccessEnabled ? 'Allow' : 'Deny'
+      bypass: publicNetworkAccessEnabled ? 'AzureServices' : 'None'
     }
   }
 }

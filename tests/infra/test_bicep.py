@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -128,19 +129,88 @@ def test_azure_yaml_declares_one_python_function_service() -> None:
     assert sum(line.startswith("host:") for line in lines) == 1
 
 
-def test_parameters_file_maps_azd_environment_to_every_required_parameter(
-    infra: dict[str, Tree],
-) -> None:
+def _parameter_mappings() -> dict[str, tuple[str, str | None]]:
+    """main.parameters.json as {parameter: (azd variable, default text or None)}."""
     parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    mappings = {}
+    for name, entry in parameters.items():
+        match = re.fullmatch(r"\$\{([A-Z][A-Z0-9_]*)(?:=(.*))?\}", entry["value"], re.DOTALL)
+        assert match, f"{name}: {entry['value']!r} is not one azd variable"
+        mappings[name] = (match.group(1), match.group(2))
+    return mappings
+
+
+def _typed(text: str, parameter: dict[str, Any]) -> Any:
+    """A default from the parameters file, read as azd passes it for the parameter's type."""
+    kind = parameter["type"]
+    if kind == "int":
+        return int(text)
+    if kind == "bool":
+        assert text in ("true", "false")
+        return text == "true"
+    if kind in ("array", "object"):
+        return json.loads(text)
+    return text
+
+
+def test_parameters_file_maps_every_parameter_to_an_azd_variable(infra: dict[str, Tree]) -> None:
+    # maximumInstanceCount, instanceMemoryMB, zoneRedundant and the four time settings were
+    # promised as knobs yet unreachable from azd (issue 13, item 5): every parameter is mapped.
+    mappings = _parameter_mappings()
     declared = infra[MAIN]["parameters"]
-    required = {name for name, param in declared.items() if param["default"] is None}
-    assert set(parameters) <= set(declared), "the parameters file names unknown parameters"
-    assert required <= set(parameters)
-    assert parameters["environmentName"]["value"] == "${AZURE_ENV_NAME}"
-    assert parameters["location"]["value"] == "${AZURE_LOCATION}"
+    assert set(mappings) == set(declared)
+    variables = [variable for variable, _ in mappings.values()]
+    assert len(variables) == len(set(variables)), "two parameters read one azd variable"
+    assert mappings["environmentName"] == ("AZURE_ENV_NAME", None)
+    assert mappings["location"] == ("AZURE_LOCATION", None)
+
+
+def test_parameters_file_defaults_equal_the_bicep_defaults(infra: dict[str, Tree]) -> None:
+    declared = infra[MAIN]["parameters"]
+    for name, (variable, default) in _parameter_mappings().items():
+        if default is None:
+            continue
+        assert _typed(default, declared[name]) == declared[name]["default"], f"{variable}"
+
+
+def test_every_parameter_azd_may_leave_empty_has_a_bicep_default(infra: dict[str, Tree]) -> None:
+    # A `${VAR}` without a default is empty when the variable is unset; azd then prompts for a
+    # parameter without a Bicep default, which for a @secure() object panics (issue 13, item 4).
+    declared = infra[MAIN]["parameters"]
+    set_by_azd = {"environmentName", "location"}
+    for name, (variable, default) in _parameter_mappings().items():
+        if default is None and name not in set_by_azd:
+            assert declared[name]["default"] is not None, f"{name} ({variable}) would be prompted"
+
+
+def test_secret_parameters_are_read_from_azd_variables_only() -> None:
+    mappings = _parameter_mappings()
     # Secrets come from the azd environment, never from a value committed here.
-    for name in ("teamsWebhooks", "teamsOutgoingTokens"):
-        assert re.fullmatch(r"\$\{[A-Z_]+\}", parameters[name]["value"])
+    assert mappings["teamsWebhooks"] == ("TEAMS_WEBHOOKS", None)
+    assert mappings["teamsOutgoingTokens"] == ("TEAMS_OUTGOING_TOKENS", None)
+
+
+def _azure_yaml_required_azd() -> tuple[int, ...] | None:
+    text = (REPO / "azure.yaml").read_text()
+    block = re.search(r"^requiredVersions:\n((?:[ ]+.*\n)+)", text, re.MULTILINE)
+    if block is None:
+        return None
+    match = re.search(r"^\s+azd:\s*[\"']?>=\s*(\d+)\.(\d+)\.(\d+)[\"']?\s*$", block.group(1), re.M)
+    assert match, "requiredVersions names no minimum azd version"
+    return tuple(int(part) for part in match.groups())
+
+
+def test_azure_yaml_requires_an_azd_that_parses_json_parameters(infra: dict[str, Tree]) -> None:
+    # azd before 1.23.4 passes "${TEAMS_WEBHOOKS}" to an object parameter as a string and fails
+    # (issue 13, item 3; Azure/azure-dev pull request 6694).
+    declared = infra[MAIN]["parameters"]
+    structured = [
+        name for name in _parameter_mappings() if declared[name]["type"] in ("object", "array")
+    ]
+    assert structured, "no object or array parameter is read from azd: is this test still needed?"
+    required = _azure_yaml_required_azd()
+    assert required is not None, "azure.yaml declares no requiredVersions"
+    assert required >= (1, 23, 4)
 
 
 # ---- the function app ----
@@ -196,13 +266,37 @@ def test_deployment_package_comes_from_a_blob_container_through_the_identity(
     }
 
 
-def test_python_version_is_a_parameter_defaulting_to_3_11(infra: dict[str, Tree]) -> None:
+def _supported_python_versions() -> list[str]:
+    """The Python versions the code is checked for: mypy's python_version in pyproject.toml and
+    every `--python-version X.Y` the Makefile's typecheck target adds, each at or above
+    requires-python's floor."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    floor = re.fullmatch(r">=\s*(\d+\.\d+)", pyproject["project"]["requires-python"])
+    assert floor, "requires-python is expected as '>=X.Y'"
+    versions = {pyproject["tool"]["mypy"]["python_version"]}
+    versions |= set(re.findall(r"--python-version (\d+\.\d+)", (REPO / "Makefile").read_text()))
+
+    def key(version: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in version.split("."))
+
+    assert all(key(version) >= key(floor.group(1)) for version in versions)
+    assert min(versions, key=key) == floor.group(1)
+    return sorted(versions, key=key)
+
+
+def test_python_versions_allowed_are_exactly_those_the_code_supports(
+    infra: dict[str, Tree],
+) -> None:
+    # 3.10 was allowed once: the code needs 3.11 (datetime.UTC, enum.StrEnum), so every function
+    # failed to load on it (issue 13, item 1).
+    supported = _supported_python_versions()
+    assert supported == ["3.11", "3.12"]
     runtime = _site(infra)["properties"]["functionAppConfig"]["runtime"]
     assert runtime == {"name": "python", "version": "pythonVersion"}
     for file in (MAIN, FUNCTION_MODULE):
         parameter = infra[file]["parameters"]["pythonVersion"]
-        assert decorators(parameter)["allowed"] == ["3.10", "3.11", "3.12"]
-        assert parameter["default"] == "3.11"
+        assert decorators(parameter)["allowed"] == supported, file
+        assert parameter["default"] == supported[0]
     assert module_call(infra[MAIN], FUNCTION_MODULE)["params"]["pythonVersion"] == "pythonVersion"
 
 
@@ -214,14 +308,53 @@ def test_scale_and_always_ready_instances_are_parameters(infra: dict[str, Tree])
     # which a cold start plus a 4-second command budget can miss
     # (docs/teams-protocol.md#outgoing-webhook-deadline).
     always_ready = scale["alwaysReady"]["operator"]["operands"]
-    assert always_ready["true_value"] == [
-        {"name": "http", "instanceCount": "httpAlwaysReadyInstances"}
-    ]
+    assert always_ready["condition"]["operator"]["operands"]["operand_1"] == "httpAlwaysReady"
+    assert always_ready["true_value"] == [{"name": "http", "instanceCount": "httpAlwaysReady"}]
     main = infra[MAIN]["parameters"]
     assert main["httpAlwaysReadyInstances"]["default"] >= 1
     call = module_call(infra[MAIN], FUNCTION_MODULE)["params"]
     for name in ("instanceMemoryMB", "maximumInstanceCount", "httpAlwaysReadyInstances"):
         assert call[name] == name, f"main.bicep does not pass its {name} parameter"
+
+
+def test_zone_redundancy_gets_two_always_ready_instances_and_zone_redundant_storage(
+    infra: dict[str, Tree],
+) -> None:
+    # zoneRedundant=true with one always-ready instance and LRS storage did not deploy (issue 13,
+    # item 2): zone-redundant Flex Consumption keeps at least two per group and wants ZRS storage.
+    assert module_call(infra[MAIN], FUNCTION_MODULE)["params"]["zoneRedundant"] == "zoneRedundant"
+    plan = _only(infra[FUNCTION_MODULE], "Microsoft.Web/serverfarms")
+    assert plan["properties"]["zoneRedundant"] == "zoneRedundant"
+    effective = infra[FUNCTION_MODULE]["variables"]["httpAlwaysReady"]["value"]["operator"]
+    assert effective["type"] == "conditional"
+    assert effective["operands"]["condition"] == "zoneRedundant"
+    assert effective["operands"]["true_value"] == {
+        "function": {"type": "max", "parameters": {"arg_1": 2, "arg_2": "httpAlwaysReadyInstances"}}
+    }
+    assert effective["operands"]["false_value"] == "httpAlwaysReadyInstances"
+    sku = module_call(infra[MAIN], "app/storage.bicep")["params"]["skuName"]["operator"]
+    assert sku == {
+        "type": "conditional",
+        "operands": {
+            "condition": "zoneRedundant",
+            "true_value": "Standard_ZRS",
+            "false_value": "Standard_LRS",
+        },
+    }
+    allowed = decorators(infra["app/storage.bicep"]["parameters"]["skuName"])["allowed"]
+    assert {"Standard_LRS", "Standard_ZRS"} <= set(allowed)
+
+
+@pytest.mark.parametrize("file", [MAIN, FUNCTION_MODULE])
+def test_maximum_instance_count_is_described_per_function_group(
+    infra: dict[str, Tree], file: str
+) -> None:
+    # Flex Consumption scales each function group on its own (HTTP, the retry queue, each timer):
+    # the limit is per group, not for the whole app (issue 13, item 10).
+    description = decorators(infra[file]["parameters"]["maximumInstanceCount"])["description"]
+    assert "function group" in description
+    assert "retry queue" in description
+    assert "timer" in description
 
 
 def test_no_setting_that_flex_consumption_deprecates(infra: dict[str, Tree]) -> None:
@@ -239,10 +372,36 @@ def test_development_only_settings_are_never_set(infra: dict[str, Tree]) -> None
 def test_storage_connection_uses_the_managed_identity(infra: dict[str, Tree]) -> None:
     assert _platform_setting(infra, "AzureWebJobsStorage__credential") == "managedidentity"
     assert _platform_setting(infra, "AzureWebJobsStorage__clientId") == "identityClientId"
-    assert accessor_path(_platform_setting(infra, "AzureWebJobsStorage__accountName")) == [
-        "storage",
-        "name",
-    ]
+
+
+@pytest.mark.parametrize("service", ["blob", "queue", "table"])
+def test_host_storage_addresses_use_the_clouds_storage_suffix(
+    infra: dict[str, Tree], service: str
+) -> None:
+    # With only AzureWebJobsStorage__accountName the host builds *.core.windows.net addresses,
+    # which do not exist in sovereign clouds; the Flex samples set the three service URIs instead
+    # (issue 13, item 9).
+    variables = infra[FUNCTION_MODULE]["variables"]
+    suffix = variables["storageSuffix"]["value"]["operator"]
+    assert suffix["type"] == "property_accessor"
+    assert suffix["operands"]["operand_1"] == {
+        "function": {"type": "environment", "property_name": "suffixes"}
+    }
+    assert suffix["operands"]["operand_2"] == "storage"
+    setting = f"AzureWebJobsStorage__{service}ServiceUri"
+    assert (
+        _platform_setting(infra, setting)
+        == f"https://${{storage.name}}.{service}.${{storageSuffix}}"
+    )
+
+
+def test_no_storage_address_names_the_public_cloud(infra: dict[str, Tree]) -> None:
+    for path in bicep_files():
+        assert "core.windows.net" not in path.read_text(), path
+    names = {
+        entry["name"] for entry in infra[FUNCTION_MODULE]["variables"]["platformSettings"]["value"]
+    }
+    assert "AzureWebJobsStorage__accountName" not in names
 
 
 def test_application_insights_authenticates_with_the_identity(infra: dict[str, Tree]) -> None:
@@ -342,7 +501,7 @@ def test_key_vault_uses_rbac_soft_delete_and_purge_protection(infra: dict[str, T
     ("parameter", "prefix"),
     [("teamsWebhooks", "teams-webhook-"), ("teamsOutgoingTokens", "teams-outgoing-token-")],
 )
-def test_each_secret_comes_from_a_secure_parameter_without_default(
+def test_each_secret_comes_from_a_secure_parameter_defaulting_to_none(
     infra: dict[str, Tree], parameter: str, prefix: str
 ) -> None:
     tree = infra["app/keyvault.bicep"]
@@ -350,7 +509,10 @@ def test_each_secret_comes_from_a_secure_parameter_without_default(
         declared = infra[file]["parameters"][parameter]
         assert "secure" in decorators(declared), f"{file}: {parameter} is not @secure()"
         assert declared["type"] == "object"
-        assert declared["default"] is None, f"{file}: {parameter} has a default"
+    # main.bicep defaults to {} so azd never prompts for it (issue 13, item 4); the module takes
+    # whatever main.bicep passes.
+    assert infra[MAIN]["parameters"][parameter]["default"] == {}
+    assert infra["app/keyvault.bicep"]["parameters"][parameter]["default"] is None
     (secret,) = [
         resource["config"]
         for resource in resources_of_type(tree, "Microsoft.KeyVault/vaults/secrets").values()
@@ -362,11 +524,13 @@ def test_each_secret_comes_from_a_secure_parameter_without_default(
     assert module_call(infra[MAIN], "app/keyvault.bicep")["params"][parameter] == parameter
 
 
-def test_no_secure_parameter_anywhere_has_a_default(infra: dict[str, Tree]) -> None:
+def test_no_secure_parameter_anywhere_has_a_default_other_than_empty(
+    infra: dict[str, Tree],
+) -> None:
     for file, tree in infra.items():
         for name, parameter in tree.get("parameters", {}).items():
             if "secure" in decorators(parameter):
-                assert parameter["default"] is None, f"{file}: {name}"
+                assert parameter["default"] in (None, {}, ""), f"{file}: {name}"
 
 
 def test_no_output_reveals_a_secret(infra: dict[str, Tree]) -> None:
@@ -438,3 +602,159 @@ def test_every_resource_is_tagged_for_azd(infra: dict[str, Tree]) -> None:
         if "tags" not in body:
             untagged.append(f"{file}:{name}")
     assert not untagged
+
+
+def test_key_vault_name_can_change_within_key_vaults_limit(infra: dict[str, Tree]) -> None:
+    # After `azd down` the vault stays soft-deleted under its name (purge protection): a suffix
+    # lets the next `azd up` start a new vault instead of recovering it (issue 13, item 6).
+    main = infra[MAIN]
+    assert main["variables"]["keyVaultName"]["value"] == (
+        "${abbrs.keyVaultVaults}${resourceToken}${keyVaultNameSuffix}"
+    )
+    suffix = main["parameters"]["keyVaultNameSuffix"]
+    assert suffix["default"] == ""
+    prefix = json.loads((INFRA / "abbreviations.json").read_text())["keyVaultVaults"]
+    unique_string_length = 13  # uniqueString() always returns 13 characters
+    assert len(prefix) + unique_string_length + decorators(suffix)["max_length"] <= 24
+
+
+# ---- the virtual network option ----
+
+
+NETWORK_MODULE = "app/network.bicep"
+
+
+def test_vnet_is_an_option_off_by_default(infra: dict[str, Tree]) -> None:
+    main = infra[MAIN]
+    parameter = main["parameters"]["vnetEnabled"]
+    assert parameter["type"] == "bool"
+    assert parameter["default"] is False
+    (network,) = [
+        module for module in main["modules"].values() if module["detail"]["path"] == NETWORK_MODULE
+    ]
+    assert network["config"]["condition"] == "vnetEnabled"
+    subnet = module_call(main, FUNCTION_MODULE)["params"]["virtualNetworkSubnetId"]["operator"]
+    assert subnet["operands"]["condition"] == "vnetEnabled"
+    assert accessor_path(subnet["operands"]["true_value"]) == ["network", "outputs", "appSubnetId"]
+    assert subnet["operands"]["false_value"] == ""
+    site_subnet = _site(infra)["properties"]["virtualNetworkSubnetId"]["operator"]["operands"]
+    assert site_subnet["true_value"] is None  # no integration without a subnet
+    assert site_subnet["false_value"] == "virtualNetworkSubnetId"
+
+
+def test_vnet_turns_storage_public_access_off(infra: dict[str, Tree]) -> None:
+    passed = module_call(infra[MAIN], "app/storage.bicep")["params"]["publicNetworkAccessEnabled"]
+    assert passed == {"operator": {"type": "not", "operands": {"bool_value": "vnetEnabled"}}}
+    account = _only(infra["app/storage.bicep"], "Microsoft.Storage/storageAccounts")["properties"]
+    access = account["publicNetworkAccess"]["operator"]["operands"]
+    assert (access["condition"], access["true_value"], access["false_value"]) == (
+        "publicNetworkAccessEnabled",
+        "Enabled",
+        "Disabled",
+    )
+    default = account["networkAcls"]["defaultAction"]["operator"]["operands"]
+    assert default["false_value"] == "Deny"
+
+
+def test_vnet_has_a_flex_integration_subnet_and_storage_private_endpoints(
+    infra: dict[str, Tree],
+) -> None:
+    tree = infra[NETWORK_MODULE]
+    vnet = _only(tree, "Microsoft.Network/virtualNetworks")
+    subnets = {subnet["name"]: subnet["properties"] for subnet in vnet["properties"]["subnets"]}
+    assert set(subnets) == {"app", "private-endpoints"}
+    # Flex Consumption integrates with a subnet delegated to Microsoft.App/environments.
+    assert [d["properties"]["serviceName"] for d in subnets["app"]["delegations"]] == [
+        "Microsoft.App/environments"
+    ]
+    services = tree["variables"]["storageServices"]["value"]
+    assert services == ["blob", "queue", "table"]
+    (endpoints,) = resources_of_type(tree, "Microsoft.Network/privateEndpoints").values()
+    assert endpoints["config"]["loop_type"]["detail"]["array_name"] == "storageServices"
+    item = endpoints["config"]["loop_type"]["detail"]["item_name"]
+    (connection,) = endpoints["config"]["config"]["properties"]["privateLinkServiceConnections"]
+    assert connection["properties"] == {
+        "privateLinkServiceId": "storageAccountId",
+        "groupIds": [item],
+    }
+    assert accessor_path(endpoints["config"]["config"]["properties"]["subnet"]["id"]) == [
+        "endpointSubnet",
+        "id",
+    ]
+    (zones,) = resources_of_type(tree, "Microsoft.Network/privateDnsZones").values()
+    zone_item = zones["config"]["loop_type"]["detail"]["item_name"]
+    assert zones["config"]["config"]["name"] == (
+        f"privatelink.${{{zone_item}}}.${{environment().suffixes.storage}}"
+    )
+    for child in (
+        "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+        "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+    ):
+        (loop,) = resources_of_type(tree, child).values()
+        assert loop["config"]["loop_type"]["detail"]["array_name"] == "storageServices"
+    call = module_call(infra[MAIN], NETWORK_MODULE)["config"]["params"]
+    assert accessor_path(call["storageAccountId"]) == ["storage", "outputs", "id"]
+
+
+def test_key_vault_stays_reachable_and_says_why(infra: dict[str, Tree]) -> None:
+    vault = _only(infra["app/keyvault.bicep"], "Microsoft.KeyVault/vaults")["properties"]
+    assert vault["publicNetworkAccess"] == "Enabled"
+    text = (INFRA / "app" / "keyvault.bicep").read_text()
+    assert "also when main.bicep's vnetEnabled" in text
+
+
+# ---- region ----
+
+
+def test_location_is_one_of_the_regions_that_offer_flex_consumption(
+    infra: dict[str, Tree],
+) -> None:
+    parameter = infra[MAIN]["parameters"]["location"]
+    allowed = decorators(parameter)["allowed"]
+    assert len(allowed) == len(set(allowed)) >= 20
+    assert all(re.fullmatch(r"[a-z]+[0-9]?", region) for region in allowed)
+    assert "swedencentral" in allowed  # the region the deploy guide uses
+    assert not [region for region in allowed if region.endswith("euap")], "canary regions"
+    assert parameter["decorators"][-1] == {
+        "type": "metadata",
+        "argument": {"azd": {"type": "location"}},
+    }
+
+
+# ---- docs/deploy.md ----
+
+
+DEPLOY_DOC = REPO / "docs" / "deploy.md"
+
+
+def test_deploy_doc_table_lists_every_azd_variable_and_its_parameter() -> None:
+    # The table a user reads is the mapping azd applies (issue 13, item 5).
+    rows = re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \| `(\w+)` \|", DEPLOY_DOC.read_text(), re.M)
+    assert len(rows) == len(set(rows))
+    mapped = {(variable, name) for name, (variable, _) in _parameter_mappings().items()}
+    assert set(rows) == mapped
+
+
+def test_deploy_doc_states_the_azd_version_azure_yaml_requires() -> None:
+    required = _azure_yaml_required_azd()
+    assert required is not None
+    version = ".".join(str(part) for part in required)
+    text = DEPLOY_DOC.read_text()
+    assert f"Azure Developer CLI {version} or later" in text
+    assert f'requiredVersions: azd: ">= {version}"' in text
+
+
+def test_deploy_doc_names_only_the_python_versions_allowed(infra: dict[str, Tree]) -> None:
+    text = DEPLOY_DOC.read_text()
+    allowed = decorators(infra[MAIN]["parameters"]["pythonVersion"])["allowed"]
+    assert f"Python {' or '.join(allowed)}" in text
+    assert "3.10 cannot load it" in text
+
+
+def test_deploy_doc_gives_the_recover_commands_the_hook_runs() -> None:
+    text = DEPLOY_DOC.read_text()
+    hook = (INFRA / "hooks" / "azd_hooks.py").read_text()
+    for command in ("keyvault recover", "group create", "keyvault secret recover"):
+        assert f"az {command}" in text
+        assert f'"{command.split()[0]}", "{command.split()[1]}"' in hook
+    assert "azd env set KEY_VAULT_NAME_SUFFIX" in text

@@ -163,7 +163,8 @@ def test_channel_setting_and_secret_names_agree_with_the_code(name: str) -> None
     from shared.config.settings import key_vault_secret_name, setting_for_channel
 
     # The Bicep computes TEAMS_WEBHOOK_${toUpper(replace(name, '-', '_'))} and teams-webhook-${name}
-    # (asserted in test_infra_bicep); here the same functions, in Python, against the code's own.
+    # (asserted in tests/infra/test_bicep.py); here the same functions, in Python, against the
+    # code's own.
     assert setting_for_channel(name) == "TEAMS_WEBHOOK_" + name.replace("-", "_").upper()
     assert key_vault_secret_name(name) == "teams-webhook-" + name
 

@@ -6,7 +6,7 @@ The code's side is collected from the code itself, never from a list kept here:
   (`TEAMS_WEBHOOK_<NAME>` for a family of settings) and `production` (False for development-only
   settings);
 - every `enabled_by` value in `shared/schedules.json`.
-The Bicep's side comes from `infra_support.bicep.site_app_settings()`.
+The Bicep's side comes from `tests.support.infra.bicep.site_app_settings()`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ _NAME_SUFFIX = r"[A-Z0-9]+(?:_[A-Z0-9]+)*"
 
 # Settings that the Functions host and the platform read, not our code. Each says who reads it.
 PLATFORM_SETTINGS: Mapping[str, str] = {
-    "AzureWebJobsStorage__accountName": "Functions host: identity-based host storage account",
+    "AzureWebJobsStorage__blobServiceUri": "Functions host: identity-based host storage (blobs)",
+    "AzureWebJobsStorage__queueServiceUri": "Functions host: identity-based host storage (queues)",
+    "AzureWebJobsStorage__tableServiceUri": "Functions host: identity-based host storage (tables)",
     "AzureWebJobsStorage__credential": "Functions host: use a managed identity for host storage",
     "AzureWebJobsStorage__clientId": "Functions host: which user-assigned identity to use",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "Functions host: where telemetry goes",
