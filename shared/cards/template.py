@@ -16,19 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ._expressions import (
-    Closures,
-    EvalError,
-    Fn,
-    HardError,
-    Scope,
-    Unbound,
-    ValidationError,
-    check_tree,
-    compile_node,
-)
+from ._compile import Closures, check_tree, compile_node
 from ._js import UNDEFINED, JSTypeError, js_truthy, to_string
 from ._parser import CONCAT, CONSTANT, ExpressionSyntaxError, Node, parse_interpolated, render
+from ._scope import EvalError, Fn, HardError, Scope, Unbound, ValidationError
 from .errors import (
     Binding,
     TemplateExpansionError,

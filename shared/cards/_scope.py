@@ -1,0 +1,163 @@
+"""What an expression sees and how it reads it: the Scope ($root, $data, $index, $host and
+lambda variables), AEL's property and index access, and the errors evaluation raises.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from ._js import UNDEFINED, is_nullish, js_truthy, parse_int, template_string, to_utf16, utf16_len
+
+
+class EvalError(Exception):
+    """An AEL evaluation error. AEL returns a value beside its error string, and `||` keeps
+    it: undefined for most functions, false for a failed comparison."""
+
+    def __init__(self, message: str, value: Any = UNDEFINED) -> None:
+        super().__init__(message)
+        self.value = value
+
+
+class HardError(Exception):
+    """Where the JavaScript SDK throws instead of returning an error."""
+
+
+class ValidationError(ValueError):
+    """A function call that AEL rejects when it parses the template."""
+
+
+class Unbound(str):
+    """The text `${path}` that AEL substitutes for a path that found nothing."""
+
+    __slots__ = ()
+
+
+class Scope:
+    """What expressions can see: $root, $data, $index, $host and lambda variables.
+
+    `unbound` collects the substitutions made (strict mode reads it); `strict` makes
+    coalesce skip them, since a template author writing `coalesce(x, 'n/a')` means it.
+    """
+
+    __slots__ = ("data", "host", "index", "locals", "root", "strict", "unbound")
+
+    def __init__(self, root: Any, host: Any, *, strict: bool = False) -> None:
+        self.root = root
+        self.host = host
+        self.data: Any = root
+        self.index: Any = UNDEFINED
+        self.locals: tuple[dict[str, Any], ...] = ()
+        self.strict = strict
+        self.unbound: list[str] = []
+
+
+Fn = Callable[[Scope, bool], Any]
+
+_TEMPLATE_VERSION: Final = {"major": 2, "minor": 3, "patch": 1, "suffix": ""}
+
+_PATH_SPLIT: Final = re.compile(r"[.\[\]]+")
+
+
+def access_property(instance: Any, name: str) -> Any:
+    if not js_truthy(instance):
+        return UNDEFINED
+    if isinstance(instance, dict):
+        if name in instance:
+            return instance[name]
+        lowered = name.lower()
+        for key, value in instance.items():
+            if key.lower() == lowered:
+                return value
+        return UNDEFINED
+    if isinstance(instance, list | str):
+        # Object.keys of an array or string: its indices, as canonical strings.
+        if name.isdigit() and (name == "0" or not name.startswith("0")):
+            position = int(name)
+            if position < (len(instance) if isinstance(instance, list) else utf16_len(instance)):
+                return (
+                    instance[position]
+                    if isinstance(instance, list)
+                    else to_utf16(instance)[position]
+                )
+        return UNDEFINED
+    return UNDEFINED
+
+
+def access_index(instance: Any, position: int) -> Any:
+    """AEL's accessIndex; raises EvalError for out-of-range and non-lists."""
+    if is_nullish(instance):
+        return UNDEFINED
+    if isinstance(instance, list):
+        if 0 <= position < len(instance):
+            return instance[position]
+        raise EvalError(f"{position} is out of range for {template_string(instance)}")
+    raise EvalError(f"{template_string(instance)} is not a collection.")
+
+
+def split_path(path: str) -> list[str]:
+    parts = []
+    for part in _PATH_SPLIT.split(path):
+        if not part:
+            continue
+        if len(part) >= 2 and part[0] == part[-1] and part[0] in "'\"":
+            part = part[1:-1]
+        parts.append(part)
+    return parts
+
+
+def walk(current: Any, parts: Sequence[str]) -> Any:
+    value: Any = UNDEFINED
+    for part in parts:
+        if type(current) is dict:
+            # The usual step: a JSON object with the exact key (objects are always truthy).
+            value = current.get(part, _MISSING)
+            if value is _MISSING:
+                value = access_property(current, part)
+        elif isinstance(current, list) and (position := parse_int(part)) is not None:
+            if 0 <= position < len(current):
+                value = current[position]
+            else:
+                return UNDEFINED
+        else:
+            value = access_property(current, part)
+        current = value
+    return value
+
+
+_MISSING: Final = object()
+
+
+def _template_memory(scope: Scope, first: str) -> Any:
+    lowered = first.lower()
+    if lowered == "$data":
+        return scope.data
+    if lowered == "$root":
+        return scope.root
+    if lowered == "$index":
+        return scope.index
+    if lowered == "$host":
+        return scope.host
+    if lowered == "$_actemplateversion":
+        return _TEMPLATE_VERSION
+    return UNDEFINED
+
+
+def memory_get(scope: Scope, parts: Sequence[str]) -> Any:
+    """StackedMemory over lambda variables, then the template's own memory."""
+    if not parts:
+        return UNDEFINED
+    for layer in reversed(scope.locals):
+        first = parts[0]
+        if first in layer:
+            value = walk(layer[first], parts[1:]) if len(parts) > 1 else layer[first]
+        else:
+            value = walk(layer, parts)
+        if value is not UNDEFINED:
+            return value
+    first = parts[0]
+    if first.startswith("$"):
+        base = _template_memory(scope, first)
+        return walk(base, parts[1:]) if len(parts) > 1 else base
+    return walk(scope.data, parts)
