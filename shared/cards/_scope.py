@@ -8,7 +8,16 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from ._js import UNDEFINED, is_nullish, js_truthy, parse_int, template_string, to_utf16, utf16_len
+from ._js import (
+    UNDEFINED,
+    is_nullish,
+    js_truthy,
+    js_value,
+    parse_int,
+    template_string,
+    to_utf16,
+    utf16_len,
+)
 
 
 class EvalError(Exception):
@@ -65,11 +74,11 @@ def access_property(instance: Any, name: str) -> Any:
         return UNDEFINED
     if isinstance(instance, dict):
         if name in instance:
-            return instance[name]
+            return js_value(instance[name])
         lowered = name.lower()
         for key, value in instance.items():
             if key.lower() == lowered:
-                return value
+                return js_value(value)
         return UNDEFINED
     if isinstance(instance, list | str):
         # Object.keys of an array or string: its indices, as canonical strings.
@@ -77,7 +86,7 @@ def access_property(instance: Any, name: str) -> Any:
             position = int(name)
             if position < (len(instance) if isinstance(instance, list) else utf16_len(instance)):
                 return (
-                    instance[position]
+                    js_value(instance[position])
                     if isinstance(instance, list)
                     else to_utf16(instance)[position]
                 )
@@ -91,7 +100,7 @@ def access_index(instance: Any, position: int) -> Any:
         return UNDEFINED
     if isinstance(instance, list):
         if 0 <= position < len(instance):
-            return instance[position]
+            return js_value(instance[position])
         raise EvalError(f"{position} is out of range for {template_string(instance)}")
     raise EvalError(f"{template_string(instance)} is not a collection.")
 
@@ -123,7 +132,7 @@ def walk(current: Any, parts: Sequence[str]) -> Any:
         else:
             value = access_property(current, part)
         current = value
-    return value
+    return js_value(value)
 
 
 _MISSING: Final = object()
@@ -151,7 +160,7 @@ def memory_get(scope: Scope, parts: Sequence[str]) -> Any:
     for layer in reversed(scope.locals):
         first = parts[0]
         if first in layer:
-            value = walk(layer[first], parts[1:]) if len(parts) > 1 else layer[first]
+            value = walk(layer[first], parts[1:]) if len(parts) > 1 else js_value(layer[first])
         else:
             value = walk(layer, parts)
         if value is not UNDEFINED:
@@ -159,5 +168,5 @@ def memory_get(scope: Scope, parts: Sequence[str]) -> Any:
     first = parts[0]
     if first.startswith("$"):
         base = _template_memory(scope, first)
-        return walk(base, parts[1:]) if len(parts) > 1 else base
+        return walk(base, parts[1:]) if len(parts) > 1 else js_value(base)
     return walk(scope.data, parts)

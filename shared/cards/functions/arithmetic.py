@@ -90,7 +90,8 @@ def _sum(args: list[Any]) -> Any:
         raise EvalError("Reduce of empty array with no initial value")
     total = values[0]
     for value in values[1:]:
-        total = total + value
+        # Each step rounds as a JavaScript addition of doubles does.
+        total = normalize_number(total + value)
     return normalize_number(total)
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Final
+from typing import Any
 
+from .. import _d3 as d3
 from .._js import (
     UNDEFINED,
     common_stringify,
@@ -36,26 +36,6 @@ from .base import (
     order,
 )
 
-MINUS: Final = "\u2212"  # d3-format's minus sign, which the SDK's numbers carry
-
-
-# d3-format's default locale (en-US): "," groups, "." decimal, U+2212 minus sign.
-def _d3_fixed(value: float | int, precision: int) -> str:
-    if not math.isfinite(value):
-        return "NaN" if math.isnan(value) else (MINUS + "Infinity" if value < 0 else "Infinity")
-    quantum = Decimal(1).scaleb(-precision)
-    exact = Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP)
-    negative = exact < 0 and exact != 0
-    text = f"{abs(exact):f}"
-    whole, dot, fraction = text.partition(".")
-    groups: list[str] = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    body = ",".join(groups) + (dot + fraction if dot else "")
-    return (MINUS if negative else "") + body
-
 
 def _string(args: list[Any]) -> Any:
     value = args[0]
@@ -64,7 +44,7 @@ def _string(args: list[Any]) -> Any:
     if is_number(value):
         text = to_string(value)
         precision = len(text.split(".")[1]) if "." in text else 0
-        return _d3_fixed(value, precision)
+        return d3.fixed(value, precision)
     return common_stringify(value)
 
 
@@ -118,7 +98,7 @@ def _format_number(args: list[Any]) -> Any:
     digits = int(precision)
     scaled = number * math.pow(10, digits)
     rounded = math.floor(scaled + 0.5) / math.pow(10, digits)
-    return _d3_fixed(rounded, digits)
+    return d3.fixed(rounded, digits)
 
 
 def _json_stringify(args: list[Any]) -> Any:

@@ -23,6 +23,7 @@ def _json_parse(args: list[Any]) -> Any:
             js_trim(text),
             parse_constant=reject,
             parse_float=lambda number: normalize_number(float(number)),
+            parse_int=lambda number: normalize_number(int(number)),
         )
     except json.JSONDecodeError as error:
         raise EvalError(f"Invalid JSON: {error.msg}") from None
