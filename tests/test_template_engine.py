@@ -229,3 +229,23 @@ def test_number_functions_follow_javascript_doubles(expression: str, expected: A
         "safe": 9007199254740992,
     }
     assert expand({"v": "${" + expression + "}"}, data) == {"v": expected}
+
+
+# --- strings as UTF-16 (issue 12) ---------------------------------------------------------
+
+
+def test_strings_compare_by_utf16_code_units() -> None:
+    # U+FF61 is above the high surrogate (U+D83D) that starts U+1F600 in UTF-16.
+    card = expand({"lt": "${a < b}", "gt": "${a > b}"}, {"a": "\uff61", "b": "\U0001f600"})
+    assert card == {"lt": False, "gt": True}
+
+
+def test_substring_through_a_pair_keeps_the_lone_surrogate_and_json_escapes_it() -> None:
+    card = expand({"v": "${substring(s, 0, 1)}", "w": "${substring(s, 1)}"}, {"s": "\U0001f600x"})
+    assert card == {"v": "\ud83d", "w": "\ude00x"}
+    assert json.dumps(card) == '{"v": "\\ud83d", "w": "\\ude00x"}'
+
+
+def test_a_key_lookup_takes_the_first_key_that_matches_ignoring_case() -> None:
+    data = {"o": {"NAME": 1, "name": 2}, "Title": "first", "title": "second"}
+    assert expand({"a": "${o.name}", "b": "${title}"}, data) == {"a": 1, "b": "first"}

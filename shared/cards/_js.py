@@ -178,7 +178,9 @@ _JSON_ESCAPES: Final = {
     "\r": "\\r",
     "\t": "\\t",
 }
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+# Control characters, and lone surrogates, which JSON.stringify writes as escapes (a
+# surrogate in a Python string is always a lone one: pairs are one astral character).
+_NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\ud800-\udfff]')
 
 
 def _json_quote(text: str) -> str:
@@ -336,8 +338,10 @@ def to_utf16(text: str) -> str | list[str]:
 def from_utf16(units: str | list[str]) -> str:
     if isinstance(units, str):
         return units
+    # Pairs join back into their character; a surrogate left alone by a cut stays as it
+    # is, as in JavaScript (JSON writes it as a \\uXXXX escape).
     joined = "".join(units)
-    return joined.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return joined.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def js_trim(text: str) -> str:

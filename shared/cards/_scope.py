@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from ._js import (
+    MAX_SAFE,
     UNDEFINED,
     is_nullish,
     js_truthy,
@@ -69,17 +70,29 @@ _TEMPLATE_VERSION: Final = {"major": 2, "minor": 3, "patch": 1, "suffix": ""}
 _PATH_SPLIT: Final = re.compile(r"[.\[\]]+")
 
 
+def dict_get(instance: dict[str, Any], name: str) -> Any:
+    """AEL's accessProperty on an object: the first key (in the object's order) that equals
+    `name` ignoring case, even where a later key matches `name` exactly."""
+    lowered = name.lower()
+    for key in instance:
+        if key == name or key.lower() == lowered:
+            return instance[key]
+    return UNDEFINED
+
+
+def _js_number(value: Any) -> Any:
+    """A value read from the data as JSON.parse reads it: an integer beyond 2^53 is the
+    double it rounds to (the same as `js_value`, inlined on the hot path)."""
+    if type(value) is int and not -MAX_SAFE <= value <= MAX_SAFE:
+        return float(value)
+    return value
+
+
 def access_property(instance: Any, name: str) -> Any:
     if not js_truthy(instance):
         return UNDEFINED
     if isinstance(instance, dict):
-        if name in instance:
-            return js_value(instance[name])
-        lowered = name.lower()
-        for key, value in instance.items():
-            if key.lower() == lowered:
-                return js_value(value)
-        return UNDEFINED
+        return _js_number(dict_get(instance, name))
     if isinstance(instance, list | str):
         # Object.keys of an array or string: its indices, as canonical strings.
         if name.isdigit() and (name == "0" or not name.startswith("0")):
@@ -120,10 +133,8 @@ def walk(current: Any, parts: Sequence[str]) -> Any:
     value: Any = UNDEFINED
     for part in parts:
         if type(current) is dict:
-            # The usual step: a JSON object with the exact key (objects are always truthy).
-            value = current.get(part, _MISSING)
-            if value is _MISSING:
-                value = access_property(current, part)
+            # The usual step: a JSON object (objects are always truthy).
+            value = dict_get(current, part)
         elif isinstance(current, list) and (position := parse_int(part)) is not None:
             if 0 <= position < len(current):
                 value = current[position]
@@ -132,10 +143,7 @@ def walk(current: Any, parts: Sequence[str]) -> Any:
         else:
             value = access_property(current, part)
         current = value
-    return js_value(value)
-
-
-_MISSING: Final = object()
+    return _js_number(value)
 
 
 def _template_memory(scope: Scope, first: str) -> Any:

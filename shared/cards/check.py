@@ -106,9 +106,13 @@ def check_card(card: Any, target: Target) -> list[Problem]:
 
 
 def serialized_size(value: Any) -> int:
-    """Bytes of `value` as compact UTF-8 JSON, the way it goes over the wire."""
+    """Bytes of `value` as compact UTF-8 JSON, the way it goes over the wire.
+
+    A lone surrogate (JavaScript strings may hold one, and the engine keeps it as the SDK
+    does) cannot be UTF-8: JSON carries it as a six-byte `\\uXXXX` escape, and so it is
+    counted."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return len(text.encode("utf-8"))
+    return len(text.encode("utf-8", "backslashreplace"))
 
 
 def _not_a_card(card: dict[str, Any]) -> Problem:

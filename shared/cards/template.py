@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ._compile import Closures, check_tree, compile_node
-from ._js import UNDEFINED, JSTypeError, js_truthy, json_number, to_string
+from ._js import MAX_SAFE, UNDEFINED, JSTypeError, js_truthy, json_number, to_string
 from ._parser import CONCAT, CONSTANT, ExpressionSyntaxError, Node, parse_interpolated, render
 from ._scope import EvalError, Fn, HardError, Scope, Unbound, ValidationError
 from .errors import (
@@ -248,6 +248,8 @@ def _binding(node: Node, text: str, path: Path, closures: Closures) -> Expand:
                 raise TemplateExpansionError(json_path(path), text, str(error)) from None
             if value is UNDEFINED or isinstance(value, bool | str):
                 return str(value) if type(value) is Unbound else value
+            if type(value) is int and -MAX_SAFE <= value <= MAX_SAFE:
+                return value
             return _clean(value)
 
         return single
@@ -485,7 +487,7 @@ def _clean(value: Any) -> Any:
     """
     if value is UNDEFINED:
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if type(value) is float or (type(value) is int and not -MAX_SAFE <= value <= MAX_SAFE):
         # As JSON.stringify writes it: NaN and the infinities as null, 30.0 as 30, -0 as 0.
         return json_number(value) if math.isfinite(value) else None
     if isinstance(value, list):

@@ -7,7 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._js import UNDEFINED, common_equals, is_logic_true, is_nullish, is_number, template_string
+from .._js import (
+    UNDEFINED,
+    common_equals,
+    is_logic_true,
+    is_nullish,
+    is_number,
+    template_string,
+    utf16_key,
+)
 from .._parser import Node
 from .._scope import EvalError, Fn, Scope, Unbound
 from .base import (
@@ -26,10 +34,11 @@ from .base import (
 def _compare(op: Callable[[Any, Any], bool]) -> Callable[[list[Any]], bool]:
     def run(args: list[Any]) -> bool:
         left, right = args
-        if (is_number(left) and is_number(right)) or (
-            isinstance(left, str) and isinstance(right, str)
-        ):
+        if is_number(left) and is_number(right):
             return op(left, right)
+        if isinstance(left, str) and isinstance(right, str):
+            # JavaScript compares strings by UTF-16 code units, not code points.
+            return op(utf16_key(left), utf16_key(right))
         raise EvalError(f"{template_string(left)} and {template_string(right)} must be comparable.")
 
     return run
