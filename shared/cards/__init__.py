@@ -5,7 +5,6 @@
 Teams will take a card.
 """
 
-from . import _functions_more  # noqa: F401 (registers the AEL functions beyond the issue's list)
 from .check import Problem, Target, check_card
 from .errors import (
     Binding,

@@ -66,17 +66,45 @@ def is_integer(value: Any) -> bool:
     return isinstance(value, float) and math.isfinite(value) and value.is_integer()
 
 
+# Integers JavaScript holds exactly; a number beyond is a double, rounded as one.
+MAX_SAFE: Final = 2**53
+
+
 def normalize_number(value: float | int) -> float | int:
-    """JavaScript has one number type: integral results print as integers."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+    """A number as JavaScript holds it: integral doubles as Python ints (so they print as
+    integers) while they are exact, and an integer too large for a double's 53 bits as the
+    double JavaScript would hold (`JSON.parse` and arithmetic round it so)."""
+    if isinstance(value, int):
+        if -MAX_SAFE <= value <= MAX_SAFE or isinstance(value, bool):
+            return value
+        return float(value)
+    if value.is_integer() and -MAX_SAFE <= value <= MAX_SAFE:
         return int(value)
     return value
 
 
+def js_value(value: Any) -> Any:
+    """A value read from the data as the SDK reads it through `JSON.parse`: an integer
+    beyond 2^53 becomes the double it rounds to; everything else is as it is."""
+    if type(value) is int and not -MAX_SAFE <= value <= MAX_SAFE:
+        return float(value)
+    return value
+
+
+def json_number(value: float | int) -> float | int:
+    """The Python number that `json.dumps` writes as JSON.stringify writes `value`:
+    `30.0` -> 30, `-0.0` -> 0, 1.2345678901234567e19 -> 12345678901234567000 (the digits
+    Number::toString gives, not the double's exact binary value), 1e21 stays `1e+21`."""
+    value = normalize_number(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(number_to_string(value))
+    return value
+
+
 def number_to_string(value: float | int) -> str:
-    """Number.prototype.toString() for finite and non-finite numbers."""
+    """Number.prototype.toString() (ECMAScript Number::toString) for any number."""
     if isinstance(value, int):
-        if abs(value) < 10**21:
+        if -MAX_SAFE <= value <= MAX_SAFE:
             return str(value)
         value = float(value)
     if math.isnan(value):
@@ -85,9 +113,11 @@ def number_to_string(value: float | int) -> str:
         return "Infinity" if value > 0 else "-Infinity"
     if value == 0:
         return "0"
-    if value.is_integer() and abs(value) < 1e21:
+    if value.is_integer() and abs(value) <= MAX_SAFE:
         return str(int(value))
     sign = "-" if value < 0 else ""
+    # repr gives the shortest digits that read back as the same double, nearest the value
+    # on a tie: the digits Number::toString picks.
     decimal = Decimal(repr(abs(value)))
     _, digit_tuple, exponent = decimal.as_tuple()
     assert isinstance(exponent, int)
@@ -148,7 +178,9 @@ _JSON_ESCAPES: Final = {
     "\r": "\\r",
     "\t": "\\t",
 }
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+# Control characters, and lone surrogates, which JSON.stringify writes as escapes (a
+# surrogate in a Python string is always a lone one: pairs are one astral character).
+_NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\ud800-\udfff]')
 
 
 def _json_quote(text: str) -> str:
@@ -306,8 +338,10 @@ def to_utf16(text: str) -> str | list[str]:
 def from_utf16(units: str | list[str]) -> str:
     if isinstance(units, str):
         return units
+    # Pairs join back into their character; a surrogate left alone by a cut stays as it
+    # is, as in JavaScript (JSON writes it as a \\uXXXX escape).
     joined = "".join(units)
-    return joined.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return joined.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def js_trim(text: str) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 from jsonschema import Draft6Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
-from shared.cards.check import PathPart, Problem, describe, format_path, walk
+from shared.cards._problem import PathPart, Problem, describe, format_path, walk
 
 SCHEMA_PACKAGE = "adaptive_cards"
 SCHEMA_FOLDER = "schemas"

@@ -13,13 +13,26 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from shared.cards.template import json_path
+from shared.cards._problem import PathPart, Problem, describe, format_path, walk
+
+__all__ = [
+    "ALLOWED_ACTIONS",
+    "KNOWN_ACTIONS",
+    "MAX_VERSION",
+    "MESSAGE_LIMIT_BYTES",
+    "PathPart",
+    "Problem",
+    "Target",
+    "check_card",
+    "describe",
+    "format_path",
+    "serialized_size",
+    "walk",
+]
 
 Target = Literal["incoming", "reply"]
-PathPart = str | int
 
 # Teams refuses a message over 28 KB ("When the size exceeds 28 KB, you receive an error",
 # add-incoming-webhook.md). Delivery splits a big card between its elements, so the limit
@@ -63,22 +76,6 @@ _CONNECTOR_ACTIONS: Final[dict[Target, tuple[str, ...]]] = {
 _VERSION = re.compile(r"(\d+)\.(\d+)\Z")
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a card: where (`$.body[2].text`) and what, in a sentence."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-def format_path(parts: Sequence[PathPart]) -> str:
-    """`("body", 2, "text")` -> `$.body[2].text`, written as the template engine writes paths."""
-    return json_path(tuple(parts))
-
-
 def check_card(card: Any, target: Target) -> list[Problem]:
     """Every problem Teams would have with `card`, or [] when there is none.
 
@@ -108,27 +105,14 @@ def check_card(card: Any, target: Target) -> list[Problem]:
     return _dedupe(problems)
 
 
-def describe(value: Any) -> str:
-    """The JSON type of a value with its article, for messages: 'a string', 'an array'."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
 def serialized_size(value: Any) -> int:
-    """Bytes of `value` as compact UTF-8 JSON, the way it goes over the wire."""
+    """Bytes of `value` as compact UTF-8 JSON, the way it goes over the wire.
+
+    A lone surrogate (JavaScript strings may hold one, and the engine keeps it as the SDK
+    does) cannot be UTF-8: JSON carries it as a six-byte `\\uXXXX` escape, and so it is
+    counted."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return len(text.encode("utf-8"))
+    return len(text.encode("utf-8", "backslashreplace"))
 
 
 def _not_a_card(card: dict[str, Any]) -> Problem:
@@ -145,17 +129,6 @@ def _not_a_card(card: dict[str, Any]) -> Problem:
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
-
-
-def walk(value: Any, path: tuple[PathPart, ...] = ()) -> Iterator[tuple[tuple[PathPart, ...], Any]]:
-    """Every value in a JSON tree with its path, parents before children."""
-    yield path, value
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from walk(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from walk(child, (*path, index))
 
 
 def _cards(

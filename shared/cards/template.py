@@ -16,19 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ._expressions import (
-    Closures,
-    EvalError,
-    Fn,
-    HardError,
-    Scope,
-    Unbound,
-    ValidationError,
-    check_tree,
-    compile_node,
-)
-from ._js import UNDEFINED, JSTypeError, js_truthy, to_string
+from ._compile import Closures, check_tree, compile_node
+from ._js import MAX_SAFE, UNDEFINED, JSTypeError, js_truthy, json_number, to_string
 from ._parser import CONCAT, CONSTANT, ExpressionSyntaxError, Node, parse_interpolated, render
+from ._scope import EvalError, Fn, HardError, Scope, Unbound, ValidationError
 from .errors import (
     Binding,
     TemplateExpansionError,
@@ -121,6 +112,7 @@ class CompiledTemplate:
 
     def __init__(self, template: Any) -> None:
         try:
+            template = _json_numbers(template)
             self._root = _compile(template, (), Memo(template))
         except RecursionError:
             raise TemplateSyntaxError("$", "", "the template is nested too deeply") from None
@@ -146,6 +138,18 @@ class CompiledTemplate:
             if bindings:
                 raise UnresolvedBindingsError(bindings)
         return None if value is UNDEFINED else value
+
+
+def _json_numbers(node: Any) -> Any:
+    """The template with its numbers as the SDK writes them back (`30.0` -> 30, `-0.0` -> 0,
+    digits beyond a double's precision rounded): it reads the template with JSON.parse."""
+    if isinstance(node, dict):
+        return {key: _json_numbers(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_json_numbers(item) for item in node]
+    if isinstance(node, int | float) and not isinstance(node, bool) and math.isfinite(node):
+        return json_number(node)
+    return node
 
 
 def compile_template(template: Any) -> CompiledTemplate:
@@ -242,8 +246,10 @@ def _binding(node: Node, text: str, path: Path, closures: Closures) -> Expand:
                 value = run(scope, True)
             except (EvalError, HardError) as error:
                 raise TemplateExpansionError(json_path(path), text, str(error)) from None
-            if value is UNDEFINED or isinstance(value, bool | int | str):
+            if value is UNDEFINED or isinstance(value, bool | str):
                 return str(value) if type(value) is Unbound else value
+            if type(value) is int and -MAX_SAFE <= value <= MAX_SAFE:
+                return value
             return _clean(value)
 
         return single
@@ -481,8 +487,9 @@ def _clean(value: Any) -> Any:
     """
     if value is UNDEFINED:
         return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if type(value) is float or (type(value) is int and not -MAX_SAFE <= value <= MAX_SAFE):
+        # As JSON.stringify writes it: NaN and the infinities as null, 30.0 as 30, -0 as 0.
+        return json_number(value) if math.isfinite(value) else None
     if isinstance(value, list):
         return [_clean(item) for item in value]
     if isinstance(value, dict):

@@ -16,7 +16,13 @@ import pytest
 
 from shared import catalog
 from shared.cards import expand
-from shared.cards.check import MESSAGE_LIMIT_BYTES, Problem, check_card, format_path
+from shared.cards.check import (
+    MESSAGE_LIMIT_BYTES,
+    Problem,
+    check_card,
+    format_path,
+    serialized_size,
+)
 from tests.support.paths import BAD_CARDS, ROOT
 
 
@@ -318,6 +324,20 @@ def test_element_size_counts_utf8_bytes_not_characters() -> None:
     card = valid_card()
     # 10,000 characters, 30,000 bytes in UTF-8.
     card["body"].append(big_text_block("€" * 10_000))
+    assert paths(check_card(card, "incoming")) == ["$.body[4]"]
+
+
+def test_a_lone_surrogate_is_measured_as_its_json_escape() -> None:
+    # substring() through an emoji leaves half of it, as the SDK does; JSON carries that
+    # half as a six-byte escape (a lone surrogate has no UTF-8 form), so it counts six bytes.
+    text = expand({"t": "${substring(s, 0, 1)}"}, {"s": "\U0001f600"})["t"]
+    assert text == "\ud83d"
+    assert serialized_size(text) == len('"\\ud83d"') == 8
+    card = valid_card()
+    block = big_text_block("")
+    block["text"] = text * (MESSAGE_LIMIT_BYTES // 6)
+    card["body"].append(block)
+    # 4,778 escapes are 28,668 bytes, which with the element's own keys passes the limit.
     assert paths(check_card(card, "incoming")) == ["$.body[4]"]
 
 

@@ -3,6 +3,7 @@ errors that name the JSON path, and compile-once reuse."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -178,3 +179,73 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
         deep = [deep]
     with pytest.raises(TemplateSyntaxError, match="nested too deeply"):
         compile_template(deep)
+
+
+# --- numbers as JavaScript writes them (issue 12) ------------------------------------------
+# The expected texts are what `JSON.stringify(new Template(t).expand(...))` gives under
+# Node 20 for the same template and data (the data read with JSON.parse).
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        ({"n": 30.0}, '{"v":30,"s":"30"}'),
+        ({"n": -0.0}, '{"v":0,"s":"0"}'),
+        ({"n": 12345678901234567890}, '{"v":12345678901234567000,"s":"12345678901234567000"}'),
+        ({"n": 9007199254740993}, '{"v":9007199254740992,"s":"9007199254740992"}'),
+        ({"n": 1.8446744073709552e19}, '{"v":18446744073709552000,"s":"18446744073709552000"}'),
+        ({"n": 1e21}, '{"v":1e+21,"s":"1e+21"}'),
+        ({"n": 1.5e-7}, '{"v":1.5e-07,"s":"1.5e-7"}'),
+    ],
+)
+def test_numbers_reach_the_card_as_javascript_writes_them(data: dict[str, Any], text: str) -> None:
+    card = expand({"v": "${n}", "s": "${n}${''}"}, data)
+    # Python writes 1.5e-07 where JavaScript writes 1.5e-7: the same double in JSON.
+    assert json.dumps(card, separators=(",", ":")) == text
+
+
+def test_template_literal_numbers_are_written_as_javascript_writes_them() -> None:
+    card = expand({"a": 30.0, "b": [-0.0, 2.5, 1e21], "c": "${x}"}, {"x": 1})
+    assert json.dumps(card, separators=(",", ":")) == '{"a":30,"b":[0,2.5,1e+21],"c":1}'
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("string(big)", "1e+300"),
+        ("string(e21)", "1e+21"),
+        ("string(n)", "12,345,678,901,234,567,168"),
+        ("formatNumber(big, 0)", "1e+300"),
+        ("string(neg)", "0.0000"),
+        ("sum(createArray(safe, 1, 1))", 9007199254740992),
+    ],
+)
+def test_number_functions_follow_javascript_doubles(expression: str, expected: Any) -> None:
+    data = {
+        "big": 1e300,
+        "e21": 1e21,
+        "n": 12345678901234567890,
+        "neg": -1.5e-7,
+        "safe": 9007199254740992,
+    }
+    assert expand({"v": "${" + expression + "}"}, data) == {"v": expected}
+
+
+# --- strings as UTF-16 (issue 12) ---------------------------------------------------------
+
+
+def test_strings_compare_by_utf16_code_units() -> None:
+    # U+FF61 is above the high surrogate (U+D83D) that starts U+1F600 in UTF-16.
+    card = expand({"lt": "${a < b}", "gt": "${a > b}"}, {"a": "\uff61", "b": "\U0001f600"})
+    assert card == {"lt": False, "gt": True}
+
+
+def test_substring_through_a_pair_keeps_the_lone_surrogate_and_json_escapes_it() -> None:
+    card = expand({"v": "${substring(s, 0, 1)}", "w": "${substring(s, 1)}"}, {"s": "\U0001f600x"})
+    assert card == {"v": "\ud83d", "w": "\ude00x"}
+    assert json.dumps(card) == '{"v": "\\ud83d", "w": "\\ude00x"}'
+
+
+def test_a_key_lookup_takes_the_first_key_that_matches_ignoring_case() -> None:
+    data = {"o": {"NAME": 1, "name": 2}, "Title": "first", "title": "second"}
+    assert expand({"a": "${o.name}", "b": "${title}"}, data) == {"a": 1, "b": "first"}

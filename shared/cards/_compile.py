@@ -1,0 +1,201 @@
+"""Compile Adaptive Expression trees into Python closures, with AEL's semantics.
+
+Each node becomes `fn(scope, subst) -> value`. `subst` is AEL's `nullSubstitution`
+option: when on, a property path that finds nothing evaluates to the text `${path}`
+(the templating SDK's way of showing an unbound field); some functions turn it off
+for their arguments, exactly where AEL does. An evaluation error is `EvalError`
+(AEL's error string); `HardError` is where the JavaScript SDK itself throws.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from ._js import UNDEFINED, is_integer, parse_int, template_string
+from ._parser import ACCESSOR, CONSTANT, ELEMENT, PATH, Node, render
+from ._scope import (
+    EvalError,
+    Fn,
+    HardError,
+    Scope,
+    Unbound,
+    ValidationError,
+    access_index,
+    access_property,
+    memory_get,
+    split_path,
+    walk,
+)
+from .functions import AEL_FUNCTION_NAMES, FUNCTIONS
+from .functions.base import OBJECT, check_arity, return_type
+
+_NOTHING_TO_CHECK: Final = frozenset((CONSTANT, PATH))
+
+
+def check_tree(node: Node) -> None:
+    """AEL's parse-time checks (arity, argument types, known functions), bottom-up.
+
+    The SDK throws these when a template is constructed, whether or not a binding is
+    ever evaluated, so they run eagerly; closures are built on first use (compile_node).
+    """
+    kind = node.kind
+    if kind in _NOTHING_TO_CHECK or node.checked:
+        return
+    children = node.children
+    for child in children:
+        # Constants and paths, most of a tree, need no call.
+        if not child.checked and child.kind not in _NOTHING_TO_CHECK:
+            check_tree(child)
+    if kind == ACCESSOR:
+        if not children or children[0].kind != CONSTANT or not isinstance(children[0].value, str):
+            raise ValidationError(f"{render(node)} must have a string as first argument.")
+        if len(children) > 2:
+            raise ValidationError(f"{render(node)} has more than 2 children.")
+        if len(children) == 2 and return_type(children[1]) & OBJECT == 0:
+            raise ValidationError(f"{render(node)} must have an object as its second argument.")
+        node.checked = True
+        return
+    if kind == ELEMENT:
+        check_arity(node, 2, 2)
+        node.checked = True
+        return
+    spec = FUNCTIONS.get(kind)
+    if spec is None:
+        if kind in AEL_FUNCTION_NAMES:
+            raise ValidationError(
+                f"{kind}() is an Adaptive Expressions function this engine does not "
+                "implement; use one from the documented list"
+            )
+    else:
+        spec.validate(node)
+    node.checked = True
+
+
+# A template's closures by node, so a subtree that identical bindings share is compiled
+# once. The closures live here and not on the tree: a closure refers to its node (for
+# messages), and a node referring back to it would make every compiled template a
+# reference cycle, which only the cyclic garbage collector frees (slowly, in bulk).
+Closures = dict[Node, Fn]
+
+
+def compile_node(node: Node, closures: Closures) -> Fn:
+    """The closure for a checked tree (see check_tree), built once per `closures`."""
+    compiled = closures.get(node)
+    if compiled is None:
+        compiled = closures[node] = _compile_node(node, closures)
+    return compiled
+
+
+def _compile_node(node: Node, closures: Closures) -> Fn:
+    kind = node.kind
+    if kind == CONSTANT:
+        value = node.value
+
+        def constant(scope: Scope, subst: bool) -> Any:
+            return value
+
+        return constant
+    if kind in (ACCESSOR, PATH):
+        return _compile_accessor(node, closures)
+    children = [compile_node(child, closures) for child in node.children]
+    if kind == ELEMENT:
+        return _compile_element(node, children)
+    spec = FUNCTIONS.get(kind)
+    if spec is None:
+
+        def unknown(scope: Scope, subst: bool) -> Any:
+            # The SDK throws here (no evaluator), through `&&`, `||` and `if` alike.
+            raise HardError(f"Unknown function {kind}")
+
+        return unknown
+    return spec.build(node, children)
+
+
+def _compile_accessor(node: Node, closures: Closures) -> Fn:
+    if node.kind == PATH:
+        return _static_path(list(node.value))
+    # AEL's tryAccumulatePath: walk down property and index accesses to a memory path.
+    segments: list[str | Fn] = []
+    left: Node | None = node
+    while left is not None:
+        if left.kind == PATH:
+            segments.extend(reversed(left.value))
+            left = None
+        elif left.kind == ACCESSOR:
+            segments.append(str(left.children[0].value))
+            left = left.children[1] if len(left.children) == 2 else None
+        elif left.kind == ELEMENT:
+            segments.append(compile_node(left.children[1], closures))
+            left = left.children[0]
+        else:
+            break
+    segments.reverse()
+    base = compile_node(left, closures) if left is not None else None
+
+    if base is None and all(isinstance(segment, str) for segment in segments):
+        return _static_path([str(segment) for segment in segments])
+
+    def dynamic_path(scope: Scope, subst: bool) -> Any:
+        texts: list[str] = []
+        for segment in segments:
+            if isinstance(segment, str):
+                texts.append(segment + ".")
+                continue
+            index = segment(scope, subst)
+            if parse_int(index) is not None:
+                texts.append(f"[{template_string(index)}].")
+            elif isinstance(index, str):
+                texts.append(f"['{index}'].")
+            else:
+                raise EvalError("index doesn't return an int or string")
+        path = "".join(texts).rstrip(".").replace(".[", "[")
+        if base is None:
+            value = memory_get(scope, split_path(path))
+        else:
+            new_scope = base(scope, subst)
+            value = UNDEFINED if new_scope is UNDEFINED else walk(new_scope, split_path(path))
+        if value is UNDEFINED and subst:
+            substitute = Unbound("${" + path + "}")
+            scope.unbound.append(substitute)
+            return substitute
+        return value
+
+    return dynamic_path
+
+
+def _static_path(parts: list[str]) -> Fn:
+    """A path of names only (`a.b.c`), looked up in memory; `${a.b.c}` when it finds nothing
+    and substitution is on."""
+    substitute = Unbound("${" + ".".join(parts) + "}")
+    single = parts[0] if len(parts) == 1 and not parts[0].startswith("$") else None
+
+    def static_path(scope: Scope, subst: bool) -> Any:
+        if single is not None and not scope.locals:
+            value = access_property(scope.data, single)
+        else:
+            value = memory_get(scope, parts)
+        if value is UNDEFINED and subst:
+            scope.unbound.append(substitute)
+            return substitute
+        return value
+
+    return static_path
+
+
+def _compile_element(node: Node, children: list[Fn]) -> Fn:
+    instance_fn, index_fn = children
+
+    def element(scope: Scope, subst: bool) -> Any:
+        try:
+            instance = instance_fn(scope, subst)
+        except EvalError as error:
+            # AEL's Element returns nothing here, and the SDK trips over that.
+            raise HardError(str(error)) from None
+        index = index_fn(scope, False)
+        if is_integer(index):
+            return access_index(instance, int(index))
+        if isinstance(index, str):
+            return access_property(instance, index)
+        raise EvalError(f"Could not coerce {render(node.children[1])} to an int or string.")
+
+    return element

@@ -1,0 +1,185 @@
+"""Math functions: the operators `+ - * / % ^`, sum, average, min, max, round, floor,
+ceiling, abs, sqrt and range, with JavaScript's number rules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from .._js import (
+    is_integer,
+    is_nullish,
+    is_number,
+    js_number,
+    normalize_number,
+    template_string,
+    to_string,
+)
+from .._parser import Node, render
+from .._scope import EvalError, Fn
+from .base import (
+    ARRAY,
+    NUMBER,
+    STRING,
+    FunctionTable,
+    Spec,
+    apply,
+    arity_any,
+    order,
+    sequence,
+    verify_integer,
+    verify_number,
+    verify_number_or_numeric_list,
+    verify_number_string_or_null,
+    verify_numeric_list,
+)
+
+_NUMBERS2 = arity_any(2, 2**53, NUMBER)
+
+
+def _add(left: Any, right: Any) -> Any:
+    if (is_nullish(left) and is_number(right)) or (is_nullish(right) and is_number(left)):
+        raise EvalError(
+            "Operator '+' or add cannot be applied to operands of type 'number' and null object."
+        )
+    if is_number(left) and is_number(right):
+        return normalize_number(left + right)
+    if is_nullish(left) and is_nullish(right):
+        return ""
+    if is_nullish(left):
+        return to_string(right)
+    if is_nullish(right):
+        return to_string(left)
+    return to_string(left) + to_string(right)
+
+
+def _divide_build(node: Node, children: list[Fn]) -> Fn:
+    def verify(value: Any, child: Node) -> str | None:
+        problem = verify_number(value, child)
+        if problem is None and child is not node.children[0] and js_number(value) == 0:
+            return f"Cannot divide by 0 from {render(child)}"
+        return problem
+
+    def divide(left: Any, right: Any) -> Any:
+        result = js_number(left) / js_number(right)
+        if is_integer(left) and is_integer(right):
+            return normalize_number(math.floor(result))
+        return normalize_number(result)
+
+    return sequence(divide, verify)(node, children)
+
+
+def _mod(args: list[Any]) -> Any:
+    if js_number(args[1]) == 0:
+        raise EvalError("Cannot mod by 0.")
+    return normalize_number(math.fmod(args[0], args[1]))
+
+
+def _power(left: Any, right: Any) -> Any:
+    try:
+        return normalize_number(math.pow(js_number(left), js_number(right)))
+    except (OverflowError, ValueError):
+        return math.nan
+
+
+def _sum(args: list[Any]) -> Any:
+    values = args[0]
+    if not values:
+        raise EvalError("Reduce of empty array with no initial value")
+    total = values[0]
+    for value in values[1:]:
+        # Each step rounds as a JavaScript addition of doubles does.
+        total = normalize_number(total + value)
+    return normalize_number(total)
+
+
+def _average(args: list[Any]) -> Any:
+    values = args[0]
+    return normalize_number(_sum(args) / len(values))
+
+
+def _extreme(pick: Callable[[float, float], float], start: float) -> Callable[[list[Any]], Any]:
+    def run(args: list[Any]) -> Any:
+        result = start
+        for arg in args:
+            for value in arg if isinstance(arg, list) else [arg]:
+                result = pick(result, value)
+        return normalize_number(result)
+
+    return run
+
+
+def _round(args: list[Any]) -> Any:
+    digits = 0
+    if len(args) == 2:
+        if not is_integer(args[1]):
+            raise EvalError(f"The second parameter {template_string(args[1])} must be an integer.")
+        digits = int(args[1])
+        if digits < 0 or digits > 15:
+            raise EvalError(f"The second parameter {digits} must be an integer between 0 and 15;")
+    factor = math.pow(10, digits)
+    return normalize_number(math.floor(args[0] * factor + 0.5) / factor)
+
+
+def _js_round_number(func: Callable[[float], float]) -> Callable[[list[Any]], Any]:
+    def run(args: list[Any]) -> Any:
+        return normalize_number(func(args[0]))
+
+    return run
+
+
+def _sqrt(args: list[Any]) -> Any:
+    if args[0] < 0:
+        raise EvalError("Do not support square root extraction of negative numbers.")
+    return normalize_number(math.sqrt(args[0]))
+
+
+def _range(args: list[Any]) -> Any:
+    start, count = args
+    if count <= 0:
+        raise EvalError("Second paramter must be more than zero")
+    return [normalize_number(start + offset) for offset in range(int(count))]
+
+
+def register(table: FunctionTable) -> None:
+    """Add this family's functions to `table`."""
+    table["+"] = Spec(
+        STRING | NUMBER,
+        arity_any(2, 2**53, STRING | NUMBER),
+        sequence(_add, verify_number_string_or_null),
+    )
+    table["-"] = Spec(
+        NUMBER,
+        _NUMBERS2,
+        sequence(lambda a, b: normalize_number(js_number(a) - js_number(b)), verify_number),
+    )
+    table["*"] = Spec(
+        NUMBER,
+        _NUMBERS2,
+        sequence(lambda a, b: normalize_number(js_number(a) * js_number(b)), verify_number),
+    )
+    table["/"] = Spec(NUMBER, _NUMBERS2, _divide_build)
+    table["%"] = Spec(NUMBER, arity_any(2, 2, NUMBER), apply(_mod, verify_integer))
+    table["^"] = Spec(NUMBER, _NUMBERS2, sequence(_power, verify_number_or_numeric_list))
+    table["sum"] = Spec(NUMBER, order([], ARRAY), apply(_sum, verify_numeric_list))
+    table["average"] = Spec(NUMBER, arity_any(1, 1), apply(_average, verify_numeric_list))
+    table["min"] = Spec(
+        NUMBER, arity_any(1, 2**53), apply(_extreme(min, math.inf), verify_number_or_numeric_list)
+    )
+    table["max"] = Spec(
+        NUMBER, arity_any(1, 2**53), apply(_extreme(max, -math.inf), verify_number_or_numeric_list)
+    )
+    table["round"] = Spec(NUMBER, arity_any(1, 2, NUMBER), apply(_round, verify_number))
+    table["floor"] = Spec(
+        NUMBER, arity_any(1, 1, NUMBER), apply(_js_round_number(math.floor), verify_number)
+    )
+    table["ceiling"] = Spec(
+        NUMBER, arity_any(1, 1, NUMBER), apply(_js_round_number(math.ceil), verify_number)
+    )
+    table["abs"] = Spec(
+        NUMBER, arity_any(1, 1, NUMBER), apply(_js_round_number(abs), verify_number)
+    )
+    table["sqrt"] = Spec(NUMBER, arity_any(1, 1, NUMBER), apply(_sqrt, verify_number))
+    table["range"] = Spec(ARRAY, arity_any(2, 2, NUMBER), apply(_range, verify_integer))

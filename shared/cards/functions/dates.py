@@ -1,0 +1,204 @@
+"""Date and time functions on ISO timestamps, formatted the Day.js way the SDK does:
+formatDateTime, utcNow, addDays/Hours/Minutes/Seconds, addToTime, subtractFromTime,
+year, month, dayOfMonth, dayOfWeek, dayOfYear and startOfDay/Hour/Month.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from .. import _datetime as dates
+from .._js import UNDEFINED, is_integer, is_number, template_string
+from .._parser import Node, render
+from .._scope import EvalError, Fn, Scope
+from .base import (
+    NUMBER,
+    STRING,
+    FunctionTable,
+    Spec,
+    apply,
+    arity_any,
+    evaluate,
+    order,
+    verify_string,
+)
+
+_unary_string = arity_any(1, 1, STRING)
+
+
+def output_format(args: list[Any], most: int) -> str:
+    """AEL's determineFormatAndLocale: the format among a call's optional last arguments
+    (format, then locale), for a function that takes at most `most` arguments."""
+    if len(args) == most and isinstance(args[-1], str) and isinstance(args[-2], str):
+        return dates.formatter_for(args[-2]) if args[-2] != "" else dates.DEFAULT_FORMAT
+    if len(args) == most - 1 and isinstance(args[-1], str):
+        return dates.formatter_for(args[-1])
+    return dates.DEFAULT_FORMAT
+
+
+def iso_moment(value: str) -> datetime:
+    """AEL's verifyISOTimestamp: a date JavaScript parses, written exactly as toISOString."""
+    moment = dates.parse_timestamp(value)
+    if moment is None:
+        raise EvalError(f"{value} is not a valid datetime string.")
+    if dates.to_iso(moment) != value:
+        raise EvalError(f"{value} is not a ISO format datetime string.")
+    return moment
+
+
+def _format_date_time(args: list[Any]) -> Any:
+    value = args[0]
+    if isinstance(value, str):
+        moment = dates.parse_timestamp(value)
+        if moment is None:
+            raise EvalError(f"{value} is not a valid datetime string.")
+    else:
+        raise EvalError(f"{template_string(value)}.toISOString is not a function")
+    return dates.dayjs_format(moment, output_format(args, 3))
+
+
+def _utc_now(args: list[Any]) -> Any:
+    return dates.dayjs_format(dates.now(), output_format(args, 2))
+
+
+def _time_transform(unit: str) -> Callable[[Node, list[Fn]], Fn]:
+    def build(node: Node, children: list[Fn]) -> Fn:
+        def run(scope: Scope, subst: bool) -> Any:
+            args = evaluate(node, children, scope, subst, None)
+            fmt = output_format(args, 4)
+            stamp, amount = args[0], args[1]
+            if not (isinstance(stamp, str) and is_number(amount)):
+                raise EvalError(
+                    f"{render(node)} should contain an ISO format timestamp and a time interval "
+                    "integer."
+                )
+            moment = iso_moment(stamp) + timedelta(**{unit: math.trunc(amount)})
+            return dates.dayjs_format(moment, fmt)
+
+        return run
+
+    return build
+
+
+def _date_part(part: Callable[[datetime], int]) -> Callable[[list[Any]], Any]:
+    def run(args: list[Any]) -> Any:
+        return part(iso_moment(args[0]))
+
+    return run
+
+
+def _day_of_year(moment: datetime) -> int:
+    return moment.timetuple().tm_yday
+
+
+def _start_of_build(unit: str) -> Callable[[Node, list[Fn]], Fn]:
+    def build(node: Node, children: list[Fn]) -> Fn:
+        def run(scope: Scope, subst: bool) -> Any:
+            args = evaluate(node, children, scope, subst, None)
+            fmt = output_format(args, 3)
+            if not isinstance(args[0], str):
+                raise EvalError(
+                    f"{render(node)} should contain an ISO format timestamp and an optional "
+                    "output format string."
+                )
+            moment = iso_moment(args[0])
+            moment = moment.replace(minute=0, second=0, microsecond=0)
+            if unit in ("day", "month"):
+                moment = moment.replace(hour=0)
+            if unit == "month":
+                moment = moment.replace(day=1)
+            return dates.dayjs_format(moment, fmt)
+
+        return run
+
+    return build
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    # dayjs sets the month on the 1st, then clamps the day to the new month's length.
+    total = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(total, 12)
+    following = date(year + 1, 1, 1) if month == 11 else date(year, month + 2, 1)
+    day = min(moment.day, (following - date(year, month + 1, 1)).days)
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+_UNITS = {"Second": "seconds", "Minute": "minutes", "Hour": "hours", "Day": "days", "Week": "weeks"}
+
+
+def _shift(moment: datetime, amount: int, unit: str | None) -> datetime:
+    if unit == "Month":
+        return _add_months(moment, amount)
+    if unit == "Year":
+        return _add_months(moment, amount * 12)
+    if unit in _UNITS:
+        return moment + timedelta(**{_UNITS[unit]: amount})
+    # dayjs adds milliseconds for a unit it does not know.
+    return moment + timedelta(milliseconds=amount)
+
+
+def _shift_time_build(sign: int) -> Callable[[Node, list[Fn]], Fn]:
+    def build(node: Node, children: list[Fn]) -> Fn:
+        def run(scope: Scope, subst: bool) -> Any:
+            args = evaluate(node, children, scope, subst, None)
+            stamp = args[0]
+            amount: Any = args[1] if len(args) > 1 else UNDEFINED
+            unit: Any = args[2] if len(args) > 2 else UNDEFINED
+            if not (isinstance(stamp, str) and is_integer(amount) and isinstance(unit, str)):
+                raise EvalError(
+                    f"{render(node)} should contain an ISO format timestamp, a time interval "
+                    "integer, a string unit of time and an optional output format string."
+                )
+            fmt = output_format(args, 5)
+            known = unit in _UNITS or unit in ("Month", "Year")
+            if sign < 0 and not known:
+                raise EvalError(f"{unit} is not a valid time unit.")
+            moment = iso_moment(stamp)
+            try:
+                shifted = _shift(moment, sign * int(amount), unit if known else None)
+            except (OverflowError, ValueError):
+                raise EvalError(f"{stamp} is out of the range of dates") from None
+            return dates.dayjs_format(shifted, fmt)
+
+        return run
+
+    return build
+
+
+def register(table: FunctionTable) -> None:
+    """Add this family's functions to `table`."""
+    table["formatDateTime"] = Spec(
+        STRING, order([STRING, STRING], STRING), apply(_format_date_time)
+    )
+    table["utcNow"] = Spec(STRING, order([STRING, STRING]), apply(_utc_now))
+    table["addDays"] = Spec(
+        STRING, order([STRING, STRING], STRING, NUMBER), _time_transform("days")
+    )
+    table["addHours"] = Spec(
+        STRING, order([STRING, STRING], STRING, NUMBER), _time_transform("hours")
+    )
+    table["addMinutes"] = Spec(
+        STRING, order([STRING, STRING], STRING, NUMBER), _time_transform("minutes")
+    )
+    table["addSeconds"] = Spec(
+        STRING, order([STRING, STRING], STRING, NUMBER), _time_transform("seconds")
+    )
+    table["addToTime"] = Spec(
+        STRING, order([STRING, STRING], STRING, NUMBER, STRING), _shift_time_build(1)
+    )
+    table["subtractFromTime"] = Spec(
+        STRING, order([STRING, STRING], STRING, NUMBER, STRING), _shift_time_build(-1)
+    )
+    for name, part in {
+        "year": lambda moment: moment.year,
+        "month": lambda moment: moment.month,
+        "dayOfMonth": lambda moment: moment.day,
+        "dayOfWeek": lambda moment: (moment.weekday() + 1) % 7,
+        "dayOfYear": _day_of_year,
+    }.items():
+        table[name] = Spec(NUMBER, _unary_string, apply(_date_part(part), verify_string))
+    for name, unit in {"startOfDay": "day", "startOfHour": "hour", "startOfMonth": "month"}.items():
+        table[name] = Spec(STRING, order([STRING, STRING], STRING), _start_of_build(unit))

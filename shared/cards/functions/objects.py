@@ -1,0 +1,64 @@
+"""Object functions: json (parse), setProperty and merge."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .._js import js_trim, normalize_number, template_string, to_string
+from .._scope import EvalError
+from .base import OBJECT, STRING, FunctionTable, Spec, apply, arity_any, order
+
+
+def _json_parse(args: list[Any]) -> Any:
+    text = args[0]
+    if not isinstance(text, str):
+        raise EvalError("args[0].trim is not a function")
+
+    def reject(constant: str) -> Any:
+        raise EvalError(f"Unexpected token {constant} in JSON")
+
+    try:
+        return json.loads(
+            js_trim(text),
+            parse_constant=reject,
+            parse_float=lambda number: normalize_number(float(number)),
+            parse_int=lambda number: normalize_number(int(number)),
+        )
+    except json.JSONDecodeError as error:
+        raise EvalError(f"Invalid JSON: {error.msg}") from None
+
+
+def _set_property(args: list[Any]) -> Any:
+    target = dict(args[0]) if isinstance(args[0], dict) else args[0]
+    if not isinstance(target, dict):
+        raise EvalError("setProperty needs an object")
+    target[template_string(args[1])] = args[2]
+    return target
+
+
+def _merge(args: list[Any]) -> Any:
+    result: dict[str, Any] = {}
+    for arg in args:
+        if isinstance(arg, dict):
+            result.update(arg)
+        elif isinstance(arg, list):
+            # typeof null is 'object' too, and Object.assign skips it.
+            for item in arg:
+                if not (isinstance(item, dict) or item is None):
+                    raise EvalError(
+                        f"The argument {template_string(item)} in array must be a JSON object."
+                    )
+            for item in arg:
+                if item is not None:
+                    result.update(item)
+        else:
+            raise EvalError(f"The argument {to_string(arg)} must be a JSON object or array.")
+    return result
+
+
+def register(table: FunctionTable) -> None:
+    """Add this family's functions to `table`."""
+    table["json"] = Spec(OBJECT, order([], STRING), apply(_json_parse))
+    table["setProperty"] = Spec(OBJECT, order([], OBJECT, STRING, OBJECT), apply(_set_property))
+    table["merge"] = Spec(OBJECT, arity_any(1, 2**53), apply(_merge))
