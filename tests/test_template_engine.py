@@ -18,6 +18,7 @@ from shared.cards import (
     compile_template,
     expand,
 )
+from shared.cards._datetime import parse_timestamp, to_iso
 
 CARD: dict[str, Any] = {
     "type": "AdaptiveCard",
@@ -249,3 +250,89 @@ def test_substring_through_a_pair_keeps_the_lone_surrogate_and_json_escapes_it()
 def test_a_key_lookup_takes_the_first_key_that_matches_ignoring_case() -> None:
     data = {"o": {"NAME": 1, "name": 2}, "Title": "first", "title": "second"}
     assert expand({"a": "${o.name}", "b": "${title}"}, data) == {"a": 1, "b": "first"}
+
+
+# --- dates that JavaScript's Date reads (issue 12) ----------------------------------------
+# Each answer is V8's: `TZ=UTC node -e 'console.log(new Date(text).toISOString())'` (Node 20),
+# None where it is Invalid Date.
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("03/15/2018", "2018-03-15T00:00:00.000Z"),
+        ("3/15/2018", "2018-03-15T00:00:00.000Z"),
+        ("03/15/2018 12:00:00", "2018-03-15T12:00:00.000Z"),
+        ("03/15/2018 12:00", "2018-03-15T12:00:00.000Z"),
+        ("3/15/2018 1:05 PM", "2018-03-15T13:05:00.000Z"),
+        ("3/15/2018 1:05:07 pm", "2018-03-15T13:05:07.000Z"),
+        ("3/15/2018, 1:05:07 PM", "2018-03-15T13:05:07.000Z"),
+        ("12/31/2018 12:00 AM", "2018-12-31T00:00:00.000Z"),
+        ("12/31/2018 12:30 AM", "2018-12-31T00:30:00.000Z"),
+        ("12/31/2018 12:30 PM", "2018-12-31T12:30:00.000Z"),
+        ("1.1.2022 11:45 AM", "2022-01-01T11:45:00.000Z"),
+        ("1.1.2022", "2022-01-01T00:00:00.000Z"),
+        ("15.03.2018", None),
+        ("03.15.2018", "2018-03-15T00:00:00.000Z"),
+        ("2022.1.5", "2022-01-05T00:00:00.000Z"),
+        ("1.13.2022", "2022-01-13T00:00:00.000Z"),
+        (
+            "Thu Mar 15 2018 12:00:00 GMT+0000 (Coordinated Universal Time)",
+            "2018-03-15T12:00:00.000Z",
+        ),
+        (
+            "Thu Mar 15 2018 12:00:00 GMT+0200 (Central European Summer Time)",
+            "2018-03-15T10:00:00.000Z",
+        ),
+        ("Thu Mar 15 2018", "2018-03-15T00:00:00.000Z"),
+        ("Mar 15 2018", "2018-03-15T00:00:00.000Z"),
+        ("Thu, 15 Mar 2018 12:00:00 +0200", "2018-03-15T10:00:00.000Z"),
+        ("15 Mar 2018 12:00:00 -0500", "2018-03-15T17:00:00.000Z"),
+        ("Thu, 15 Mar 2018 12:00:00 EST", "2018-03-15T17:00:00.000Z"),
+        ("Thu, 15 Mar 2018 12:00:00 PDT", "2018-03-15T19:00:00.000Z"),
+        ("15 March 2018", "2018-03-15T00:00:00.000Z"),
+        ("March 15, 2018 3:04 PM", "2018-03-15T15:04:00.000Z"),
+        ("2018/03/15 12:00", "2018-03-15T12:00:00.000Z"),
+        ("2018-03-15 12:00:00", "2018-03-15T12:00:00.000Z"),
+        ("03-15-2018", "2018-03-15T00:00:00.000Z"),
+        ("3/15/18", "2018-03-15T00:00:00.000Z"),
+        ("3/15/50", "1950-03-15T00:00:00.000Z"),
+        ("3/15/49", "2049-03-15T00:00:00.000Z"),
+        ("13/15/2018", None),
+        ("2/30/2018", "2018-03-02T00:00:00.000Z"),
+        ("3/15/2018 24:00", "2018-03-16T00:00:00.000Z"),
+        ("3/15/2018 13:00 PM", None),
+        ("3/15/2018 0:00 AM", "2018-03-15T00:00:00.000Z"),
+        ("3/15/2018 12:00:00.123", "2018-03-15T12:00:00.123Z"),
+        ("3/15/2018 12:00 UTC", "2018-03-15T12:00:00.000Z"),
+        ("3/15/2018 12:00 GMT+0100", "2018-03-15T11:00:00.000Z"),
+        ("3/15/2018T12:00", None),
+        (" 3/15/2018 ", "2018-03-15T00:00:00.000Z"),
+        ("3/15/2018 12:00 Z", "2018-03-15T12:00:00.000Z"),
+        ("Mar 15, 2018", "2018-03-15T00:00:00.000Z"),
+        ("15-Mar-2018", "2018-03-15T00:00:00.000Z"),
+        ("2018-3-5", "2018-03-05T00:00:00.000Z"),
+        ("1/2/3", "2003-01-02T00:00:00.000Z"),
+        ("3/15", "2001-03-15T00:00:00.000Z"),
+        ("Thursday, March 15, 2018", "2018-03-15T00:00:00.000Z"),
+        ("2018-03-15T12:00:00.000+0200", "2018-03-15T10:00:00.000Z"),
+    ],
+)
+def test_dates_are_read_as_v8_reads_them(text: str, iso: str | None) -> None:
+    moment = parse_timestamp(text)
+    assert (None if moment is None else to_iso(moment)) == iso
+    if iso is None:
+        # formatDateTime refuses what Date cannot read, as the SDK does.
+        with pytest.raises(TemplateExpansionError, match="is not a valid datetime string"):
+            expand({"v": "${formatDateTime(t)}"}, {"t": text})
+
+
+def test_format_date_time_reads_the_text_with_a_z_appended_first() -> None:
+    # AEL tries `${text}Z` before `text`: the Z overrides an offset (SDK: 12:00 UTC), and
+    # where the Z makes no date (after AM/PM) the text is read as it is.
+    template = {"a": "${formatDateTime(a)}", "b": "${formatDateTime(b)}"}
+    data = {"a": "Thu, 15 Mar 2018 12:00:00 +0200", "b": "3/15/2018 1:05 PM"}
+    assert expand(template, data) == {
+        "a": "2018-03-15T12:00:00.000Z",
+        "b": "2018-03-15T13:05:00.000Z",
+    }

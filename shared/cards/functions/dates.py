@@ -55,6 +55,10 @@ def _format_date_time(args: list[Any]) -> Any:
         moment = dates.parse_timestamp(value)
         if moment is None:
             raise EvalError(f"{value} is not a valid datetime string.")
+        if not value.endswith("Z"):
+            # AEL reads `${value}Z` first and the value itself only when that is no date:
+            # the appended Z can override an offset the text has ("... +0200Z" is UTC).
+            moment = dates.parse_timestamp(value + "Z") or moment
     else:
         raise EvalError(f"{template_string(value)}.toISOString is not a function")
     return dates.dayjs_format(moment, output_format(args, 3))
