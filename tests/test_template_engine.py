@@ -113,8 +113,10 @@ def test_syntax_error_names_path_and_expression() -> None:
 
 
 def test_unsupported_ael_function_is_refused_at_compile_time() -> None:
-    with pytest.raises(TemplateSyntaxError, match="titleCase"):
-        compile_template({"t": "${titleCase(name)}"})
+    # newGuid() cannot be deterministic, so it stays refused (titleCase, refused before
+    # issue 12, is implemented now).
+    with pytest.raises(TemplateSyntaxError, match="newGuid"):
+        compile_template({"t": "${newGuid()}"})
 
 
 def test_expansion_error_names_path() -> None:
@@ -336,3 +338,59 @@ def test_format_date_time_reads_the_text_with_a_z_appended_first() -> None:
         "a": "2018-03-15T12:00:00.000Z",
         "b": "2018-03-15T13:05:00.000Z",
     }
+
+
+# --- deterministic functions the engine used to refuse (issue 12) ----------------------------
+# Expected values are the SDK's answers for the same calls (see the fn-deterministic cases).
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("formatEpoch(1700000000, 'dddd, MMMM d')", "Tuesday, November 14"),
+        ("formatEpoch(1521118800.5, 'yyyy-MM-dd HH:mm:ss.fff')", "2018-03-15 13:00:00.500"),
+        ("formatTicks(637243624200000000, 'yyyy-MM-dd')", "2020-05-06"),
+        ("ticks('2018-03-15T13:00:00.000Z')", "636567156000000000"),
+        ("ticksToHours(2016000000000)", 56),
+        ("ticksToDays(ticks('2018-03-15T13:00:00.000Z'))", 736767.5416666666),
+        ("dateTimeDiff('2019-01-01T08:00:00.000Z', '2018-01-01T08:00:00.000Z')", 315360000000000),
+        ("titleCase('hELLO wORLD, it\\'s me-too')", "Hello World, It's Me-too"),
+        ("sentenceCase('hELLO wORLD. again')", "Hello world. again"),
+        ("reverse('abc')", "cba"),
+        (
+            "replaceIgnoreCase('Version 1.2', '(\\\\d+)\\\\.(\\\\d+)', '$2-$1 [$&]')",
+            "Version 2-1 [1.2]",
+        ),
+        ("isMatch('ABC', '(?i)^abc$')", True),
+        ("isMatch('line1\\nline2', '^line2$')", False),
+        ("uriPathAndQuery('https://Example.COM:443/a/b/../c?x=1')", "/a/c?x=1"),
+        ("uriPort('http://example.com:8080/')", 8080),
+        ("base64ToString('aGVsbG8gw6k=')", "hello Ã©"),
+        ("dataUri('hi there')", "data:text/plain;charset=utf-8;base64,aGkgdGhlcmU="),
+    ],
+)
+def test_deterministic_functions_match_the_sdk(expression: str, expected: Any) -> None:
+    assert expand({"v": "${" + expression + "}"}, {}) == {"v": expected}
+
+
+def test_property_functions_return_copies_and_leave_the_data_alone() -> None:
+    # The one documented difference: the SDK changes the object (and reverse() the array)
+    # in place, so a later binding on the same data sees the change. The engine never
+    # changes the caller's data.
+    data = {"o": {"a": 1}, "items": [1, 2]}
+    card = expand(
+        {
+            "added": "${addProperty(o, 'b', 2)}",
+            "removed": "${removeProperty(o, 'a')}",
+            "reversed": "${reverse(items)}",
+            "again": "${o}",
+        },
+        data,
+    )
+    assert card == {"added": {"a": 1, "b": 2}, "removed": {}, "reversed": [2, 1], "again": {"a": 1}}
+    assert data == {"o": {"a": 1}, "items": [1, 2]}
+
+
+def test_is_match_with_a_constant_invalid_pattern_is_refused_when_compiled() -> None:
+    with pytest.raises(TemplateSyntaxError, match="not a valid regex"):
+        compile_template({"v": "${isMatch(x, '[')}"})

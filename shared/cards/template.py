@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ._compile import Closures, check_tree, compile_node
-from ._js import MAX_SAFE, UNDEFINED, JSTypeError, js_truthy, json_number, to_string
+from ._js import MAX_SAFE, UNDEFINED, BigInt, JSTypeError, js_truthy, json_number, to_string
 from ._parser import CONCAT, CONSTANT, ExpressionSyntaxError, Node, parse_interpolated, render
 from ._scope import EvalError, Fn, HardError, Scope, Unbound, ValidationError
 from .errors import (
@@ -494,6 +494,6 @@ def _clean(value: Any) -> Any:
         return [_clean(item) for item in value]
     if isinstance(value, dict):
         return {key: _clean(item) for key, item in value.items() if item is not UNDEFINED}
-    if type(value) is Unbound:
+    if type(value) is Unbound or isinstance(value, BigInt):
         return str(value)
     return value

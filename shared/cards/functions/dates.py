@@ -6,12 +6,21 @@ year, month, dayOfMonth, dayOfWeek, dayOfYear and startOfDay/Hour/Month.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final
 
 from .. import _datetime as dates
-from .._js import UNDEFINED, is_integer, is_number, template_string
+from .._js import (
+    UNDEFINED,
+    BigInt,
+    is_integer,
+    is_number,
+    normalize_number,
+    template_string,
+    to_string,
+)
 from .._parser import Node, render
 from .._scope import EvalError, Fn, Scope
 from .base import (
@@ -62,6 +71,90 @@ def _format_date_time(args: list[Any]) -> Any:
     else:
         raise EvalError(f"{template_string(value)}.toISOString is not a function")
     return dates.dayjs_format(moment, output_format(args, 3))
+
+
+# .NET ticks: 100 ns steps since 0001-01-01; the Unix epoch is this many ticks.
+_EPOCH_TICKS: Final = 621355968000000000
+_TICKS_PER_MS: Final = 10000
+
+
+def _from_epoch_ms(ms: float | int, args: list[Any]) -> str:
+    """`dayjs(new Date(ms).toISOString()).utc().format(...)`."""
+    if not math.isfinite(ms) or abs(ms) > 8.64e15:
+        raise EvalError("Invalid time value")
+    whole = math.trunc(ms)  # TimeClip drops the fraction of a millisecond
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=whole)
+    return dates.dayjs_format(moment, output_format(args, 3))
+
+
+def _format_epoch(args: list[Any]) -> Any:
+    seconds = args[0]
+    if not is_number(seconds):
+        raise EvalError(f"formatEpoch first argument {template_string(seconds)} must be a number")
+    return _from_epoch_ms(seconds * 1000, args)
+
+
+def _format_ticks(args: list[Any]) -> Any:
+    value = args[0]
+    if isinstance(value, BigInt):
+        ticks = value.value
+    elif is_number(value) or isinstance(value, str):
+        text = to_string(value)
+        if not re.fullmatch(r"[+-]?\d+", text.strip()):
+            raise EvalError(
+                f"The number {text} cannot be converted to a BigInt because it is not an integer"
+            )
+        ticks = int(text)
+    else:
+        raise EvalError(
+            f"formatTicks first argument {template_string(value)} is not a number, numeric "
+            "string or bigInt"
+        )
+    # big-integer divides toward zero.
+    shifted = ticks - _EPOCH_TICKS
+    ms = abs(shifted) // _TICKS_PER_MS * (1 if shifted >= 0 else -1)
+    return _from_epoch_ms(normalize_number(ms), args)
+
+
+def _ticks(node: Node, children: list[Fn]) -> Fn:
+    def run(scope: Scope, subst: bool) -> Any:
+        (stamp,) = evaluate(node, children, scope, subst, None)
+        if not isinstance(stamp, str):
+            raise EvalError(f"{render(node)} should contain an ISO format timestamp.")
+        moment = iso_moment(stamp)
+        ms = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+        return BigInt(_EPOCH_TICKS + ms * _TICKS_PER_MS)
+
+    return run
+
+
+def _ticks_to(per: int) -> Callable[[Node, list[Fn]], Fn]:
+    def build(node: Node, children: list[Fn]) -> Fn:
+        def run(scope: Scope, subst: bool) -> Any:
+            (value,) = evaluate(node, children, scope, subst, None)
+            if isinstance(value, BigInt):
+                value = normalize_number(value.value)
+            elif not is_integer(value):
+                raise EvalError(f"{render(node)} should contain an integer of ticks")
+            return normalize_number(value / per)
+
+        return run
+
+    return build
+
+
+def _date_time_diff(node: Node, children: list[Fn]) -> Fn:
+    def run(scope: Scope, subst: bool) -> Any:
+        first, second = evaluate(node, children, scope, subst, None)
+        if not isinstance(first, str):
+            raise EvalError(f"{template_string(first)} is not a valid datetime string.")
+        start = iso_moment(first)
+        if not isinstance(second, str):
+            raise EvalError(f"{template_string(second)} is not a valid datetime string.")
+        end = iso_moment(second)
+        return normalize_number((start - end) // timedelta(milliseconds=1) * _TICKS_PER_MS)
+
+    return run
 
 
 def _utc_now(args: list[Any]) -> Any:
@@ -174,6 +267,13 @@ def _shift_time_build(sign: int) -> Callable[[Node, list[Fn]], Fn]:
 
 def register(table: FunctionTable) -> None:
     """Add this family's functions to `table`."""
+    table["formatEpoch"] = Spec(STRING, order([STRING, STRING], NUMBER), apply(_format_epoch))
+    table["formatTicks"] = Spec(STRING, order([STRING, STRING], NUMBER), apply(_format_ticks))
+    table["ticks"] = Spec(NUMBER, arity_any(1, 1, STRING), _ticks)
+    table["ticksToDays"] = Spec(NUMBER, arity_any(1, 1, NUMBER), _ticks_to(864000000000))
+    table["ticksToHours"] = Spec(NUMBER, arity_any(1, 1, NUMBER), _ticks_to(36000000000))
+    table["ticksToMinutes"] = Spec(NUMBER, arity_any(1, 1, NUMBER), _ticks_to(600000000))
+    table["dateTimeDiff"] = Spec(NUMBER, arity_any(2, 2, STRING), _date_time_diff)
     table["formatDateTime"] = Spec(
         STRING, order([STRING, STRING], STRING), apply(_format_date_time)
     )

@@ -37,6 +37,23 @@ def _set_property(args: list[Any]) -> Any:
     return target
 
 
+def _add_property(args: list[Any]) -> Any:
+    """addProperty: an error when the key is there (exactly: JavaScript's `in`)."""
+    target, key = args[0], template_string(args[1])
+    if not isinstance(target, dict):
+        raise EvalError("addProperty needs an object")
+    if key in target:
+        raise EvalError(f"{key} already exists")
+    return {**target, key: args[2]}
+
+
+def _remove_property(args: list[Any]) -> Any:
+    target, key = args[0], template_string(args[1])
+    if not isinstance(target, dict):
+        raise EvalError("removeProperty needs an object")
+    return {name: value for name, value in target.items() if name != key}
+
+
 def _merge(args: list[Any]) -> Any:
     result: dict[str, Any] = {}
     for arg in args:
@@ -60,5 +77,9 @@ def _merge(args: list[Any]) -> Any:
 def register(table: FunctionTable) -> None:
     """Add this family's functions to `table`."""
     table["json"] = Spec(OBJECT, order([], STRING), apply(_json_parse))
+    # The SDK changes the object in place, so a later binding that reads the same data sees
+    # the change; the engine never changes the caller's data and returns a changed copy.
+    table["addProperty"] = Spec(OBJECT, order([], OBJECT, STRING, OBJECT), apply(_add_property))
+    table["removeProperty"] = Spec(OBJECT, order([], OBJECT, STRING), apply(_remove_property))
     table["setProperty"] = Spec(OBJECT, order([], OBJECT, STRING, OBJECT), apply(_set_property))
     table["merge"] = Spec(OBJECT, arity_any(1, 2**53), apply(_merge))
