@@ -18,7 +18,9 @@ from shared.cards import (
     compile_template,
     expand,
 )
+from shared.cards import _d3 as d3
 from shared.cards._datetime import parse_timestamp, to_iso
+from shared.cards._locales import CLDR_DIFFERENCES, SDK_LOCALES, cldr_locale
 
 CARD: dict[str, Any] = {
     "type": "AdaptiveCard",
@@ -394,3 +396,38 @@ def test_property_functions_return_copies_and_leave_the_data_alone() -> None:
 def test_is_match_with_a_constant_invalid_pattern_is_refused_when_compiled() -> None:
     with pytest.raises(TemplateSyntaxError, match="not a valid regex"):
         compile_template({"v": "${isMatch(x, '[')}"})
+
+
+# --- locales (issue 12) ---------------------------------------------------------------------
+
+
+# -1234567.5 with Arabic-Indic digits and separators, as AEL's table writes it.
+ARABIC_SDK = "\u2212\u0661\u066c\u0662\u0663\u0664\u066c\u0665\u0666\u0667\u066b\u0665"
+
+
+@pytest.mark.parametrize(
+    ("locale", "cldr", "sdk"),
+    [
+        # What babel's CLDR would write for -1234567.5 with one digit, and what the SDK writes
+        # (AEL's own locale table, recorded from the pinned SDK); the engine writes the latter.
+        ("ar-001", "\u22121,234,567.5", ARABIC_SDK),
+        ("ar-AE", "\u22121,234,567.5", ARABIC_SDK),
+        ("de-CH", "\u22121'234'567.5", "\u22121'234'567,5"),
+        ("fr-FR", "\u22121\u202f234\u202f567,5", "\u22121\u00a0234\u00a0567,5"),
+        ("pl-PL", "\u22121\u00a0234\u00a0567,5", "\u22121.234.567,5"),
+    ],
+)
+def test_where_cldr_and_the_sdk_disagree_the_engine_writes_what_the_sdk_writes(
+    locale: str, cldr: str, sdk: str
+) -> None:
+    assert d3.fixed(-1234567.5, 1, cldr_locale(locale)) == cldr
+    assert expand({"v": "${formatNumber(-1234567.5, 1, '" + locale + "')}"}, {}) == {"v": sdk}
+
+
+def test_cldr_gives_the_sdk_symbols_for_the_other_locales() -> None:
+    # Spot checks of the 51 locales where babel and AEL's table agree (the differential
+    # cases check all 56 against the SDK).
+    assert expand({"v": "${formatNumber(12.345, 2, 'de-DE')}"}, {}) == {"v": "12,35"}
+    assert expand({"v": "${formatNumber(1234567.891, 2, 'en-IN')}"}, {}) == {"v": "12,34,567.89"}
+    assert expand({"v": "${string(1234.5, 'fr-CA')}"}, {}) == {"v": "1\u00a0234,5"}
+    assert set(CLDR_DIFFERENCES) < SDK_LOCALES

@@ -22,6 +22,7 @@ from .._js import (
     template_string,
     to_string,
 )
+from .._locales import number_locale
 from .._scope import EvalError
 from .base import (
     BOOLEAN,
@@ -44,7 +45,8 @@ def _string(args: list[Any]) -> Any:
     if is_number(value):
         text = to_string(value)
         precision = len(text.split(".")[1]) if "." in text else 0
-        return d3.fixed(value, precision)
+        locale = number_locale(args[1]) if len(args) == 2 else None
+        return d3.fixed(value, precision, locale or d3.DEFAULT)
     return common_stringify(value)
 
 
@@ -98,7 +100,8 @@ def _format_number(args: list[Any]) -> Any:
     digits = int(precision)
     scaled = number * math.pow(10, digits)
     rounded = math.floor(scaled + 0.5) / math.pow(10, digits)
-    return d3.fixed(rounded, digits)
+    locale = number_locale(args[2]) if len(args) == 3 else None
+    return d3.fixed(rounded, digits, locale or d3.DEFAULT)
 
 
 def _json_stringify(args: list[Any]) -> Any:
