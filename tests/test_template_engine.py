@@ -431,3 +431,20 @@ def test_cldr_gives_the_sdk_symbols_for_the_other_locales() -> None:
     assert expand({"v": "${formatNumber(1234567.891, 2, 'en-IN')}"}, {}) == {"v": "12,34,567.89"}
     assert expand({"v": "${string(1234.5, 'fr-CA')}"}, {}) == {"v": "1\u00a0234,5"}
     assert set(CLDR_DIFFERENCES) < SDK_LOCALES
+
+
+def test_time_zone_conversion_takes_windows_and_iana_names() -> None:
+    template = {
+        "berlin": "${convertFromUTC('2018-03-15T13:00:00.000Z', 'W. Europe Standard Time')}",
+        "india": "${convertFromUTC('2018-03-15T13:00:00.000Z', 'Asia/Kolkata', 'HH:mm')}",
+        # 02:30 on 2018-03-25 does not exist in Berlin; Day.js (and so the SDK) reads it
+        # with the offset from before the change.
+        "gap": "${convertToUTC('2018-03-25T02:30:00', 'Europe/Berlin')}",
+    }
+    assert expand(template, {}) == {
+        "berlin": "2018-03-15T14:00:00.0000000",
+        "india": "18:30",
+        "gap": "2018-03-25T01:30:00.000Z",
+    }
+    with pytest.raises(TemplateExpansionError, match="is not a valid timezone"):
+        expand({"v": "${convertFromUTC('2018-03-15T13:00:00.000Z', 'Nowhere/Zone')}"}, {})

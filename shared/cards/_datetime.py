@@ -129,6 +129,15 @@ _DAYJS_TOKENS: Final = re.compile(
 )
 
 
+def _offset(moment: datetime, colon: str) -> str:
+    """Day.js `Z`/`ZZ`: the moment's UTC offset (+00:00 for UTC moments)."""
+    offset = moment.utcoffset()
+    minutes = 0 if offset is None else int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}{colon}{minutes:02d}"
+
+
 _TOKEN_VALUES: Final[dict[str, Callable[[datetime, int], str]]] = {
     "YY": lambda m, w: str(m.year)[-2:],
     "YYYY": lambda m, w: f"{m.year:04d}",
@@ -153,7 +162,8 @@ _TOKEN_VALUES: Final[dict[str, Callable[[datetime, int], str]]] = {
     "s": lambda m, w: str(m.second),
     "ss": lambda m, w: f"{m.second:02d}",
     "SSS": lambda m, w: f"{m.microsecond // 1000:03d}",
-    "Z": lambda m, w: "+00:00",
+    "Z": lambda m, w: _offset(m, ":"),
+    "ZZ": lambda m, w: _offset(m, ""),
 }
 
 

@@ -5,11 +5,14 @@ year, month, dayOfMonth, dayOfWeek, dayOfYear and startOfDay/Hour/Month.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from .. import _datetime as dates
 from .._js import (
@@ -38,14 +41,14 @@ from .base import (
 _unary_string = arity_any(1, 1, STRING)
 
 
-def output_format(args: list[Any], most: int) -> str:
+def output_format(args: list[Any], most: int, default: str = dates.DEFAULT_FORMAT) -> str:
     """AEL's determineFormatAndLocale: the format among a call's optional last arguments
     (format, then locale), for a function that takes at most `most` arguments."""
     if len(args) == most and isinstance(args[-1], str) and isinstance(args[-2], str):
         return dates.formatter_for(args[-2]) if args[-2] != "" else dates.DEFAULT_FORMAT
     if len(args) == most - 1 and isinstance(args[-1], str):
         return dates.formatter_for(args[-1])
-    return dates.DEFAULT_FORMAT
+    return default
 
 
 def iso_moment(value: str) -> datetime:
@@ -153,6 +156,90 @@ def _date_time_diff(node: Node, children: list[Fn]) -> Fn:
             raise EvalError(f"{template_string(second)} is not a valid datetime string.")
         end = iso_moment(second)
         return normalize_number((start - end) // timedelta(milliseconds=1) * _TICKS_PER_MS)
+
+    return run
+
+
+# convertFromUTC's default: .NET's round-trip format without the zone, as AEL writes it.
+_LOCAL_DEFAULT_FORMAT: Final = "YYYY-MM-DDTHH:mm:ss.SSS0000"
+
+
+@functools.cache
+def _windows_zones() -> dict[str, str]:
+    """Windows zone name -> IANA zone (CLDR windowsZones, territory 001, through babel)."""
+    from babel.core import get_global  # lazy: off the cold-start path
+
+    return dict(get_global("windows_zone_mapping"))
+
+
+def _zone(name: str) -> ZoneInfo:
+    """AEL's windowsToIana then a check that the zone exists. AEL's own list of zones also
+    refuses some old IANA aliases (US/Eastern, Asia/Calcutta) that the engine accepts."""
+    iana = _windows_zones().get(name, name)
+    try:
+        if iana in zoneinfo.available_timezones():
+            return ZoneInfo(iana)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        pass
+    raise EvalError(f"{name} is not a valid timezone")
+
+
+def _convert_from_utc(node: Node, children: list[Fn]) -> Fn:
+    def run(scope: Scope, subst: bool) -> Any:
+        args = evaluate(node, children, scope, subst, None)
+        if not (isinstance(args[0], str) and isinstance(args[1], str)):
+            raise EvalError(
+                f"{render(node)} should contain an ISO format timestamp, an origin time zone "
+                "string and an optional output format string."
+            )
+        fmt = output_format(args, 4, _LOCAL_DEFAULT_FORMAT)
+        moment = iso_moment(args[0])
+        return dates.dayjs_format(moment.astimezone(_zone(args[1])), fmt)
+
+    return run
+
+
+def _zone_offset_minutes(instant_ms: int, zone: ZoneInfo) -> int:
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=instant_ms)
+    offset = moment.astimezone(zone).utcoffset()
+    return 0 if offset is None else int(offset.total_seconds()) // 60
+
+
+def _wall_time_in_zone(local_ms: int, zone: ZoneInfo) -> int:
+    """Day.js tz's fixOffset: the instant whose wall clock in `zone` reads `local_ms` (a
+    wall clock written as if it were UTC); in a gap or an overlap, the instant it picks."""
+    first = _zone_offset_minutes(local_ms, zone)
+    guess = local_ms - first * 60000
+    second = _zone_offset_minutes(guess, zone)
+    if first == second:
+        return guess
+    guess -= (second - first) * 60000
+    third = _zone_offset_minutes(guess, zone)
+    if second == third:
+        return guess
+    return local_ms - min(second, third) * 60000
+
+
+def _convert_to_utc(node: Node, children: list[Fn]) -> Fn:
+    def run(scope: Scope, subst: bool) -> Any:
+        args = evaluate(node, children, scope, subst, None)
+        if not (isinstance(args[0], str) and isinstance(args[1], str)):
+            raise EvalError(
+                f"{render(node)} should contain an ISO format timestamp, a destination time "
+                "zone string and an optional output format string."
+            )
+        fmt = output_format(args, 4)
+        zone = _zone(args[1])
+        moment = dates.parse_timestamp(args[0])
+        if moment is None:
+            raise EvalError(f"{args[0]} is a invalid datetime")
+        # The text's wall clock (in UTC, where an offset or Z is applied first) read as a
+        # wall clock in the zone.
+        local_ms = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+        instant = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+            milliseconds=_wall_time_in_zone(local_ms, zone)
+        )
+        return dates.dayjs_format(instant, fmt)
 
     return run
 
@@ -273,6 +360,10 @@ def register(table: FunctionTable) -> None:
     table["ticksToDays"] = Spec(NUMBER, arity_any(1, 1, NUMBER), _ticks_to(864000000000))
     table["ticksToHours"] = Spec(NUMBER, arity_any(1, 1, NUMBER), _ticks_to(36000000000))
     table["ticksToMinutes"] = Spec(NUMBER, arity_any(1, 1, NUMBER), _ticks_to(600000000))
+    table["convertFromUTC"] = Spec(
+        STRING, order([STRING, STRING], STRING, STRING), _convert_from_utc
+    )
+    table["convertToUTC"] = Spec(STRING, order([STRING, STRING], STRING, STRING), _convert_to_utc)
     table["dateTimeDiff"] = Spec(NUMBER, arity_any(2, 2, STRING), _date_time_diff)
     table["formatDateTime"] = Spec(
         STRING, order([STRING, STRING], STRING), apply(_format_date_time)
