@@ -448,3 +448,21 @@ def test_time_zone_conversion_takes_windows_and_iana_names() -> None:
     }
     with pytest.raises(TemplateExpansionError, match="is not a valid timezone"):
         expand({"v": "${convertFromUTC('2018-03-15T13:00:00.000Z', 'Nowhere/Zone')}"}, {})
+
+
+def test_date_time_of_day_and_get_property() -> None:
+    template = {
+        "date": "${date('2018-03-05T13:00:00.000Z')}",
+        "night": "${getTimeOfDay('2018-03-15T23:30:00.000Z')}",
+        "local": "${getTimeOfDay(convertFromUTC(t, 'Tokyo Standard Time'))}",
+        "prop": "${getProperty(o, 'B')}",
+        "missing": "${getProperty(o, 'c')}",
+    }
+    data = {"t": "2018-03-15T13:00:00.000Z", "o": {"a": 1, "b": 2}}
+    assert expand(template, data) == {
+        "date": "3/05/2018",
+        "night": "night",
+        "local": "evening",
+        "prop": 2,
+        "missing": "${c}",
+    }

@@ -244,6 +244,32 @@ def _convert_to_utc(node: Node, children: list[Fn]) -> Fn:
     return run
 
 
+def _date(args: list[Any]) -> Any:
+    return dates.dayjs_format(iso_moment(args[0]), "M/DD/YYYY")
+
+
+def _time_of_day(args: list[Any]) -> Any:
+    text = args[0]
+    try:
+        moment = iso_moment(text)
+    except EvalError:
+        # Also a local time written in convertFromUTC's default format.
+        local = dates.parse_timestamp(text)
+        if local is None or dates.dayjs_format(local, _LOCAL_DEFAULT_FORMAT) != text:
+            raise
+        moment = local
+    clock = moment.hour * 100 + moment.minute
+    if clock == 0:
+        return "midnight"
+    if clock < 1200:
+        return "morning"
+    if clock == 1200:
+        return "noon"
+    if clock < 1800:
+        return "afternoon"
+    return "evening" if clock <= 2200 else "night"
+
+
 def _utc_now(args: list[Any]) -> Any:
     return dates.dayjs_format(dates.now(), output_format(args, 2))
 
@@ -364,6 +390,10 @@ def register(table: FunctionTable) -> None:
         STRING, order([STRING, STRING], STRING, STRING), _convert_from_utc
     )
     table["convertToUTC"] = Spec(STRING, order([STRING, STRING], STRING, STRING), _convert_to_utc)
+    table["date"] = Spec(STRING, arity_any(1, 1, STRING), apply(_date, verify_string))
+    table["getTimeOfDay"] = Spec(
+        STRING, arity_any(1, 1, STRING), apply(_time_of_day, verify_string)
+    )
     table["dateTimeDiff"] = Spec(NUMBER, arity_any(2, 2, STRING), _date_time_diff)
     table["formatDateTime"] = Spec(
         STRING, order([STRING, STRING], STRING), apply(_format_date_time)
