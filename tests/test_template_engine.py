@@ -466,3 +466,18 @@ def test_date_time_of_day_and_get_property() -> None:
         "prop": 2,
         "missing": "${c}",
     }
+
+
+def test_a_template_with_nothing_to_expand_is_copied_with_javascript_numbers() -> None:
+    # One walk at compile time marks static subtrees and spots numbers JSON.stringify
+    # writes differently; each expansion is then a fresh copy.
+    plain = {"type": "AdaptiveCard", "body": [{"type": "TextBlock", "text": "Hi"}]}
+    compiled = compile_template(plain)
+    first, second = compiled.expand({}), compiled.expand({})
+    assert first == second == plain
+    assert first is not plain
+    assert first["body"] is not second["body"]
+    numbers = {"a": [{"w": 2.0}], "b": {"c": [-0.0, 12345678901234567890]}}
+    assert json.dumps(expand(numbers, {}), separators=(",", ":")) == (
+        '{"a":[{"w":2}],"b":{"c":[0,12345678901234567000]}}'
+    )
