@@ -17,6 +17,7 @@ from .._js import (
     is_logic_true,
     is_number,
     json_stringify,
+    normalize_number,
     parse_float,
     parse_int,
     template_string,
@@ -62,7 +63,8 @@ def _number_text(value: str, parse: Callable[[str], Any]) -> Any:
 def _int(args: list[Any]) -> Any:
     value = args[0]
     if isinstance(value, str):
-        return _number_text(value, parse_int)
+        # parseInt gives a JavaScript number: digits beyond 2^53 round as a double.
+        return normalize_number(_number_text(value, parse_int))
     if is_number(value):
         result = parse_int(to_string(value))
         return math.nan if result is None else result
