@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from ._legacy_date import parse_legacy
+
 DEFAULT_FORMAT: Final = "YYYY-MM-DDTHH:mm:ss.SSS[Z]"
 
 _MONTHS: Final = """
@@ -127,6 +129,15 @@ _DAYJS_TOKENS: Final = re.compile(
 )
 
 
+def _offset(moment: datetime, colon: str) -> str:
+    """Day.js `Z`/`ZZ`: the moment's UTC offset (+00:00 for UTC moments)."""
+    offset = moment.utcoffset()
+    minutes = 0 if offset is None else int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}{colon}{minutes:02d}"
+
+
 _TOKEN_VALUES: Final[dict[str, Callable[[datetime, int], str]]] = {
     "YY": lambda m, w: str(m.year)[-2:],
     "YYYY": lambda m, w: f"{m.year:04d}",
@@ -151,7 +162,8 @@ _TOKEN_VALUES: Final[dict[str, Callable[[datetime, int], str]]] = {
     "s": lambda m, w: str(m.second),
     "ss": lambda m, w: f"{m.second:02d}",
     "SSS": lambda m, w: f"{m.microsecond // 1000:03d}",
-    "Z": lambda m, w: "+00:00",
+    "Z": lambda m, w: _offset(m, ":"),
+    "ZZ": lambda m, w: _offset(m, ""),
 }
 
 
@@ -177,38 +189,14 @@ _ISO: Final = re.compile(
     r"(?:T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
     r"(Z|[+-]\d{2}:?\d{2})?$"
 )
-_ZONE: Final = r"\s*(Z|GMT|UTC|[+-]\d{2}:?\d{2})?"
-_CLOCK: Final = r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?"
-_MONTH: Final = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_WEEKDAY: Final = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?"
-# Forms JavaScript's Date also accepts outside ISO 8601 (V8's legacy parser), which
-# real payloads use: "2024-03-05 10:00:00", "2024/3/5", "Tue, 05 Mar 2024 10:00:00 GMT",
-# "March 5, 2024".
-_LEGACY: Final = (
-    ("ymd", re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})" + _CLOCK + _ZONE + "$", re.I)),
-    (
-        "dmy",
-        re.compile(
-            "^" + _WEEKDAY + r"(\d{1,2})\s+" + _MONTH + r"\s+(\d{4})" + _CLOCK + _ZONE + "$", re.I
-        ),
-    ),
-    (
-        "mdy",
-        re.compile(
-            "^" + _WEEKDAY + _MONTH + r"\s+(\d{1,2}),?\s+(\d{4})" + _CLOCK + _ZONE + "$", re.I
-        ),
-    ),
-)
-_MONTH_NUMBERS: Final = {
-    name: n for n, name in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)
-}
 
 
 def parse_timestamp(text: str) -> datetime | None:
     """`new Date(text)` for the forms JavaScript accepts; None for Invalid Date.
 
     Date-only ISO forms are UTC; other forms without an offset are local time, which is
-    UTC where this product runs (and where the differential test runs the SDK).
+    UTC where this product runs (and where the differential test runs the SDK). Text that
+    is not ES5 ISO goes through V8's legacy rules (`_legacy_date`).
     """
     match = _ISO.match(text)
     if match:
@@ -216,20 +204,7 @@ def parse_timestamp(text: str) -> datetime | None:
         if hour is None and zone is not None:
             return None
         return _build(year, month or "1", day or "1", hour, minute, second, fraction, zone)
-    for order, pattern in _LEGACY:
-        legacy = pattern.match(text.strip())
-        if legacy is None:
-            continue
-        groups = legacy.groups()
-        if order == "ymd":
-            year, month, day = groups[0], groups[1], groups[2]
-        elif order == "dmy":
-            day, month, year = groups[0], str(_MONTH_NUMBERS[groups[1].lower()]), groups[2]
-        else:
-            month, day, year = str(_MONTH_NUMBERS[groups[0].lower()]), groups[1], groups[2]
-        hour, minute, second, fraction, zone = groups[3:]
-        return _build(year, month, day, hour, minute, second, fraction, zone)
-    return None
+    return parse_legacy(text)
 
 
 def _build(
@@ -267,7 +242,12 @@ def _build(
 def to_iso(moment: datetime) -> str:
     """Date.prototype.toISOString()."""
     moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # %Y does not pad years before 1000 on every platform; toISOString writes four digits.
+    return (
+        f"{moment.year:04d}"
+        + moment.strftime("-%m-%dT%H:%M:%S.")
+        + (f"{moment.microsecond // 1000:03d}Z")
+    )
 
 
 def now() -> datetime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
@@ -38,6 +39,17 @@ JS_WHITESPACE: Final = (
     " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class BigInt:
+    """A `big-integer` value, which AEL's `ticks` returns: not a JavaScript number (no
+    arithmetic, `isNumber` false), written as its digits, in JSON as a string of them."""
+
+    value: int
+
+    def __str__(self) -> str:
+        return str(self.value)
 
 
 class JSTypeError(Exception):
@@ -153,6 +165,8 @@ def to_string(value: Any) -> str:
         return ",".join("" if is_nullish(item) else to_string(item) for item in value)
     if isinstance(value, dict):
         return "[object Object]"
+    if isinstance(value, BigInt):
+        return str(value)
     if value is None:
         raise JSTypeError("Cannot read properties of null (reading 'toString')")
     if value is UNDEFINED:
@@ -203,6 +217,8 @@ def json_stringify(value: Any) -> str | None:
         return "false"
     if isinstance(value, str):
         return _json_quote(value)
+    if isinstance(value, BigInt):
+        return _json_quote(str(value))  # big-integer's toJSON gives its digits as text
     if isinstance(value, int | float):
         return number_to_string(value) if math.isfinite(value) else "null"
     if isinstance(value, list):
@@ -267,6 +283,8 @@ def common_equals(left: Any, right: Any) -> bool:
         return deep_equal(left, right)
     if is_number(left) and is_number(right) and abs(left - right) < 2.220446049250313e-16:
         return True
+    if isinstance(left, BigInt) and isinstance(right, BigInt):
+        return left == right  # lodash isEqual compares the two objects' fields
     return strict_equals(left, right)
 
 

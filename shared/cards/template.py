@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ._compile import Closures, check_tree, compile_node
-from ._js import MAX_SAFE, UNDEFINED, JSTypeError, js_truthy, json_number, to_string
+from ._js import MAX_SAFE, UNDEFINED, BigInt, JSTypeError, js_truthy, json_number, to_string
 from ._parser import CONCAT, CONSTANT, ExpressionSyntaxError, Node, parse_interpolated, render
 from ._scope import EvalError, Fn, HardError, Scope, Unbound, ValidationError
 from .errors import (
@@ -38,33 +38,58 @@ class Memo:
     once), the ids of subtrees with nothing to expand (copied whole, see _frozen) and the
     expressions' closures, built on first use and kept by the template's own closures."""
 
-    __slots__ = ("closures", "parsed", "static")
+    __slots__ = ("closures", "numbers", "parsed", "static")
 
     def __init__(self, template: Any) -> None:
         self.parsed: dict[str, Node] = {}
         self.closures: Closures = {}
         self.static: set[int] = set()
-        _mark_static(template, self.static)
+        # Whether the template holds a number JSON.stringify writes differently from
+        # json.dumps (a float, or an integer beyond 2^53): see _json_numbers.
+        self.numbers = False
+        _mark_static(template, self)
 
 
-def _mark_static(node: Any, static: set[int]) -> bool:
-    """Mark the lists and objects whose expansion is a plain copy; True if `node` is one."""
-    if isinstance(node, str):
-        return "${" not in node
-    if isinstance(node, dict):
+def _scalar_is_plain(value: Any, memo: Memo) -> bool:
+    """For a value that is no list or object: whether it expands to itself."""
+    kind = type(value)
+    if kind is str:
+        return "${" not in value
+    if kind is float or (kind is int and not -MAX_SAFE <= value <= MAX_SAFE):
+        memo.numbers = True
+    return True
+
+
+def _mark_static(node: Any, memo: Memo) -> bool:
+    """Mark the lists and objects whose expansion is a plain copy; True if `node` is one.
+    One walk over the template, so compiling stays cheap for templates parsed each time."""
+    kind = type(node)
+    if kind is dict:
         result = True
         for key, value in node.items():
-            result = _mark_static(value, static) and key not in _RESERVED and result
-    elif isinstance(node, list):
+            kind = type(value)
+            plain = (
+                _mark_static(value, memo)
+                if kind is dict or kind is list
+                else _scalar_is_plain(value, memo)
+            )
+            result = plain and key not in _RESERVED and result
+    elif kind is list:
         result = True
         for item in node:
+            kind = type(item)
             # Arrays drop nulls and merge nested arrays, so those items are not copies.
-            plain = item is not None and not isinstance(item, list)
-            result = _mark_static(item, static) and plain and result
+            if kind is list:
+                _mark_static(item, memo)
+                result = False
+            elif kind is dict:
+                result = _mark_static(item, memo) and result
+            else:
+                result = _scalar_is_plain(item, memo) and item is not None and result
     else:
-        return True
+        return _scalar_is_plain(node, memo)
     if result:
-        static.add(id(node))
+        memo.static.add(id(node))
     return result
 
 
@@ -112,8 +137,11 @@ class CompiledTemplate:
 
     def __init__(self, template: Any) -> None:
         try:
-            template = _json_numbers(template)
-            self._root = _compile(template, (), Memo(template))
+            memo = Memo(template)
+            if memo.numbers:
+                template = _json_numbers(template)
+                memo = Memo(template)
+            self._root = _compile(template, (), memo)
         except RecursionError:
             raise TemplateSyntaxError("$", "", "the template is nested too deeply") from None
 
@@ -494,6 +522,6 @@ def _clean(value: Any) -> Any:
         return [_clean(item) for item in value]
     if isinstance(value, dict):
         return {key: _clean(item) for key, item in value.items() if item is not UNDEFINED}
-    if type(value) is Unbound:
+    if type(value) is Unbound or isinstance(value, BigInt):
         return str(value)
     return value

@@ -1,11 +1,20 @@
 """The engine against Microsoft's official SDK (adaptivecards-templating 2.3.1,
 adaptive-expressions 4.23.3): same output for every case, and an error wherever the
-SDK throws. The SDK's answers are recorded in expected.json and also checked live."""
+SDK throws. The SDK's answers are recorded in expected.json and also checked live.
+
+The SDK's output depends on its process's time zone (dates without an offset are local
+time) and default locale (Intl's, used when a function gets no locale). Both are pinned for
+the SDK's Node process, to what the engine assumes: TZ=UTC and en-US (LC_ALL/LANG
+en_US.UTF-8), see tests/sdk/reference.py NODE_ENV; test_sdk_process_is_pinned checks it.
+
+Cases in the group "real-world" are written here after public templates; each names its
+source in "source"."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -86,6 +95,25 @@ def sdk_modules(tmp_path_factory: pytest.TempPathFactory) -> Path:
             pytest.fail("node and npm are required in CI for the differential test")
         pytest.skip("node/npm not installed: the live differential test against the SDK is skipped")
     return reference.install(tmp_path_factory.mktemp("sdk"))
+
+
+def test_sdk_process_is_pinned_to_utc_and_en_us(sdk_modules: Path) -> None:
+    script = "const o = Intl.DateTimeFormat().resolvedOptions(); console.log(o.timeZone, o.locale)"
+    result = subprocess.run(
+        ["node", "-e", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, **reference.NODE_ENV},
+    )
+    assert result.stdout.split() == ["UTC", "en-US"]
+
+
+def test_real_world_cases_name_their_source() -> None:
+    real_world = [case for case in CASES if case["group"] == "real-world"]
+    assert len(real_world) >= 5
+    assert all(case.get("source") for case in real_world)
 
 
 def test_live_differential_shipped_templates(sdk_modules: Path) -> None:

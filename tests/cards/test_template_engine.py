@@ -18,6 +18,9 @@ from shared.cards import (
     compile_template,
     expand,
 )
+from shared.cards import _d3 as d3
+from shared.cards._datetime import parse_timestamp, to_iso
+from shared.cards._locales import CLDR_DIFFERENCES, SDK_LOCALES, cldr_locale
 
 CARD: dict[str, Any] = {
     "type": "AdaptiveCard",
@@ -112,8 +115,10 @@ def test_syntax_error_names_path_and_expression() -> None:
 
 
 def test_unsupported_ael_function_is_refused_at_compile_time() -> None:
-    with pytest.raises(TemplateSyntaxError, match="titleCase"):
-        compile_template({"t": "${titleCase(name)}"})
+    # newGuid() cannot be deterministic, so it stays refused (titleCase, refused before
+    # issue 12, is implemented now).
+    with pytest.raises(TemplateSyntaxError, match="newGuid"):
+        compile_template({"t": "${newGuid()}"})
 
 
 def test_expansion_error_names_path() -> None:
@@ -249,3 +254,230 @@ def test_substring_through_a_pair_keeps_the_lone_surrogate_and_json_escapes_it()
 def test_a_key_lookup_takes_the_first_key_that_matches_ignoring_case() -> None:
     data = {"o": {"NAME": 1, "name": 2}, "Title": "first", "title": "second"}
     assert expand({"a": "${o.name}", "b": "${title}"}, data) == {"a": 1, "b": "first"}
+
+
+# --- dates that JavaScript's Date reads (issue 12) ----------------------------------------
+# Each answer is V8's: `TZ=UTC node -e 'console.log(new Date(text).toISOString())'` (Node 20),
+# None where it is Invalid Date.
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("03/15/2018", "2018-03-15T00:00:00.000Z"),
+        ("3/15/2018", "2018-03-15T00:00:00.000Z"),
+        ("03/15/2018 12:00:00", "2018-03-15T12:00:00.000Z"),
+        ("03/15/2018 12:00", "2018-03-15T12:00:00.000Z"),
+        ("3/15/2018 1:05 PM", "2018-03-15T13:05:00.000Z"),
+        ("3/15/2018 1:05:07 pm", "2018-03-15T13:05:07.000Z"),
+        ("3/15/2018, 1:05:07 PM", "2018-03-15T13:05:07.000Z"),
+        ("12/31/2018 12:00 AM", "2018-12-31T00:00:00.000Z"),
+        ("12/31/2018 12:30 AM", "2018-12-31T00:30:00.000Z"),
+        ("12/31/2018 12:30 PM", "2018-12-31T12:30:00.000Z"),
+        ("1.1.2022 11:45 AM", "2022-01-01T11:45:00.000Z"),
+        ("1.1.2022", "2022-01-01T00:00:00.000Z"),
+        ("15.03.2018", None),
+        ("03.15.2018", "2018-03-15T00:00:00.000Z"),
+        ("2022.1.5", "2022-01-05T00:00:00.000Z"),
+        ("1.13.2022", "2022-01-13T00:00:00.000Z"),
+        (
+            "Thu Mar 15 2018 12:00:00 GMT+0000 (Coordinated Universal Time)",
+            "2018-03-15T12:00:00.000Z",
+        ),
+        (
+            "Thu Mar 15 2018 12:00:00 GMT+0200 (Central European Summer Time)",
+            "2018-03-15T10:00:00.000Z",
+        ),
+        ("Thu Mar 15 2018", "2018-03-15T00:00:00.000Z"),
+        ("Mar 15 2018", "2018-03-15T00:00:00.000Z"),
+        ("Thu, 15 Mar 2018 12:00:00 +0200", "2018-03-15T10:00:00.000Z"),
+        ("15 Mar 2018 12:00:00 -0500", "2018-03-15T17:00:00.000Z"),
+        ("Thu, 15 Mar 2018 12:00:00 EST", "2018-03-15T17:00:00.000Z"),
+        ("Thu, 15 Mar 2018 12:00:00 PDT", "2018-03-15T19:00:00.000Z"),
+        ("15 March 2018", "2018-03-15T00:00:00.000Z"),
+        ("March 15, 2018 3:04 PM", "2018-03-15T15:04:00.000Z"),
+        ("2018/03/15 12:00", "2018-03-15T12:00:00.000Z"),
+        ("2018-03-15 12:00:00", "2018-03-15T12:00:00.000Z"),
+        ("03-15-2018", "2018-03-15T00:00:00.000Z"),
+        ("3/15/18", "2018-03-15T00:00:00.000Z"),
+        ("3/15/50", "1950-03-15T00:00:00.000Z"),
+        ("3/15/49", "2049-03-15T00:00:00.000Z"),
+        ("13/15/2018", None),
+        ("2/30/2018", "2018-03-02T00:00:00.000Z"),
+        ("3/15/2018 24:00", "2018-03-16T00:00:00.000Z"),
+        ("3/15/2018 13:00 PM", None),
+        ("3/15/2018 0:00 AM", "2018-03-15T00:00:00.000Z"),
+        ("3/15/2018 12:00:00.123", "2018-03-15T12:00:00.123Z"),
+        ("3/15/2018 12:00 UTC", "2018-03-15T12:00:00.000Z"),
+        ("3/15/2018 12:00 GMT+0100", "2018-03-15T11:00:00.000Z"),
+        ("3/15/2018T12:00", None),
+        (" 3/15/2018 ", "2018-03-15T00:00:00.000Z"),
+        ("3/15/2018 12:00 Z", "2018-03-15T12:00:00.000Z"),
+        ("Mar 15, 2018", "2018-03-15T00:00:00.000Z"),
+        ("15-Mar-2018", "2018-03-15T00:00:00.000Z"),
+        ("2018-3-5", "2018-03-05T00:00:00.000Z"),
+        ("1/2/3", "2003-01-02T00:00:00.000Z"),
+        ("3/15", "2001-03-15T00:00:00.000Z"),
+        ("Thursday, March 15, 2018", "2018-03-15T00:00:00.000Z"),
+        ("2018-03-15T12:00:00.000+0200", "2018-03-15T10:00:00.000Z"),
+    ],
+)
+def test_dates_are_read_as_v8_reads_them(text: str, iso: str | None) -> None:
+    moment = parse_timestamp(text)
+    assert (None if moment is None else to_iso(moment)) == iso
+    if iso is None:
+        # formatDateTime refuses what Date cannot read, as the SDK does.
+        with pytest.raises(TemplateExpansionError, match="is not a valid datetime string"):
+            expand({"v": "${formatDateTime(t)}"}, {"t": text})
+
+
+def test_format_date_time_reads_the_text_with_a_z_appended_first() -> None:
+    # AEL tries `${text}Z` before `text`: the Z overrides an offset (SDK: 12:00 UTC), and
+    # where the Z makes no date (after AM/PM) the text is read as it is.
+    template = {"a": "${formatDateTime(a)}", "b": "${formatDateTime(b)}"}
+    data = {"a": "Thu, 15 Mar 2018 12:00:00 +0200", "b": "3/15/2018 1:05 PM"}
+    assert expand(template, data) == {
+        "a": "2018-03-15T12:00:00.000Z",
+        "b": "2018-03-15T13:05:00.000Z",
+    }
+
+
+# --- deterministic functions the engine used to refuse (issue 12) ----------------------------
+# Expected values are the SDK's answers for the same calls (see the fn-deterministic cases).
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("formatEpoch(1700000000, 'dddd, MMMM d')", "Tuesday, November 14"),
+        ("formatEpoch(1521118800.5, 'yyyy-MM-dd HH:mm:ss.fff')", "2018-03-15 13:00:00.500"),
+        ("formatTicks(637243624200000000, 'yyyy-MM-dd')", "2020-05-06"),
+        ("ticks('2018-03-15T13:00:00.000Z')", "636567156000000000"),
+        ("ticksToHours(2016000000000)", 56),
+        ("ticksToDays(ticks('2018-03-15T13:00:00.000Z'))", 736767.5416666666),
+        ("dateTimeDiff('2019-01-01T08:00:00.000Z', '2018-01-01T08:00:00.000Z')", 315360000000000),
+        ("titleCase('hELLO wORLD, it\\'s me-too')", "Hello World, It's Me-too"),
+        ("sentenceCase('hELLO wORLD. again')", "Hello world. again"),
+        ("reverse('abc')", "cba"),
+        (
+            "replaceIgnoreCase('Version 1.2', '(\\\\d+)\\\\.(\\\\d+)', '$2-$1 [$&]')",
+            "Version 2-1 [1.2]",
+        ),
+        ("isMatch('ABC', '(?i)^abc$')", True),
+        ("isMatch('line1\\nline2', '^line2$')", False),
+        ("uriPathAndQuery('https://Example.COM:443/a/b/../c?x=1')", "/a/c?x=1"),
+        ("uriPort('http://example.com:8080/')", 8080),
+        ("base64ToString('aGVsbG8gw6k=')", "hello Ã©"),
+        ("dataUri('hi there')", "data:text/plain;charset=utf-8;base64,aGkgdGhlcmU="),
+    ],
+)
+def test_deterministic_functions_match_the_sdk(expression: str, expected: Any) -> None:
+    assert expand({"v": "${" + expression + "}"}, {}) == {"v": expected}
+
+
+def test_property_functions_return_copies_and_leave_the_data_alone() -> None:
+    # The one documented difference: the SDK changes the object (and reverse() the array)
+    # in place, so a later binding on the same data sees the change. The engine never
+    # changes the caller's data.
+    data = {"o": {"a": 1}, "items": [1, 2]}
+    card = expand(
+        {
+            "added": "${addProperty(o, 'b', 2)}",
+            "removed": "${removeProperty(o, 'a')}",
+            "reversed": "${reverse(items)}",
+            "again": "${o}",
+        },
+        data,
+    )
+    assert card == {"added": {"a": 1, "b": 2}, "removed": {}, "reversed": [2, 1], "again": {"a": 1}}
+    assert data == {"o": {"a": 1}, "items": [1, 2]}
+
+
+def test_is_match_with_a_constant_invalid_pattern_is_refused_when_compiled() -> None:
+    with pytest.raises(TemplateSyntaxError, match="not a valid regex"):
+        compile_template({"v": "${isMatch(x, '[')}"})
+
+
+# --- locales (issue 12) ---------------------------------------------------------------------
+
+
+# -1234567.5 with Arabic-Indic digits and separators, as AEL's table writes it.
+ARABIC_SDK = "\u2212\u0661\u066c\u0662\u0663\u0664\u066c\u0665\u0666\u0667\u066b\u0665"
+
+
+@pytest.mark.parametrize(
+    ("locale", "cldr", "sdk"),
+    [
+        # What babel's CLDR would write for -1234567.5 with one digit, and what the SDK writes
+        # (AEL's own locale table, recorded from the pinned SDK); the engine writes the latter.
+        ("ar-001", "\u22121,234,567.5", ARABIC_SDK),
+        ("ar-AE", "\u22121,234,567.5", ARABIC_SDK),
+        ("de-CH", "\u22121'234'567.5", "\u22121'234'567,5"),
+        ("fr-FR", "\u22121\u202f234\u202f567,5", "\u22121\u00a0234\u00a0567,5"),
+        ("pl-PL", "\u22121\u00a0234\u00a0567,5", "\u22121.234.567,5"),
+    ],
+)
+def test_where_cldr_and_the_sdk_disagree_the_engine_writes_what_the_sdk_writes(
+    locale: str, cldr: str, sdk: str
+) -> None:
+    assert d3.fixed(-1234567.5, 1, cldr_locale(locale)) == cldr
+    assert expand({"v": "${formatNumber(-1234567.5, 1, '" + locale + "')}"}, {}) == {"v": sdk}
+
+
+def test_cldr_gives_the_sdk_symbols_for_the_other_locales() -> None:
+    # Spot checks of the 51 locales where babel and AEL's table agree (the differential
+    # cases check all 56 against the SDK).
+    assert expand({"v": "${formatNumber(12.345, 2, 'de-DE')}"}, {}) == {"v": "12,35"}
+    assert expand({"v": "${formatNumber(1234567.891, 2, 'en-IN')}"}, {}) == {"v": "12,34,567.89"}
+    assert expand({"v": "${string(1234.5, 'fr-CA')}"}, {}) == {"v": "1\u00a0234,5"}
+    assert set(CLDR_DIFFERENCES) < SDK_LOCALES
+
+
+def test_time_zone_conversion_takes_windows_and_iana_names() -> None:
+    template = {
+        "berlin": "${convertFromUTC('2018-03-15T13:00:00.000Z', 'W. Europe Standard Time')}",
+        "india": "${convertFromUTC('2018-03-15T13:00:00.000Z', 'Asia/Kolkata', 'HH:mm')}",
+        # 02:30 on 2018-03-25 does not exist in Berlin; Day.js (and so the SDK) reads it
+        # with the offset from before the change.
+        "gap": "${convertToUTC('2018-03-25T02:30:00', 'Europe/Berlin')}",
+    }
+    assert expand(template, {}) == {
+        "berlin": "2018-03-15T14:00:00.0000000",
+        "india": "18:30",
+        "gap": "2018-03-25T01:30:00.000Z",
+    }
+    with pytest.raises(TemplateExpansionError, match="is not a valid timezone"):
+        expand({"v": "${convertFromUTC('2018-03-15T13:00:00.000Z', 'Nowhere/Zone')}"}, {})
+
+
+def test_date_time_of_day_and_get_property() -> None:
+    template = {
+        "date": "${date('2018-03-05T13:00:00.000Z')}",
+        "night": "${getTimeOfDay('2018-03-15T23:30:00.000Z')}",
+        "local": "${getTimeOfDay(convertFromUTC(t, 'Tokyo Standard Time'))}",
+        "prop": "${getProperty(o, 'B')}",
+        "missing": "${getProperty(o, 'c')}",
+    }
+    data = {"t": "2018-03-15T13:00:00.000Z", "o": {"a": 1, "b": 2}}
+    assert expand(template, data) == {
+        "date": "3/05/2018",
+        "night": "night",
+        "local": "evening",
+        "prop": 2,
+        "missing": "${c}",
+    }
+
+
+def test_a_template_with_nothing_to_expand_is_copied_with_javascript_numbers() -> None:
+    # One walk at compile time marks static subtrees and spots numbers JSON.stringify
+    # writes differently; each expansion is then a fresh copy.
+    plain = {"type": "AdaptiveCard", "body": [{"type": "TextBlock", "text": "Hi"}]}
+    compiled = compile_template(plain)
+    first, second = compiled.expand({}), compiled.expand({})
+    assert first == second == plain
+    assert first is not plain
+    assert first["body"] is not second["body"]
+    numbers = {"a": [{"w": 2.0}], "b": {"c": [-0.0, 12345678901234567890]}}
+    assert json.dumps(expand(numbers, {}), separators=(",", ":")) == (
+        '{"a":[{"w":2}],"b":{"c":[0,12345678901234567000]}}'
+    )

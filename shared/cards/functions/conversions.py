@@ -17,11 +17,13 @@ from .._js import (
     is_logic_true,
     is_number,
     json_stringify,
+    normalize_number,
     parse_float,
     parse_int,
     template_string,
     to_string,
 )
+from .._locales import number_locale
 from .._scope import EvalError
 from .base import (
     BOOLEAN,
@@ -44,7 +46,8 @@ def _string(args: list[Any]) -> Any:
     if is_number(value):
         text = to_string(value)
         precision = len(text.split(".")[1]) if "." in text else 0
-        return d3.fixed(value, precision)
+        locale = number_locale(args[1]) if len(args) == 2 else None
+        return d3.fixed(value, precision, locale or d3.DEFAULT)
     return common_stringify(value)
 
 
@@ -60,7 +63,8 @@ def _number_text(value: str, parse: Callable[[str], Any]) -> Any:
 def _int(args: list[Any]) -> Any:
     value = args[0]
     if isinstance(value, str):
-        return _number_text(value, parse_int)
+        # parseInt gives a JavaScript number: digits beyond 2^53 round as a double.
+        return normalize_number(_number_text(value, parse_int))
     if is_number(value):
         result = parse_int(to_string(value))
         return math.nan if result is None else result
@@ -98,7 +102,8 @@ def _format_number(args: list[Any]) -> Any:
     digits = int(precision)
     scaled = number * math.pow(10, digits)
     rounded = math.floor(scaled + 0.5) / math.pow(10, digits)
-    return d3.fixed(rounded, digits)
+    locale = number_locale(args[2]) if len(args) == 3 else None
+    return d3.fixed(rounded, digits, locale or d3.DEFAULT)
 
 
 def _json_stringify(args: list[Any]) -> Any:

@@ -9,9 +9,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .. import _jsregex as jsregex
 from .._js import (
     JS_WHITESPACE,
     UNDEFINED,
+    JSTypeError,
     common_stringify,
     from_utf16,
     is_integer,
@@ -24,8 +26,8 @@ from .._js import (
     to_utf16,
     utf16_len,
 )
-from .._parser import Node, render
-from .._scope import EvalError, Fn, Scope
+from .._parser import CONSTANT, Node, render
+from .._scope import EvalError, Fn, Scope, ValidationError
 from .base import (
     ARRAY,
     BOOLEAN,
@@ -40,6 +42,7 @@ from .base import (
     order,
     sequence,
     string_arg,
+    verify_container,
     verify_integer,
     verify_string_or_null,
 )
@@ -69,6 +72,84 @@ def _case(transform: Callable[[str], str]) -> Callable[[list[Any]], Any]:
         return UNDEFINED
 
     return run
+
+
+# A word for titleCase: JavaScript's /\w\S*/ (ASCII \w, JavaScript's whitespace for \s).
+_TITLE_WORD = re.compile("[A-Za-z0-9_][^" + re.escape(JS_WHITESPACE) + "]*")
+
+
+def _upper_first_unit(text: str) -> str:
+    """`text.charAt(0).toUpperCase() + text.substr(1)`: the first UTF-16 unit only (half of
+    an astral character stays as it is)."""
+    if not text or ord(text[0]) > 0xFFFF:
+        return text
+    return text[0].upper() + text[1:]
+
+
+def _title_case(text: str) -> str:
+    return _TITLE_WORD.sub(lambda word: _upper_first_unit(word.group()), text.lower())
+
+
+def _sentence_case(text: str) -> str:
+    return _upper_first_unit(text.lower())
+
+
+def _reverse(args: list[Any]) -> Any:
+    value = args[0]
+    if isinstance(value, str):
+        units = to_utf16(value)
+        return from_utf16(list(reversed(units)) if isinstance(units, list) else units[::-1])
+    if isinstance(value, list):
+        # The SDK reverses the array in place, so later bindings see it reversed; the
+        # engine never changes the caller's data and returns a reversed copy.
+        return value[::-1]
+    raise EvalError(f"{template_string(value)} is not a string or list.")
+
+
+def _replace_ignore_case(args: list[Any]) -> Any:
+    old = string_arg(args[1])
+    if old == "":
+        raise EvalError(f"{template_string(args[1])} should be a string with length at least 1")
+    try:
+        pattern = jsregex.compile_js(old, "gi")
+    except ValueError:
+        raise EvalError(f"{old} is a regular expression this engine cannot run") from None
+    return jsregex.replace_js(pattern, string_arg(args[0]), string_arg(args[2]), True)
+
+
+def _regex_flags(source: str) -> tuple[str, str]:
+    """AEL's CommonRegex: inline `(?i)`, `(?m)`, `(?s)` become RegExp flags."""
+    flags = ""
+    for inline in ("(?i)", "(?m)", "(?s)"):
+        if inline in source:
+            flags += inline[2]
+            source = source.replace(inline, "", 1)
+    return source, flags
+
+
+def _match_pattern(source: str) -> Any:
+    if not source:
+        raise ValueError(f"'{source}' is not a valid regex.")
+    return jsregex.compile_js(*_regex_flags(source))
+
+
+def _is_match(args: list[Any]) -> Any:
+    try:
+        pattern = _match_pattern(to_string(args[1]))
+    except (ValueError, JSTypeError):
+        raise EvalError(f"'{template_string(args[1])}' is not a valid regex.") from None
+    text = to_string(args[0]) if js_truthy(args[0]) else ""
+    return pattern.search(text) is not None
+
+
+def _is_match_validate(node: Node) -> None:
+    arity_any(2, 2, STRING)(node)
+    second = node.children[1]
+    if second.kind == CONSTANT and isinstance(second.value, str):
+        try:
+            _match_pattern(second.value)
+        except ValueError:
+            raise ValidationError(f"'{second.value}' is not a valid regex.") from None
 
 
 def _substring_build(node: Node, children: list[Fn]) -> Fn:
@@ -211,6 +292,19 @@ def register(table: FunctionTable) -> None:
     table["length"] = Spec(NUMBER, arity_any(1, 1, STRING), apply(_length, verify_string_or_null))
     table["indexOf"] = Spec(NUMBER, order([], STRING | ARRAY, OBJECT), _index_of_build(False))
     table["lastIndexOf"] = Spec(NUMBER, order([], STRING | ARRAY, OBJECT), _index_of_build(True))
+    table["titleCase"] = Spec(
+        STRING, _UNARY_STRING, apply(_case(_title_case), verify_string_or_null)
+    )
+    table["sentenceCase"] = Spec(
+        STRING, _UNARY_STRING, apply(_case(_sentence_case), verify_string_or_null)
+    )
+    table["reverse"] = Spec(
+        STRING | ARRAY, order([], STRING | ARRAY), apply(_reverse, verify_container)
+    )
+    table["replaceIgnoreCase"] = Spec(
+        STRING, arity_any(3, 3, STRING), apply(_replace_ignore_case, verify_string_or_null)
+    )
+    table["isMatch"] = Spec(BOOLEAN, _is_match_validate, apply(_is_match, verify_string_or_null))
     table["replace"] = Spec(STRING, arity_any(3, 3, STRING), apply(_replace, verify_string_or_null))
     table["split"] = Spec(ARRAY, arity_any(1, 2, STRING), apply(_split, verify_string_or_null))
     table["join"] = Spec(STRING, order([STRING], ARRAY, STRING), _join_build)
