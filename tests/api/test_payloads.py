@@ -74,6 +74,20 @@ def _trim(stamp: str) -> str:
 # --- Azure Monitor (common alert schema) ----------------------------------------------------------
 
 
+def is_resolved(alert: dict[str, Any]) -> bool:
+    """Resolved as the payload says it: activity-log alerts always send "Fired", and say in their
+    own context whether the Service Health incident or the resource's health has recovered."""
+    if alert["essentials"]["monitorCondition"] == "Resolved":
+        return True
+    context = alert["alertContext"]
+    properties = context.get("properties") or {}
+    if "trackingId" in properties:
+        return properties.get("stage") in ("Resolved", "Complete", "RCA") or (
+            context.get("status") == "Resolved"
+        )
+    return properties.get("currentHealthStatus") == "Available"
+
+
 @pytest.mark.parametrize("name", payload_names("azure-monitor-"))
 def test_an_azure_monitor_alert_shows_rule_severity_state_resource_time_and_links(
     name: str, monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn
@@ -88,8 +102,7 @@ def test_an_azure_monitor_alert_shows_rule_severity_state_resource_time_and_link
         assert essentials["alertRule"] in texts(card)[0]
     if essentials.get("severity"):
         assert essentials["severity"] in shown
-    state = "RESOLVED" if essentials["monitorCondition"] == "Resolved" else "FIRED"
-    assert state in texts(card)
+    assert ("RESOLVED" if is_resolved(data["data"]) else "FIRED") in texts(card)
     assert fact(card, "Fired") == utc(essentials["firedDateTime"])
     if essentials.get("resolvedDateTime"):
         assert fact(card, "Resolved") == utc(essentials["resolvedDateTime"])
@@ -103,6 +116,13 @@ def test_an_azure_monitor_alert_shows_rule_severity_state_resource_time_and_link
         assert any(url.lower().endswith(targets[0].lower()) for url in urls)
     if essentials.get("investigationLink"):
         assert essentials["investigationLink"] in urls
+    # A link to the alert itself (a budget's: to the budget's scope).
+    alert_id = essentials["alertId"]
+    if "/Microsoft.AlertsManagement/alerts/" in alert_id:
+        assert any(url.endswith(alert_id.replace("/", "%2f")) for url in urls)
+    else:
+        scope = data["data"]["alertContext"]["AlertData"]["Scope"].rstrip("/")
+        assert urls == [f"https://portal.azure.com/#resource{scope}"]
 
 
 # --- Alertmanager (webhook version 4) -----------------------------------------------------------
