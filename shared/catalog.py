@@ -34,6 +34,21 @@ CATALOG_FILE: Final = TEMPLATES_DIR / "catalog.json"
 # The value of `$host.app` in every expansion.
 APP_NAME: Final = "teams-notify"
 
+# The request headers templates see as `$host.headers`, spelled as here. Only headers that name
+# what a delivery is: GitHub names its event only in `X-GitHub-Event` (docs.github.com, "Webhook
+# events and payloads", Delivery headers). Azure Monitor, Azure DevOps, Alertmanager and Grafana
+# name it in the body and send no such header. Never authorization, signature, cookie or key
+# headers: a template's output is posted to Teams.
+FORWARDED_HEADERS: Final = (
+    "X-GitHub-Event",
+    "X-GitHub-Delivery",
+    "X-GitHub-Hook-ID",
+    "X-GitHub-Hook-Installation-Target-Type",
+    "X-GitHub-Hook-Installation-Target-ID",
+)
+# A header value longer than this is cut: these are short names and ids, never text to show.
+_MAX_HEADER_LENGTH: Final = 200
+
 _NAME_RULE: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _MAX_NAME_LENGTH: Final = 64
 # How much of an unknown name an error message repeats (names may come from chat messages).
@@ -106,10 +121,16 @@ def compiled(name: str) -> CompiledTemplate:
     return _compiled(name)
 
 
-def host_object(template: str, channel: str | None, now: datetime | None = None) -> dict[str, Any]:
+def host_object(
+    template: str,
+    channel: str | None,
+    now: datetime | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The object templates see as `$host` (documented in shared/templates/README.md).
 
-    `now` defaults to the current time; a naive datetime is taken to be UTC already.
+    `now` defaults to the current time; a naive datetime is taken to be UTC already. `headers`
+    are the request's headers (any spelling); only those in FORWARDED_HEADERS are kept.
     """
     moment = datetime.now(UTC) if now is None else now
     if moment.tzinfo is None:
@@ -120,7 +141,20 @@ def host_object(template: str, channel: str | None, now: datetime | None = None)
         "template": template,
         "app": APP_NAME,
         "version": __version__,
+        "headers": forwarded_headers(headers or {}),
     }
+
+
+def forwarded_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The allow-listed headers among `headers`, looked up without regard to case (as HTTP
+    does) and named as FORWARDED_HEADERS spells them; `$host.headers` is this."""
+    by_name = {name.lower(): value for name, value in headers.items()}
+    found = {}
+    for name in FORWARDED_HEADERS:
+        value = by_name.get(name.lower())
+        if isinstance(value, str):
+            found[name] = value[:_MAX_HEADER_LENGTH]
+    return found
 
 
 # --- loading ---------------------------------------------------------------------------------

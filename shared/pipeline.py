@@ -68,9 +68,15 @@ class Inspection:
 
 
 def _expanded(
-    template: str, data: Any, channel: str | None, moment: datetime, *, strict: bool
+    template: str,
+    data: Any,
+    channel: str | None,
+    moment: datetime,
+    *,
+    strict: bool,
+    headers: Mapping[str, str] | None = None,
 ) -> Any:
-    host = catalog.host_object(template, channel, moment)
+    host = catalog.host_object(template, channel, moment, headers)
     return catalog.compiled(template).expand_traced(data, host, strict=strict)
 
 
@@ -81,9 +87,11 @@ def render(
     *,
     now: datetime | None = None,
     decorate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> list[Rendered]:
     """Each channel's card, expanded strictly, changed by `decorate` (the HTTP trigger adds
-    mentions there) and checked.
+    mentions there) and checked. `headers`: the sender's request headers, of which templates
+    see the allow-listed ones as `$host.headers` (`catalog.FORWARDED_HEADERS`).
 
     Raises `catalog.UnknownTemplateError`, `shared.cards.TemplateError` (its subclass
     `UnresolvedBindingsError` lists the bindings), `CardProblems`, or what `decorate` raises.
@@ -92,7 +100,7 @@ def render(
     rendered = []
     for channel in channels:
         name = normalize_channel_name(channel) or channel
-        expansion = _expanded(template, data, name, moment, strict=True)
+        expansion = _expanded(template, data, name, moment, strict=True, headers=headers)
         card = decorate(expansion.value) if decorate is not None else expansion.value
         problems = check_card(card, "incoming")
         if problems:
@@ -108,10 +116,12 @@ def inspect(
     *,
     now: datetime | None = None,
     decorate: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Inspection:
     """What `render` makes for one channel (or none), collecting every problem instead of
     stopping at the first kind: unresolved bindings (the card is then expanded leniently, as the
-    SDK would), what `decorate` refuses (`DecorationError`) and the card checks.
+    SDK would), what `decorate` refuses (`DecorationError`) and the card checks. `headers` as
+    for `render`.
 
     Raises `catalog.UnknownTemplateError` and `shared.cards.TemplateError` other than unresolved
     bindings: with those there is no card to show.
@@ -119,9 +129,9 @@ def inspect(
     moment = now or datetime.now(UTC)
     problems: list[Problem] = []
     try:
-        card = _expanded(template, data, channel, moment, strict=True).value
+        card = _expanded(template, data, channel, moment, strict=True, headers=headers).value
     except UnresolvedBindingsError as error:
-        card = _expanded(template, data, channel, moment, strict=False).value
+        card = _expanded(template, data, channel, moment, strict=False, headers=headers).value
         problems.extend(
             Problem(binding.path, f"unresolved binding {binding.expression}")
             for binding in error.bindings

@@ -156,7 +156,11 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
     # each channel's card (`$host.channel` may make them differ) before the checks.
     try:
         rendered = render_cards(
-            template, data, channels, decorate=lambda card: add_mentions(card, params.mentions)
+            template,
+            data,
+            channels,
+            decorate=lambda card: add_mentions(card, params.mentions),
+            headers=req.headers,
         )
     except UnresolvedBindingsError as error:
         raise _unresolved(error, template) from None
@@ -195,7 +199,11 @@ async def render(req: func.HttpRequest) -> func.HttpResponse:
     # The same steps as notify (shared.pipeline), collecting problems instead of refusing.
     try:
         inspection = inspect_card(
-            template, data, channel, decorate=lambda card: add_mentions(card, params.mentions)
+            template,
+            data,
+            channel,
+            decorate=lambda card: add_mentions(card, params.mentions),
+            headers=req.headers,
         )
     except TemplateError as error:
         raise _template_failed(error, template) from None

@@ -25,6 +25,7 @@ from shared.cards import TemplateError, expand
 from tests.sdk import reference
 from tests.sdk.random_cases import random_cases
 from tests.support.paths import PAYLOADS, TEMPLATES
+from tests.support.templates import sources
 
 # What the product passes as $host, fixed so both engines see the same values.
 HOST = {"now": "2026-01-02T03:04:05Z", "channel": "ops", "template": "t", "app": "teams-notify"}
@@ -34,6 +35,8 @@ def shipped_cases() -> list[dict[str, Any]]:
     """Every shipped template with its own sample data, and the templates made for other
     systems with every real-world payload of theirs in tests/fixtures/payloads."""
     cases = []
+    # Each payload with the headers its sender sends (GitHub's X-GitHub-Event), as $host.headers.
+    headers = {name: source.headers for name, source in sources().items()}
     for sample in sorted(TEMPLATES.glob("*.data.json")):
         name = sample.name.removesuffix(".data.json")
         template = json.loads((TEMPLATES / f"{name}.json").read_text("utf-8"))
@@ -45,7 +48,7 @@ def shipped_cases() -> list[dict[str, Any]]:
                     "group": "shipped",
                     "template": template,
                     "data": json.loads(data.read_text("utf-8")),
-                    "host": {**HOST, "template": name},
+                    "host": {**HOST, "template": name, "headers": headers.get(data.stem, {})},
                 }
             )
     return cases

@@ -7,6 +7,7 @@ name fails.
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +27,43 @@ def payload_names(prefix: str) -> list[str]:
     return sorted(path.stem for path in PAYLOADS.glob(f"{prefix}*.json"))
 
 
-def render(template: str, data: Any, channel: str | None = "ops") -> dict[str, Any]:
+@dataclass(frozen=True)
+class Source:
+    """A fixture's row in tests/fixtures/payloads/SOURCES.md."""
+
+    headers: dict[str, str]
+    url: str
+
+
+def sources() -> dict[str, Source]:
+    """SOURCES.md's table: each fixture's name (without `.json`), the headers its sender sends
+    with it, and the public documentation it is shaped after."""
+    table = {}
+    for line in (PAYLOADS / "SOURCES.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not cells[0].endswith(".json"):
+            continue
+        name, headers, url, _section = cells
+        pairs = [pair.partition(":") for pair in headers.split(";") if pair.strip()]
+        table[name.removesuffix(".json")] = Source(
+            {key.strip(): value.strip() for key, _colon, value in pairs}, url
+        )
+    return table
+
+
+def delivery_headers(name: str) -> dict[str, str]:
+    """The headers the sender posts fixture `name` with (SOURCES.md), e.g. `X-GitHub-Event`."""
+    return sources()[name].headers
+
+
+def render(
+    template: str,
+    data: Any,
+    channel: str | None = "ops",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The card the app sends: the compiled template, `$host` as documented, strict mode."""
-    host = catalog.host_object(template, channel, NOW)
+    host = catalog.host_object(template, channel, NOW, headers)
     card: dict[str, Any] = catalog.compiled(template).expand(data, host, strict=True)
     return card
 

@@ -102,7 +102,8 @@ def test_a_resolved_metric_alert_is_green_with_its_resolved_time() -> None:
 
 def test_without_investigation_link_or_custom_properties_neither_is_shown() -> None:
     card = card_for("azure-monitor-metric-resolved")  # customProperties: null, no investigationLink
-    assert [name for name, _url in links(card)] == ["Open resource"]
+    # The alert's page is then built from its id.
+    assert [name for name, _url in links(card)] == ["Open alert", "Open resource"]
     assert "Custom properties" not in texts(card)
 
 
@@ -171,7 +172,8 @@ def test_an_older_log_search_alert_shows_query_results_condition_and_interval() 
     assert fact(card, "Results") == "0"
     assert fact(card, "Condition") == "< 1"
     assert fact(card, "Alert type") == "Metric measurement"
-    assert fact(card, "Interval") == f"5/3/2024 10:36:31 PM {DASH} 5/3/2024 10:51:31 PM"
+    # Log Analytics writes these as "5/3/2024 10:36:31 PM" (UTC); the card shows times.
+    assert fact(card, "Interval") == f"2024-05-03 22:36:31 {DASH} 2024-05-03 22:51:31 UTC"
     assert ("View query results", context["LinkToFilteredSearchResultsUI"]) in links(card)
 
 
@@ -258,6 +260,23 @@ def test_a_policy_alert_shows_the_operation_and_scope() -> None:
     assert fact(card, "Scope").endswith("/virtualmachines/vm-1")
 
 
+def test_a_policy_alert_names_the_policy_its_assignment_and_its_effect() -> None:
+    # "policies" is JSON inside a string, as Azure Policy writes it into the activity log.
+    card = card_for("azure-monitor-activity-log-policy")
+    assert fact(card, "Policy") == (
+        "Audit VMs that do not use managed disks (assignment security-baseline)"
+    )
+    assert fact(card, "Effect") == "Audit"
+
+
+def test_a_policy_alert_without_policy_details_takes_the_effect_from_the_operation() -> None:
+    data = payload("azure-monitor-activity-log-policy")
+    data["data"]["alertContext"]["properties"]["policies"] = "not json"
+    card = render(TEMPLATE, data)
+    assert "Policy" not in fact_titles(card)
+    assert fact(card, "Effect") == "audit"
+
+
 # --- other monitoring services ------------------------------------------------------------------
 
 
@@ -290,7 +309,12 @@ def test_an_application_insights_log_alert_links_its_results() -> None:
     card = card_for("azure-monitor-log-v1-app-insights-fired")
     assert fact(card, "Results") == "2"
     assert fact(card, "Condition") == "< 10"
-    assert [label for label, _ in links(card)] == ["View query results", "Open resource"]
+    assert [label for label, _ in links(card)] == [
+        "Open alert",
+        "View query results",
+        "Open resource",
+    ]
+    assert fact(card, "Interval") == f"2024-06-01 09:55:00 {DASH} 2024-06-01 10:00:00 UTC"
 
 
 # --- alerts with nulls in essentials ------------------------------------------------------------
@@ -303,10 +327,85 @@ def test_a_budget_alert_without_rule_severity_or_target_still_makes_sense() -> N
     assert "Azure Monitor · CostAlerts" in texts(card)
     assert fact(card, "Spent") == "$4,612.40"
     assert fact(card, "Notify at") == "$4,500.00 (Actual)"
-    assert links(card) == []  # "alertTargetIDs": null
+    # "alertTargetIDs": null: the budget's scope is the page to open.
+    assert links(card) == [
+        (
+            "Open budget scope",
+            "https://portal.azure.com/#resource/subscriptions/5f1c2d3e-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
+        )
+    ]
 
 
 def test_a_payload_that_is_not_the_common_schema_still_expands() -> None:
     card = render(TEMPLATE, {"schemaId": "Microsoft.Insights/activityLogs", "data": {}})
     assert title(card) == "⚪ Azure Monitor alert"
     assert check_card(card, "incoming") == []
+
+
+# --- fired or resolved: the activity log's own state ------------------------------------------
+
+
+def state(card: dict[str, Any]) -> str:
+    columns = header(card)["items"][0]["columns"]
+    text: str = columns[1]["items"][0]["text"]
+    return text
+
+
+def test_a_resolved_service_health_incident_is_resolved_although_the_alert_says_fired() -> None:
+    data = payload("azure-monitor-service-health-resolved")
+    assert data["data"]["essentials"]["monitorCondition"] == "Fired"
+    card = card_for("azure-monitor-service-health-resolved")
+    assert state(card) == "RESOLVED"
+    assert header(card)["style"] == "good"
+    assert fact(card, "Impact mitigated") == "2024-05-02 13:40:00 UTC"
+
+
+def test_an_active_service_health_incident_is_fired() -> None:
+    card = card_for("azure-monitor-service-health")
+    assert state(card) == "FIRED"
+
+
+@pytest.mark.parametrize("stage", ["Resolved", "Complete", "RCA"])
+def test_each_closing_service_health_stage_is_resolved(stage: str) -> None:
+    data = payload("azure-monitor-service-health")
+    data["data"]["alertContext"]["properties"]["stage"] = stage
+    assert state(render(TEMPLATE, data)) == "RESOLVED"
+
+
+def test_a_resource_that_is_available_again_is_resolved() -> None:
+    card = card_for("azure-monitor-resource-health-available")
+    assert state(card) == "RESOLVED"
+    assert fact(card, "Health") == "Unavailable → Available"
+    assert state(card_for("azure-monitor-resource-health")) == "FIRED"
+
+
+def test_a_degraded_resource_is_fired() -> None:
+    data = payload("azure-monitor-resource-health-available")
+    data["data"]["alertContext"]["properties"]["currentHealthStatus"] = "Degraded"
+    assert state(render(TEMPLATE, data)) == "FIRED"
+
+
+# --- links to the alert and the incident ------------------------------------------------------
+
+
+def test_every_alert_links_to_itself_in_the_portal() -> None:
+    for name in payload_names("azure-monitor-"):
+        essentials = payload(name)["data"]["essentials"]
+        urls = [url for _label, url in links(card_for(name))]
+        if "/Microsoft.AlertsManagement/alerts/" not in essentials["alertId"]:
+            continue  # a budget's alert id is Cost Management's, with no alert page
+        encoded = essentials["alertId"].replace("/", "%2f")
+        assert any(url.endswith(f"/alertId/{encoded}") for url in urls), name
+
+
+def test_the_built_alert_link_is_the_investigation_link_azure_sends() -> None:
+    data = payload("azure-monitor-metric-fired")
+    sent = data["data"]["essentials"].pop("investigationLink")
+    assert ("Open alert", sent) in links(render(TEMPLATE, data))
+
+
+def test_a_service_health_alert_links_to_the_incident() -> None:
+    # learn.microsoft.com/azure/service-health/service-health-alert-webhook-guide: the tracking
+    # id, then the first three and last three characters of the subscription id.
+    card = card_for("azure-monitor-service-health")
+    assert ("View incident", "https://app.azure.com/h/VT3K-5Q8/5f1e5f") in links(card)

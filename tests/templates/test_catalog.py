@@ -388,7 +388,40 @@ def test_the_host_object_holds_time_channel_template_app_and_version() -> None:
         "template": "digest",
         "app": "teams-notify",
         "version": shared.__version__,
+        "headers": {},
     }
+
+
+def test_the_host_object_passes_only_the_allow_listed_headers_named_as_documented() -> None:
+    sent = {
+        "x-github-event": "issue_comment",
+        "X-GITHUB-DELIVERY": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+        "X-GitHub-Hook-Installation-Target-Type": "repository",
+        "Authorization": "Bearer s3cret",
+        "X-Hub-Signature-256": "sha256=00ff",
+        "Cookie": "session=abc",
+        "X-Functions-Key": "k3y",
+        "Content-Type": "application/json",
+    }
+    host = catalog.host_object("github", "dev", datetime(2024, 5, 1, tzinfo=UTC), sent)
+    assert host["headers"] == {
+        "X-GitHub-Event": "issue_comment",
+        "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+        "X-GitHub-Hook-Installation-Target-Type": "repository",
+    }
+
+
+def test_no_credential_header_can_be_on_the_allow_list() -> None:
+    for name in catalog.FORWARDED_HEADERS:
+        lowered = name.lower()
+        assert not any(
+            word in lowered for word in ("auth", "signature", "cookie", "key", "token", "secret")
+        ), name
+
+
+def test_a_long_header_value_is_cut() -> None:
+    host = catalog.host_object("github", None, None, {"X-GitHub-Event": "x" * 5000})
+    assert host["headers"]["X-GitHub-Event"] == "x" * 200
 
 
 def test_the_host_time_is_converted_to_utc_without_fractions() -> None:

@@ -1,11 +1,11 @@
 """The github template with GitHub's webhook deliveries, as a repository or organization webhook
 posts them (Content type: application/json).
 
-GitHub names the event only in the `X-GitHub-Event` header, which a template cannot see, so the
-card tells the events apart by the keys each payload has (docs.github.com, "Webhook events and
-payloads"): `workflow_run`, `pusher` + `ref` (push), `pull_request`, `release`, `issue`,
-`deployment_status`, `zen` + `hook_id` (the ping sent when a webhook is created). Other events
-get a short card naming the repository, the sender and the action.
+GitHub names the event only in the `X-GitHub-Event` header (docs.github.com, "Webhook events and
+payloads"), which the template reads as `$host.headers['X-GitHub-Event']`: each common event has
+its own card about the object it concerns, with a link to it. Other events get a card naming the
+event and linking the object when the payload has one. Without the header (a delivery replayed by
+hand, the Designer) the card guesses the event from the keys the payload has.
 """
 
 from typing import Any
@@ -15,6 +15,7 @@ import pytest
 from shared import catalog
 from shared.cards.check import check_card
 from tests.support.templates import (
+    delivery_headers,
     fact,
     fact_titles,
     links,
@@ -30,7 +31,12 @@ REPO = "https://github.com/contoso/web-api"
 
 
 def card_for(name: str) -> dict[str, Any]:
-    return render(TEMPLATE, payload(name))
+    """The card for fixture `name`, with the headers GitHub sends it with."""
+    return render(TEMPLATE, payload(name), headers=delivery_headers(name))
+
+
+def card_as(event: str, data: Any) -> dict[str, Any]:
+    return render(TEMPLATE, data, headers={"X-GitHub-Event": event})
 
 
 def banner(card: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +105,7 @@ def test_a_running_workflow_has_no_conclusion_and_no_head_commit_yet() -> None:
 
 def test_a_push_lists_its_commits_with_links_and_authors() -> None:
     data = payload("github-push")
-    card = render(TEMPLATE, data)
+    card = card_as("push", data)
     assert title(card) == "⬆️ adele-vance pushed 3 commits to main"
     for commit in data["commits"]:
         line = f"[{commit['id'][:7]}]({commit['url']}) "
@@ -135,7 +141,7 @@ def test_a_deleted_branch_says_so_and_links_no_comparison() -> None:
 def test_a_new_tag_is_named_as_a_tag() -> None:
     data = payload("github-push-branch-deleted")
     data.update(ref="refs/tags/v1.4.2", deleted=False, created=True)
-    assert title(render(TEMPLATE, data)) == "🆕 adele-vance created tag v1.4.2"
+    assert title(card_as("push", data)) == "🆕 adele-vance created tag v1.4.2"
 
 
 # --- pull requests, releases, issues, deployments -----------------------------------------------
@@ -163,7 +169,7 @@ def test_a_merged_pull_request_says_merged_not_closed() -> None:
 def test_a_closed_unmerged_pull_request_is_red() -> None:
     data = payload("github-pull-request-merged")
     data["pull_request"].update(merged=False, merged_by=None)
-    card = render(TEMPLATE, data)
+    card = card_as("pull_request", data)
     assert status(card) == "CLOSED"
     assert banner(card)["style"] == "attention"
     assert "Merged by" not in fact_titles(card)
@@ -172,7 +178,7 @@ def test_a_closed_unmerged_pull_request_is_red() -> None:
 def test_a_long_pull_request_description_is_cut() -> None:
     data = payload("github-pull-request-opened")
     data["pull_request"]["body"] = "x" * 5000
-    card = render(TEMPLATE, data)
+    card = card_as("pull_request", data)
     assert "x" * 400 + "…" in texts(card)
 
 
@@ -188,7 +194,7 @@ def test_a_release_without_a_name_is_named_by_its_tag() -> None:
 def test_a_prerelease_is_marked_as_one() -> None:
     data = payload("github-release-published")
     data["release"].update(prerelease=True, name="1.5.0 beta")
-    card = render(TEMPLATE, data)
+    card = card_as("release", data)
     assert title(card) == "🏷️ 1.5.0 beta"
     assert status(card) == "PUBLISHED · PRE-RELEASE"
     assert banner(card)["style"] == "warning"
@@ -218,20 +224,310 @@ def test_a_failed_deployment_links_its_logs() -> None:
 def test_the_ping_confirms_the_webhook_without_showing_its_url() -> None:
     # The ping carries the webhook's own configuration, whose URL holds the function key.
     data = payload("github-ping")
-    card = render(TEMPLATE, data)
+    card = card_as("ping", data)
     assert title(card) == "🔗 GitHub webhook connected"
     assert fact(card, "Events") == "workflow_run, pull_request, release"
     assert data["hook"]["config"]["url"] not in str(card)
 
 
-def test_an_event_without_a_layout_still_names_repository_sender_and_action() -> None:
+def test_the_ping_says_where_the_webhook_is_installed() -> None:
+    headers = {"X-GitHub-Event": "ping", "X-GitHub-Hook-Installation-Target-Type": "organization"}
+    card = render(TEMPLATE, payload("github-ping"), headers=headers)
+    assert fact(card, "Webhook on") == "organization"
+
+
+# --- the event header decides -------------------------------------------------------------------
+
+
+def test_the_event_header_wins_over_the_payloads_shape() -> None:
+    # A deployment_status delivery also carries `deployment` and here a `workflow_run`: it is one
+    # card about the deployment's status, not a workflow run as well.
+    data = payload("github-deployment-status-failure")
+    data["workflow_run"] = payload("github-workflow-run-failure")["workflow_run"]
+    card = card_as("deployment_status", data)
+    assert title(card) == "🚀 production"
+    assert not any(text.startswith("CI #") for text in texts(card))
+
+
+def test_a_deployment_is_not_shown_as_the_workflow_run_it_carries() -> None:
+    card = card_for("github-deployment-created")
+    assert title(card) == "🚀 Deploying v1.4.2 to production"
+    assert fact(card, "Environment") == "production"
+    assert fact(card, "Workflow") == "Deploy #77"
+    assert links(card)[0] == ("View run", f"{REPO}/actions/runs/8899001199")
+
+
+def test_a_requested_deployment_review_names_the_environment_and_who_must_approve() -> None:
+    card = card_for("github-deployment-review-requested")
+    assert title(card) == "🛡️ Approval needed to deploy to production"
+    assert status(card) == "REQUESTED"
+    assert banner(card)["style"] == "warning"
+    assert fact(card, "Must approve") == "megan-bowen, team Release managers"
+    assert fact(card, "Requested by") == "adele-vance"
+    assert fact(card, "Job") == "deploy-production"
+    assert links(card)[0] == ("Review deployment", f"{REPO}/actions/runs/8899001199")
+
+
+@pytest.mark.parametrize(
+    ("name", "verdict", "style", "who"),
+    [
+        ("github-deployment-review-approved", "approved", "good", "Approved by"),
+        ("github-deployment-review-rejected", "rejected", "attention", "Rejected by"),
+    ],
+)
+def test_an_answered_deployment_review_says_who_decided_and_why(
+    name: str, verdict: str, style: str, who: str
+) -> None:
+    data = payload(name)
+    card = card_for(name)
+    assert title(card).endswith(f"Deployment to production {verdict}")
+    assert banner(card)["style"] == style
+    assert fact(card, who) == "megan-bowen"
+    assert data["comment"] in texts(card)
+    assert "Must approve" not in fact_titles(card)
+
+
+def test_a_pull_request_review_thread_is_resolved_not_the_pull_request() -> None:
+    card = card_for("github-pull-request-review-thread-resolved")
+    assert title(card) == "🧵 Review thread on #418 Split cards over 28 KB between alerts"
+    assert status(card) == "RESOLVED"
+    assert fact(card, "File") == "shared/teams/splitting.py"
+    assert links(card)[0] == ("View thread", f"{REPO}/pull/418#discussion_r1588001122")
+
+
+# --- comments and reviews -----------------------------------------------------------------------
+
+
+def test_a_comment_on_an_issue_shows_the_issue_and_an_excerpt_and_links_the_comment() -> None:
+    data = payload("github-issue-comment-on-issue")
+    card = card_for("github-issue-comment-on-issue")
+    assert title(card) == "💬 Comment on issue #421 Alerts from Grafana have no dashboard link"
+    assert fact(card, "By") == "lee-gu"
+    body = data["comment"]["body"]
+    assert len(body) > 400
+    assert body[:400] + "…" in texts(card)
+    assert links(card)[0] == ("View comment", data["comment"]["html_url"])
+
+
+def test_a_comment_on_a_pull_request_names_the_pull_request() -> None:
+    card = card_for("github-issue-comment-on-pull-request")
+    assert title(card) == "💬 Comment on pull request #418 Split cards over 28 KB between alerts"
+    assert "Rebased on main; the 28 KB test passes now." in texts(card)
+    assert ("View pull request", f"{REPO}/pull/418") in links(card)
+
+
+def test_a_deleted_comment_is_not_linked() -> None:
+    data = payload("github-issue-comment-on-issue")
+    data["action"] = "deleted"
+    card = card_as("issue_comment", data)
+    assert status(card) == "DELETED"
+    assert "View comment" not in [label for label, _ in links(card)]
+
+
+@pytest.mark.parametrize(
+    ("name", "word", "style", "icon"),
+    [
+        ("github-pull-request-review-approved", "APPROVED", "good", "✅"),
+        ("github-pull-request-review-changes-requested", "CHANGES REQUESTED", "attention", "✋"),
+    ],
+)
+def test_a_pull_request_review_shows_its_verdict_reviewer_and_link(
+    name: str, word: str, style: str, icon: str
+) -> None:
+    data = payload(name)
+    card = card_for(name)
+    assert title(card) == f"{icon} Review on #418 Split cards over 28 KB between alerts"
+    assert status(card) == word
+    assert banner(card)["style"] == style
+    assert fact(card, "Reviewer") == data["review"]["user"]["login"]
+    assert data["review"]["body"] in texts(card)
+    assert links(card)[0] == ("View review", data["review"]["html_url"])
+
+
+def test_a_review_comment_shows_the_file_and_line() -> None:
+    card = card_for("github-pull-request-review-comment-created")
+    assert fact(card, "File") == "shared/teams/splitting.py line 47"
+    assert links(card)[0] == ("View comment", f"{REPO}/pull/418#discussion_r1588001122")
+
+
+# --- what an action changed ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "word", "fact_title", "value"),
+    [
+        ("github-pull-request-labeled", "LABELED", "Label", "needs-review"),
+        ("github-pull-request-assigned", "ASSIGNED", "Assignee", "megan-bowen"),
+        ("github-pull-request-review-requested", "REVIEW REQUESTED", "Reviewer", "lee-gu"),
+        ("github-issues-labeled", "LABELED", "Label", "bug"),
+        ("github-issues-assigned", "ASSIGNED", "Assignee", "adele-vance"),
+    ],
+)
+def test_labeled_assigned_and_review_requested_say_who_or_what(
+    name: str, word: str, fact_title: str, value: str
+) -> None:
+    card = card_for(name)
+    assert status(card) == word
+    assert fact(card, fact_title) == value
+
+
+def test_a_draft_pull_request_that_gets_a_label_says_labeled() -> None:
+    data = payload("github-pull-request-labeled")
+    data["pull_request"]["draft"] = True
+    assert status(card_as("pull_request", data)) == "LABELED"
+
+
+def test_a_team_asked_for_review_is_named_as_a_team() -> None:
+    data = payload("github-pull-request-review-requested")
+    del data["requested_reviewer"]
+    data["requested_team"] = {"name": "Reviewers", "slug": "reviewers"}
+    assert fact(card_as("pull_request", data), "Reviewer") == "team Reviewers"
+
+
+# --- checks and statuses ------------------------------------------------------------------------
+
+
+def test_a_failed_check_run_is_red_with_its_app_and_link() -> None:
+    card = card_for("github-check-run-failure")
+    assert title(card) == "☑️ lint"
+    assert status(card) == "❌ FAILURE"
+    assert banner(card)["style"] == "attention"
+    assert fact(card, "App") == "GitHub Actions"
+    assert links(card)[0] == ("View check", f"{REPO}/runs/24123456789")
+
+
+def test_a_check_suite_links_its_commit() -> None:
+    card = card_for("github-check-suite-success")
+    assert status(card) == "✅ SUCCESS"
+    sha = payload("github-check-suite-success")["check_suite"]["head_sha"]
+    assert links(card)[0] == ("View commit", f"{REPO}/commit/{sha}")
+
+
+def test_a_failed_workflow_job_names_workflow_and_job_and_links_the_job() -> None:
+    card = card_for("github-workflow-job-failure")
+    assert title(card) == "⚙️ CI · test (3.11)"
+    assert status(card) == "❌ FAILURE"
+    assert fact(card, "Runner") == "GitHub Actions 12"
+    assert links(card)[0] == ("View job", f"{REPO}/actions/runs/8899001122/job/24123456790")
+
+
+def test_a_queued_workflow_job_is_running_blue() -> None:
+    data = payload("github-workflow-job-failure")
+    data["workflow_job"].update(status="queued", conclusion=None)
+    card = card_as("workflow_job", data)
+    assert status(card) == "⏳ QUEUED"
+    assert banner(card)["style"] == "accent"
+
+
+def test_a_commit_status_shows_state_context_and_both_links() -> None:
+    card = card_for("github-status-failure")
+    assert title(card) == "🔎 ci/jenkins"
+    assert status(card) == "❌ FAILURE"
+    assert "Build #1871 failed in 4 min" in texts(card)
+    assert fact(card, "Branches") == "main"
+    assert links(card)[:2] == [
+        ("View details", "https://ci.contoso.com/builds/1871"),
+        ("View commit", f"{REPO}/commit/9f3c2a1b7d4e5f60718293a4b5c6d7e8f9012345"),
+    ]
+
+
+# --- branches, tags, forks, stars, releases -----------------------------------------------------
+
+
+def test_a_created_branch_is_named_and_linked() -> None:
+    card = card_for("github-create-branch")
+    assert title(card) == "🆕 New branch feature/split-cards"
+    assert links(card)[0] == ("View branch", f"{REPO}/tree/feature/split-cards")
+
+
+def test_a_deleted_tag_is_named_and_not_linked() -> None:
+    card = card_for("github-delete-tag")
+    assert title(card) == "🗑️ Deleted tag v1.4.1-rc1"
+    assert [label for label, _ in links(card)] == ["Repository"]
+
+
+def test_a_fork_links_the_fork() -> None:
+    card = card_for("github-fork")
+    assert title(card) == "🍴 Forked to lee-gu/web-api"
+    assert fact(card, "Forks") == "4"
+    assert links(card)[0] == ("View fork", "https://github.com/lee-gu/web-api")
+
+
+def test_a_star_says_who_starred_and_links_the_stargazers() -> None:
     card = card_for("github-star")
+    assert title(card) == "⭐ megan-bowen starred the repository"
+    assert links(card)[0] == ("Stargazers", f"{REPO}/stargazers")
+
+
+def test_a_removed_star_says_so() -> None:
+    data = payload("github-star")
+    data["action"] = "deleted"
+    assert title(card_as("star", data)) == "☆ megan-bowen removed their star"
+
+
+def test_a_deleted_release_does_not_link_the_release_it_deleted() -> None:
+    card = card_for("github-release-deleted")
+    assert status(card) == "DELETED"
+    assert banner(card)["style"] == "attention"
+    urls = [url for _label, url in links(card)]
+    assert f"{REPO}/releases/tag/v1.4.2" not in urls
+    assert urls[0] == f"{REPO}/releases"
+
+
+# --- any other event ----------------------------------------------------------------------------
+
+
+def test_another_event_is_named_with_its_action_and_links_its_object() -> None:
+    card = card_for("github-discussion-created")
+    assert title(card) == "🔔 discussion · created"
+    assert "How do I send one card to two channels?" in texts(card)
+    assert links(card)[0] == ("Open on GitHub", f"{REPO}/discussions/12")
+
+
+def test_another_event_without_a_web_page_links_only_the_repository() -> None:
+    card = card_for("github-label-created")
+    assert title(card) == "🔔 label · created"
+    assert "needs-review" in texts(card)
+    assert [label for label, _ in links(card)] == ["Repository"]
+
+
+def test_an_event_without_an_action_is_still_named() -> None:
+    data = {"repository": payload("github-star")["repository"], "sender": {"login": "lee-gu"}}
+    card = card_as("public", data)
+    assert title(card) == "🔔 public"
+    assert "contoso/web-api · lee-gu" in texts(card)
+
+
+def test_a_comment_event_without_a_layout_links_the_comment() -> None:
+    data = payload("github-issue-comment-on-issue")
+    data["comment"]["html_url"] = f"{REPO}/commit/9f3c2a1#commitcomment-77"
+    del data["issue"]
+    card = card_as("commit_comment", data)
+    assert title(card) == "🔔 commit comment · created"
+    assert links(card)[0] == ("Open on GitHub", f"{REPO}/commit/9f3c2a1#commitcomment-77")
+
+
+# --- without the header -------------------------------------------------------------------------
+
+
+def test_without_the_header_the_event_is_guessed_from_the_payload() -> None:
+    assert title(render(TEMPLATE, payload("github-workflow-run-failure"))) == "CI #412"
+    assert title(render(TEMPLATE, payload("github-issues-opened"))).startswith("📝 #421")
+    review = render(TEMPLATE, payload("github-pull-request-review-approved"))
+    assert title(review).startswith("✅ Review on #418")
+
+
+def test_without_the_header_an_unknown_shape_gets_the_generic_card() -> None:
+    card = render(TEMPLATE, payload("github-star"))
     assert title(card) == "🔔 GitHub event · created"
     assert "contoso/web-api · megan-bowen" in texts(card)
 
 
-def test_a_comment_on_a_pull_request_is_not_shown_as_the_pull_request_itself() -> None:
-    data = payload("github-pull-request-opened")
-    data["action"] = "created"
-    data["comment"] = {"body": "LGTM", "user": {"login": "adele-vance"}}
-    assert title(render(TEMPLATE, data)) == "🔔 GitHub event · created"
+def test_the_event_header_is_read_whatever_its_case() -> None:
+    card = render(TEMPLATE, payload("github-star"), headers={"x-github-event": "star"})
+    assert title(card) == "⭐ megan-bowen starred the repository"
+
+
+@pytest.mark.parametrize("name", payload_names("github-"))
+def test_every_fixture_is_posted_with_its_event_header(name: str) -> None:
+    assert "X-GitHub-Event" in delivery_headers(name)
