@@ -138,7 +138,7 @@ class ZonedSchedule:
         """The registered occurrence a run started at `now` belongs to (aware, UTC)."""
         moment = now.astimezone(UTC).replace(tzinfo=None) + TOLERANCE
         found = self.registered.latest_at_or_before(moment)
-        if found is None:  # only for a schedule that never fires, which parse refuses
+        if found is None:  # only for a UTC schedule that never fires: the host never runs it
             raise ValueError("the registered schedule has no occurrence")
         return found.replace(tzinfo=UTC)
 
