@@ -43,6 +43,8 @@ _HORIZON_BEFORE: Final = timedelta(days=1)
 _HORIZON_AFTER: Final = timedelta(days=2 * 366)
 _SECOND: Final = timedelta(seconds=1)
 _FOLD_MARGIN: Final = timedelta(hours=3)
+# How many registered slots `runs_between` walks back at most: a month of a every-minute schedule.
+_MAX_SCANNED_SLOTS: Final = 45_000
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,29 @@ class ZonedSchedule:
         if found is None:  # only for a UTC schedule that never fires: the host never runs it
             raise ValueError("the registered schedule has no occurrence")
         return found.replace(tzinfo=UTC)
+
+    def runs_between(
+        self, after: datetime, until: datetime, limit: int
+    ) -> tuple[list[datetime], bool]:
+        """The entry's runs (aware, UTC, oldest first) in (after, until]: the latest `limit` of
+        them, and whether older ones (or ones beyond the scan bound) were left out.
+
+        A run is a registered slot that `is_due`; walking the slots backwards keeps the common
+        cases (one slot, or only the latest wanted) to a step or two."""
+        stop = after.astimezone(UTC).replace(tzinfo=None)
+        moment = until.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        found: list[datetime] = []
+        for _ in range(_MAX_SCANNED_SLOTS):
+            slot = self.registered.latest_at_or_before(moment)
+            if slot is None or slot <= stop:
+                return found[::-1], False
+            instant = slot.replace(tzinfo=UTC)
+            if self.is_due(instant):
+                if len(found) == limit:
+                    return found[::-1], True
+                found.append(instant)
+            moment = slot - _SECOND
+        return found[::-1], True
 
     def is_due(self, instant: datetime) -> bool:
         """True when the registered occurrence `instant` is one of the entry's local times."""
