@@ -9,7 +9,6 @@ the previous invocation, and the slot this one was started for, or the one it mi
 import json
 import logging
 import os
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,15 +18,8 @@ import pytest
 from shared.schedules.entries import ScheduleEntry, read_schedules
 from shared.schedules.run import MAX_CATCH_UP, RunOutcome, run_entry
 from tests.support.function_app import Channels, configure, run
+from tests.support.schedules import Timer
 from tests.support.teams_standin import TeamsStandIn
-
-
-@dataclass(frozen=True)
-class Timer:
-    """azure.functions.TimerRequest as the worker builds it from the host's payload."""
-
-    past_due: bool = False
-    schedule_status: dict[str, Any] = field(default_factory=dict)
 
 
 def status(last: datetime | None, next_: datetime) -> dict[str, Any]:

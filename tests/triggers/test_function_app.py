@@ -192,6 +192,9 @@ HEAVY = (
     "shared.outgoing.handler",
     "shared.api.handlers",
     "shared.schedules.run",
+    "shared.schedules.ledger",
+    "azure.data.tables",
+    "azure.identity",
 )
 
 
