@@ -32,7 +32,7 @@ from typing import Any, Final, Literal, Protocol
 
 from shared.schedules.entries import ScheduleEntry
 
-__all__ = ["MAX_CATCH_UP", "RunOutcome", "TimerLike", "run_entry"]
+__all__ = ["MAX_CATCH_UP", "RunOutcome", "TimerLike", "plan", "run_entry"]
 
 logger = logging.getLogger("shared.schedules")
 
@@ -138,6 +138,18 @@ def _choose(
     return chosen, [run for run in runs if run not in chosen]
 
 
+def plan(
+    entry: ScheduleEntry, timer: TimerLike, now: datetime
+) -> tuple[_Window, list[datetime], list[datetime], list[datetime], bool]:
+    """What an invocation started at `now` answers for, without I/O: (the window, the entry's
+    occurrences in it, those to post, those skipped by catch_up, whether older ones were left
+    out). Occurrences are aware UTC instants, oldest first."""
+    window = _window(entry, timer, now)
+    runs, older_left_out = entry.zoned.runs_between(window.after, window.until, MAX_CATCH_UP)
+    to_post, skipped = _choose(entry, runs, window, timer.past_due)
+    return window, runs, to_post, skipped, older_left_out
+
+
 def _local(entry: ScheduleEntry, instant: datetime) -> str:
     zone = entry.zoned.zone
     if zone is None:
@@ -157,9 +169,7 @@ async def run_entry(
     """Run `entry` for the timer invocation that started at `now` (default: the current time)."""
     started = time.monotonic()
     moment = (now or _now()).astimezone(UTC)
-    window = _window(entry, timer, moment)
-    runs, older_left_out = entry.zoned.runs_between(window.after, window.until, MAX_CATCH_UP)
-    to_post, skipped = _choose(entry, runs, window, timer.past_due)
+    window, runs, to_post, skipped, older_left_out = plan(entry, timer, moment)
     if timer.past_due:
         logger.warning(
             "schedule %s: this run is past due (the host missed %s, started %s UTC); "
