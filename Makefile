@@ -23,10 +23,12 @@ typecheck: $(VENV)/.installed
 	$(PY) -m mypy
 	$(PY) -m mypy --python-version 3.12
 
-unit: $(VENV)/.installed
+# The storage tests run against Azurite, which they start themselves from .tools/.
+unit: $(VENV)/.installed $(TOOLS)/node_modules/.bin/azurite
 	$(PY) -m pytest
 
 $(TOOLS)/node_modules/.bin/azurite:
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: installing Node.js and npm with apt-get"; apt-get update -qq && apt-get install -y -qq nodejs npm; }
 	npm install --prefix $(TOOLS) --no-audit --no-fund --silent azurite@$(AZURITE_VERSION)
 
 run: $(VENV)/.installed

@@ -28,10 +28,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing checked (a setting, an entry) and its problems; none means fine."""
+    """One thing checked (a setting, an entry) and its problems; none means fine. Warnings are
+    what works but was probably not meant (a schedule that never fires): printed by `check`,
+    never counted as problems."""
 
     subject: str
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,22 @@ def _schedules_section() -> Section:
             if entry.enabled
             else f"off until {entry.enabled_by} is set"
         )
-        finding = Finding(f"{entry.name} ({state})", _engine_problems(entry))
+        finding = Finding(
+            f"{entry.name} ({state})", _engine_problems(entry), _schedule_warnings(entry)
+        )
         findings[entry.name] = finding
     if not findings:
         return Section("schedules", [Finding("schedules (none declared)")])
     return Section("schedules", list(findings.values()))
+
+
+def _schedule_warnings(entry: Any) -> list[str]:
+    """Where the host reads the entry's schedule other than a person probably meant."""
+    from datetime import UTC, datetime
+
+    from shared.schedules.ncrontab import warnings
+
+    return [f"schedule: {warning}" for warning in warnings(entry.zoned.local, datetime.now(UTC))]
 
 
 def _engine_problems(entry: Any) -> list[str]:

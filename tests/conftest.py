@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 
 from shared.config.once import reset_configuration
+from tests.support.azurite import Azurite
 from tests.support.teams_standin import TeamsStandIn
 
 # CI runs on a fresh clone with no example database, so a random search there could fail on one
@@ -46,3 +47,11 @@ def teams() -> Iterator[TeamsStandIn]:
     """A loopback Teams stand-in (both webhook kinds, Teams' answers and rate windows)."""
     with TeamsStandIn() as standin:
         yield standin
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[str]:
+    """A running Azurite (npm, started here on free loopback ports) for the whole session: its
+    connection string. A test that stops the emulator starts its own `Azurite`."""
+    with Azurite() as emulator:
+        yield emulator.connection_string

@@ -77,10 +77,13 @@ def run(args: argparse.Namespace) -> int:
 def _print_result(result: CheckResult, out: TextIO) -> None:
     if not result.problems:
         print(f"  {result.subject}: ok", file=out)
-        return
-    print(f"  {result.subject}: {len(result.problems)} problem(s)", file=out)
-    for problem in result.problems:
-        print(f"    {problem}", file=out)
+    else:
+        print(f"  {result.subject}: {len(result.problems)} problem(s)", file=out)
+        for problem in result.problems:
+            print(f"    {problem}", file=out)
+    # Warnings: accepted, probably not meant; they never change the exit status.
+    for warning in result.warnings:
+        print(f"    warning: {warning}", file=out)
 
 
 def _check_templates(args: argparse.Namespace) -> list[CheckResult]:

@@ -29,6 +29,7 @@ from shared.schedules.ncrontab import CronError, parse
 from shared.schedules.zoned import ZonedSchedule
 
 __all__ = [
+    "CATCH_UP_CHOICES",
     "SCHEDULES_FILE",
     "SOURCE_ALLOW_HOSTS_SETTING",
     "HeaderFromSetting",
@@ -68,8 +69,13 @@ _FIELDS: Final = frozenset(
         "enabled_by",
         "source",
         "when",
+        "catch_up",
     }
 )
+# What a run does with occurrences the host missed (shared.schedules.run): post every one, only
+# the latest, or none of them.
+CATCH_UP_CHOICES: Final = ("all", "latest", "none")
+DEFAULT_CATCH_UP: Final = "latest"
 _SOURCE_FIELDS: Final = frozenset({"url", "headers", "timeout"})
 
 
@@ -119,6 +125,7 @@ class ScheduleEntry:
     source: Source | None = None
     when: str | None = None
     description: str = ""
+    catch_up: str = DEFAULT_CATCH_UP
 
     @property
     def function_name(self) -> str:
@@ -302,6 +309,13 @@ class _Checker:
         description = item.get("description", "")
         if not isinstance(description, str):
             problem("description", "must be a string")
+        catch_up = item.get("catch_up", DEFAULT_CATCH_UP)
+        if catch_up not in CATCH_UP_CHOICES:
+            problem(
+                "catch_up",
+                "must be 'all', 'latest' or 'none' (what a run posts of the occurrences the "
+                "host missed)",
+            )
         if found or zoned is None or template is None or channels is None:
             return None
         return ScheduleEntry(
@@ -317,6 +331,7 @@ class _Checker:
             source=source,
             when=when,
             description=description if isinstance(description, str) else "",
+            catch_up=catch_up,
         )
 
     def _schedule(

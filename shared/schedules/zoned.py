@@ -14,9 +14,13 @@ with a `timezone` therefore has two schedules:
 Daylight-saving changes, as cron does them:
 - a local time the clocks skip (02:30 on the spring-forward night in Europe) runs once, at the
   first instant after the gap (03:00 local): the transition instant is registered too;
-- a local time that happens twice (the fall-back hour) runs once, the first time; except in a
-  schedule that runs every hour (`*` hours, such as every 15 minutes), which keeps running in
-  real time through the repeated hour, as cron's wildcard jobs do.
+- a local time that happens twice (the fall-back hour) follows the host's own rule for a timer
+  in a local time zone (Azure/azure-webjobs-sdk-extensions, `Timers/Scheduling/CronSchedule.cs`,
+  `TryAdjustAmbiguousTime`): a point-in-time schedule runs once, on the first pass; an "interval"
+  schedule runs on both passes, in real time. A schedule is an interval when, written back as
+  NCrontab writes it, its seconds, minutes or hours field has a `*`, `-` or `/`
+  (`Cron.is_interval`): `0 */20 * * * *` posts at 01:00, 01:20, 01:40 of both passes of London's
+  repeated hour; `0 */20 1 * * *` (written back `0 0,20,40 1`) posts them once.
 
 Entries without a time zone (or in a zone that is always UTC) are registered as written.
 """
@@ -39,6 +43,8 @@ _HORIZON_BEFORE: Final = timedelta(days=1)
 _HORIZON_AFTER: Final = timedelta(days=2 * 366)
 _SECOND: Final = timedelta(seconds=1)
 _FOLD_MARGIN: Final = timedelta(hours=3)
+# How many registered slots `runs_between` walks back at most: a month of a every-minute schedule.
+_MAX_SCANNED_SLOTS: Final = 45_000
 
 
 @dataclass(frozen=True)
@@ -138,9 +144,32 @@ class ZonedSchedule:
         """The registered occurrence a run started at `now` belongs to (aware, UTC)."""
         moment = now.astimezone(UTC).replace(tzinfo=None) + TOLERANCE
         found = self.registered.latest_at_or_before(moment)
-        if found is None:  # only for a schedule that never fires, which parse refuses
+        if found is None:  # only for a UTC schedule that never fires: the host never runs it
             raise ValueError("the registered schedule has no occurrence")
         return found.replace(tzinfo=UTC)
+
+    def runs_between(
+        self, after: datetime, until: datetime, limit: int
+    ) -> tuple[list[datetime], bool]:
+        """The entry's runs (aware, UTC, oldest first) in (after, until]: the latest `limit` of
+        them, and whether older ones (or ones beyond the scan bound) were left out.
+
+        A run is a registered slot that `is_due`; walking the slots backwards keeps the common
+        cases (one slot, or only the latest wanted) to a step or two."""
+        stop = after.astimezone(UTC).replace(tzinfo=None)
+        moment = until.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+        found: list[datetime] = []
+        for _ in range(_MAX_SCANNED_SLOTS):
+            slot = self.registered.latest_at_or_before(moment)
+            if slot is None or slot <= stop:
+                return found[::-1], False
+            instant = slot.replace(tzinfo=UTC)
+            if self.is_due(instant):
+                if len(found) == limit:
+                    return found[::-1], True
+                found.append(instant)
+            moment = slot - _SECOND
+        return found[::-1], True
 
     def is_due(self, instant: datetime) -> bool:
         """True when the registered occurrence `instant` is one of the entry's local times."""
@@ -148,7 +177,7 @@ class ZonedSchedule:
         if self.zone is None:
             return self.local.matches(instant.replace(tzinfo=None))
         local = instant.astimezone(self.zone)
-        if local.fold and not self._every_hour:
+        if local.fold and not self.local.is_interval:
             return False  # the second pass through a repeated hour: it ran the first time
         if self.local.matches(local.replace(tzinfo=None)):
             return True
@@ -157,10 +186,6 @@ class ZonedSchedule:
         if after > before:  # the instant the clocks sprang forward: run what the gap skipped
             return self._skips_a_time(_Transition(instant, before, after))
         return False
-
-    @property
-    def _every_hour(self) -> bool:
-        return len(self.local.hours) == 24
 
     def next_run(self, after: datetime) -> datetime:
         """The first run after `after`, aware, in the entry's time zone (UTC without one)."""
@@ -182,7 +207,7 @@ class ZonedSchedule:
 
     def _instants_of(self, wall: datetime) -> list[datetime]:
         first = self._instant_of(wall)
-        if self.zone is None or not self._every_hour:
+        if self.zone is None or not self.local.is_interval:
             return [first]
         second = wall.replace(tzinfo=self.zone, fold=1).astimezone(UTC)
         return [first, second] if second > first else [first]

@@ -186,7 +186,8 @@ def test_an_entry_that_is_off_may_name_a_channel_not_configured_yet(tmp_path: Pa
 @pytest.mark.parametrize(
     ("changes", "field", "says"),
     [
-        ({"schedule": "0 8 * * *"}, "schedule", "six, seconds first"),
+        ({"schedule": "8 * * *"}, "schedule", "six, seconds first"),
+        ({"catch_up": "some"}, "catch_up", "'all', 'latest' or 'none'"),
         ({"schedule": "0 0 25 * * *"}, "schedule", "hour field"),
         ({"schedule": None}, "schedule", "is required"),
         ({"schedule": "* 0 8 * * *"}, "schedule", "seconds field must be one value"),
@@ -217,6 +218,21 @@ def test_a_bad_entry_is_reported_with_its_field_and_left_out(
     assert [e.name for e in found.entries] == ["other"]
 
 
+def test_a_five_field_schedule_is_registered_with_its_seconds_written_out(tmp_path: Path) -> None:
+    # The host reads five fields as seconds 0 (Microsoft Learn, timer trigger, "NCRONTAB
+    # expressions"); the app registers the same schedule in six.
+    found = read(tmp_path, entry(schedule="30 9 * * M-F", timezone=None))
+    assert found.problems == ()
+    [morning] = found.entries
+    assert morning.schedule == "0 30 9 * * M-F"
+    assert morning.registered_schedule == "0 30 9 * * M-F"
+
+
+def test_catch_up_defaults_to_latest(tmp_path: Path) -> None:
+    found = read(tmp_path, entry(), entry(name="every", catch_up="all"))
+    assert [e.catch_up for e in found.entries] == ["latest", "all"]
+
+
 def test_duplicate_names_leave_all_of_them_out(tmp_path: Path) -> None:
     found = read(tmp_path, entry(), entry(channel="dev"), entry(name="other"))
     assert problems_of(found) == [("morning", "name"), ("morning", "name")]
@@ -225,7 +241,7 @@ def test_duplicate_names_leave_all_of_them_out(tmp_path: Path) -> None:
 
 
 def test_every_problem_of_an_entry_is_reported_at_once(tmp_path: Path) -> None:
-    found = read(tmp_path, entry(schedule="0 0 8 * *", timezone="Mars/Olympus", template="x"))
+    found = read(tmp_path, entry(schedule="0 0 8 * * * *", timezone="Mars/Olympus", template="x"))
     assert {p.field for p in found.problems} == {"schedule", "timezone", "template"}
 
 
@@ -360,3 +376,41 @@ def test_the_process_reads_the_file_once(monkeypatch: pytest.MonkeyPatch) -> Non
     finally:
         reset_configuration()
     assert len(calls) == 1
+
+
+# --- warnings: accepted as the host accepts them, but probably not meant -------------------------
+
+
+def test_check_warns_about_a_schedule_that_never_fires_without_refusing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shared.schedules
+    from shared.cli import main
+    from shared.health import configuration_sections
+
+    found = read(
+        tmp_path,
+        entry(name="leap", schedule="0 0 8 31 2 *"),
+        entry(name="evenings", schedule="0 0 17-9 * * *", channel="dev"),
+        entry(name="plain", channel="dev"),
+    )
+    assert found.problems == ()
+    assert [e.name for e in found.entries] == ["leap", "evenings", "plain"]
+    monkeypatch.setattr(shared.schedules, "current_schedules", lambda: found)
+    main(["check"])
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    start = lines.index("schedules:")
+    assert lines[start + 1 : start + 7] == [
+        "leap (on, registered as '0 0 6-7 * * *' UTC): ok",
+        "warning: schedule: never fires (no matching date within 30 years): the host accepts it "
+        "and never runs it",
+        "evenings (on, registered as '0 0 7-16 * * *' UTC): ok",
+        "warning: schedule: hour field item '17-9' runs backwards and is read as 9-17 (NCrontab "
+        "swaps it); to wrap past the end of the field write '17-23,0-9'",
+        "plain (on, registered as '0 0 6-7 * * *' UTC): ok",
+        lines[start + 6],
+    ]
+    assert not lines[start + 6].startswith("warning:")
+    # Warnings are not problems: they neither count on the health route nor fail `check`.
+    [schedules] = [s for s in configuration_sections() if s.title == "schedules"]
+    assert schedules.problem_count == 0

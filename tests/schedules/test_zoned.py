@@ -103,6 +103,57 @@ def test_every_quarter_hour_keeps_running_in_real_time_through_both_changes() ->
         assert {b - a for a, b in itertools.pairwise(night)} == {timedelta(minutes=15)}
 
 
+LONDON = ZoneInfo("Europe/London")
+# 25 October 2026: London goes back from 02:00 BST to 01:00 GMT; 01:00-01:59 happens twice.
+LONDON_AUTUMN = (datetime(2026, 10, 24, 23, tzinfo=UTC), datetime(2026, 10, 25, 3, tzinfo=UTC))
+
+
+def london_night(expression: str) -> list[str]:
+    schedule = ZonedSchedule.build(expression, "Europe/London", START.replace(year=2026))
+    return [
+        r.astimezone(LONDON).strftime("%H:%M %Z")
+        for r in posts(schedule, *LONDON_AUTUMN)
+        if r.astimezone(LONDON).hour == 1
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # Intervals as the host defines them (a *, - or / in seconds, minutes or hours as NCrontab
+        # writes them back): both passes of the repeated hour, in real time.
+        (
+            "0 */20 * * * *",
+            ["01:00 BST", "01:20 BST", "01:40 BST", "01:00 GMT", "01:20 GMT", "01:40 GMT"],
+        ),
+        ("0 0 * * * *", ["01:00 BST", "01:00 GMT"]),
+        ("0 0,1 1 * * *", ["01:00 BST", "01:01 BST", "01:00 GMT", "01:01 GMT"]),
+        ("0 30 0-1 * * *", ["01:30 BST", "01:30 GMT"]),
+        # Point-in-time schedules: the first pass only.
+        ("0 */20 1 * * *", ["01:00 BST", "01:20 BST", "01:40 BST"]),
+        ("0 30 1 * * *", ["01:30 BST"]),
+        ("0 0,30 1,5 * * *", ["01:00 BST", "01:30 BST"]),
+    ],
+)
+def test_a_repeated_hour_follows_the_host_s_interval_rule(
+    expression: str, expected: list[str]
+) -> None:
+    assert london_night(expression) == expected
+
+
+def test_hourly_in_berlin_posts_both_passes_of_the_repeated_hour() -> None:
+    schedule = ZonedSchedule.build("0 0 * * * *", "Europe/Berlin", START)
+    night = posts(
+        schedule, datetime(2025, 10, 25, 23, tzinfo=UTC), datetime(2025, 10, 26, 3, tzinfo=UTC)
+    )
+    assert [r.astimezone(BERLIN).strftime("%H:%M %Z") for r in night] == [
+        "01:00 CEST",
+        "02:00 CEST",
+        "02:00 CET",
+        "03:00 CET",
+    ]
+
+
 @pytest.mark.parametrize(
     ("zone", "expected"),
     [

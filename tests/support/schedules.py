@@ -1,6 +1,7 @@
-"""A loopback status page for the schedules' `source` tests: a Statuspage-style summary
-(`/api/v2/summary.json`, the shape www.githubstatus.com answers), scripted answers, slow answers,
-redirects, and a record of the headers each request carried."""
+"""For the schedules' tests: a loopback status page for the `source` tests (a Statuspage-style
+summary, `/api/v2/summary.json`, the shape www.githubstatus.com answers; scripted answers, slow
+answers, redirects, and a record of the headers each request carried), and `Timer`, what the
+worker's TimerRequest gives a run."""
 
 import json
 import threading
@@ -40,6 +41,15 @@ def summary(*down: tuple[str, str], indicator: str | None = None) -> dict[str, A
             else {"indicator": "none", "description": "All Systems Operational"}
         ),
     }
+
+
+@dataclass(frozen=True)
+class Timer:
+    """azure.functions.TimerRequest as the worker builds it from the host's payload: IsPastDue and
+    ScheduleStatus (Last, Next, LastUpdated)."""
+
+    past_due: bool = False
+    schedule_status: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
