@@ -1,7 +1,9 @@
-"""`python -m shared check [NAME...] [--data FILE|-]`: every problem Teams would have.
+"""`python -m shared check [NAME...] [--data FILE|-] [--render]`: every problem Teams would have.
 
-The templates first (expanded with their sample data or the given data, then checked), then the
-app's configuration (shared.health), which `check NAME...` leaves out.
+The templates first (expanded with their sample data or the given data, then checked; with
+`--render` also drawn by Microsoft's renderer with Teams' host config in headless Chromium, which
+adds what the renderer drops or warns about), then the app's configuration (shared.health), which
+`check NAME...` leaves out.
 """
 
 from __future__ import annotations
@@ -87,24 +89,62 @@ def _check_templates(args: argparse.Namespace) -> list[CheckResult]:
     names: list[str] = list(args.names) or catalog.template_names()
     infos = [template_info(name) for name in names]  # unknown names stop before any output
     data = None if args.data is None else read_data(args.data)
-    return [_check_template(info, info.sample_data if data is None else data) for info in infos]
+    checked = [_check_template(info, info.sample_data if data is None else data) for info in infos]
+    if not getattr(args, "render", False):
+        return [result for result, _card in checked]
+    return _with_renderer(
+        [(info.name, result, card) for info, (result, card) in zip(infos, checked, strict=True)]
+    )
 
 
-def _check_template(info: catalog.TemplateInfo, data: Any) -> CheckResult:
+def _with_renderer(checked: list[tuple[str, CheckResult, Any]]) -> list[CheckResult]:
+    """Each card that expanded, rendered by the pinned renderer; its problems added."""
+    from shared.preview.install import PreviewUnavailableError
+
+    try:
+        from shared.preview.browser import PreviewFailedError, open_browser
+    except ImportError:
+        raise CliError(
+            "check --render needs Playwright for Python: pip install -r requirements-dev.txt"
+        ) from None
+    results: list[CheckResult] = []
+    try:
+        with open_browser() as browser:
+            for name, result, card in checked:
+                if card is None:
+                    results.append(result)
+                    continue
+                try:
+                    rendering = browser.preview(card, theme="light", title=name)
+                except PreviewFailedError as error:
+                    results.append(
+                        CheckResult(result.subject, [*result.problems, f"$: not rendered: {error}"])
+                    )
+                    continue
+                found = [str(problem) for problem in rendering.problems]
+                results.append(CheckResult(result.subject, [*result.problems, *found]))
+    except PreviewUnavailableError as error:
+        raise CliError(str(error)) from None
+    return results
+
+
+def _check_template(info: catalog.TemplateInfo, data: Any) -> tuple[CheckResult, Any]:
+    """What the checks found, and the card (None when the template did not expand)."""
     target = info.options.get("target", "incoming")
     subject = f"{info.name} ({target})"
     if target not in ALLOWED_ACTIONS:
         return CheckResult(
             subject, [f'catalog option "target" must be "incoming" or "reply", not {target!r}']
-        )
+        ), None
     try:
         card = expand(info.name, data)
     except UnresolvedBindingsError as error:
         return CheckResult(
             subject,
             [f"{b.path}: unresolved binding {b.expression}" for b in error.bindings],
-        )
+        ), None
     except TemplateError as error:
-        return CheckResult(subject, [str(error)])
+        return CheckResult(subject, [str(error)]), None
     checked_target: Target = target
-    return CheckResult(subject, [str(problem) for problem in check_card(card, checked_target)])
+    found = [str(problem) for problem in check_card(card, checked_target)]
+    return CheckResult(subject, found), card
