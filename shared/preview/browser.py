@@ -44,7 +44,20 @@ CHROMIUM_ARGS: Final = (
 )
 _TYPES: Final = {".js": "text/javascript", ".json": "application/json", ".css": "text/css"}
 _TIMEOUT_MS: Final = 20_000
-_READY: Final = "document.documentElement.dataset.previewState !== 'loading'"
+
+# Renders (a new card, or awaits the page's own first render) and reads what the page shows, in
+# one round trip: where the card is and the problems list as a person reads it.
+_COLLECT: Final = """async (input) => {
+    const result = await (input ? window.cardPreview(input) : window.previewDone);
+    if (!result) return null;
+    const rect = document.getElementById("frame").getBoundingClientRect();
+    const listed = Array.from(document.querySelectorAll("#problems li"), (li) => li.innerText);
+    return {
+        ...result,
+        box: {x: rect.x, y: rect.y, width: rect.width, height: rect.height},
+        listed,
+    };
+}"""
 
 T = TypeVar("T")
 
@@ -157,8 +170,7 @@ class PreviewBrowser:
         try:
             tab = await self._open_tab()
             await tab.goto(PAGE_URL)
-            await tab.wait_for_function(_READY)
-            result = await tab.evaluate("window.previewResult")
+            result = await tab.evaluate(_COLLECT, None)
             return await self._collect(tab, result, screenshot=screenshot)
         except PlaywrightError as error:
             raise PreviewFailedError(f"the browser failed: {error.message}") from None
@@ -166,7 +178,7 @@ class PreviewBrowser:
     async def _again(self, state: dict[str, Any], *, screenshot: bool) -> Rendering:
         try:
             tab = await self._open_tab()
-            result = await tab.evaluate("input => window.cardPreview(input)", state)
+            result = await tab.evaluate(_COLLECT, state)
             return await self._collect(tab, result, screenshot=screenshot)
         except PlaywrightError as error:
             raise PreviewFailedError(f"the browser failed: {error.message}") from None
@@ -175,15 +187,15 @@ class PreviewBrowser:
         self, tab: BrowserPage, result: dict[str, Any], *, screenshot: bool
     ) -> Rendering:
         refused, self._refused = self._refused, []
+        if result is None:
+            raise PreviewFailedError("the page's script did not run")
         if result["state"] != "ready":
             raise PreviewFailedError(str(result["error"]))
-        box = await tab.locator("#frame").bounding_box()
-        if box is None:
-            raise PreviewFailedError("the page shows no card")
+        box = result["box"]
         png = b""
         if screenshot:
             png = await tab.screenshot(type="png", clip=box, animations="disabled", caret="hide")
-        listed: list[str] = await tab.locator("#problems li").all_inner_texts()
+        listed: list[str] = result["listed"]
         return Rendering(
             png=png,
             problems=[Problem(p["path"], p["message"]) for p in result["problems"]],

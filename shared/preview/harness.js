@@ -164,5 +164,9 @@
     return result;
   };
 
-  window.cardPreview(JSON.parse(document.getElementById("preview-input").textContent));
+  // Awaited by shared/preview/browser.py: a polling wait would evaluate strings, which this
+  // page's policy (rightly) refuses.
+  window.previewDone = window.cardPreview(
+    JSON.parse(document.getElementById("preview-input").textContent),
+  );
 })();
