@@ -98,34 +98,45 @@ def _check_templates(args: argparse.Namespace) -> list[CheckResult]:
 
 
 def _with_renderer(checked: list[tuple[str, CheckResult, Any]]) -> list[CheckResult]:
-    """Each card that expanded, rendered by the pinned renderer; its problems added."""
+    """Each card that expanded, drawn by the pinned renderer in both Teams themes and at phone
+    width; what the renderer reports and what the layout checks find are added to its problems."""
     from shared.preview.install import PreviewUnavailableError
 
     try:
-        from shared.preview.browser import PreviewFailedError, open_browser
+        from shared.preview import browser as preview_browser
+        from shared.preview import layout
     except ImportError:
         raise CliError(
             "check --render needs Playwright for Python: pip install -r requirements-dev.txt"
         ) from None
-    results: list[CheckResult] = []
+    found: dict[str, list[str]] = {name: [] for name, _result, card in checked if card is not None}
+    failed: set[str] = set()
     try:
-        with open_browser() as browser:
-            for name, result, card in checked:
-                if card is None:
-                    results.append(result)
-                    continue
-                try:
-                    rendering = browser.preview(card, theme="light", title=name)
-                except PreviewFailedError as error:
-                    results.append(
-                        CheckResult(result.subject, [*result.problems, f"$: not rendered: {error}"])
-                    )
-                    continue
-                found = [str(problem) for problem in rendering.problems]
-                results.append(CheckResult(result.subject, [*result.problems, *found]))
+        with preview_browser.open_browser() as browser:
+            # Pass by pass, so that each theme's page is loaded once for all the cards.
+            for render_pass in layout.RENDER_PASSES:
+                for name, _result, card in checked:
+                    if card is None or name in failed:
+                        continue
+                    try:
+                        rendering = browser.preview(
+                            card,
+                            theme=render_pass.theme,
+                            width=render_pass.width,
+                            title=name,
+                            screenshot=False,
+                        )
+                    except preview_browser.PreviewFailedError as error:
+                        found[name].append(f"$: not rendered: {error}")
+                        failed.add(name)
+                        continue
+                    found[name].extend(map(str, render_pass.problems(rendering, name)))
     except PreviewUnavailableError as error:
         raise CliError(str(error)) from None
-    return results
+    return [
+        CheckResult(result.subject, [*result.problems, *found.get(name, [])])
+        for name, result, _card in checked
+    ]
 
 
 def _check_template(info: catalog.TemplateInfo, data: Any) -> tuple[CheckResult, Any]:

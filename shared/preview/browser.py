@@ -56,6 +56,7 @@ _COLLECT: Final = """async (input) => {
         ...result,
         box: {x: rect.x, y: rect.y, width: rect.width, height: rect.height},
         listed,
+        layout: result.state === "ready" ? window.cardLayout() : null,
     };
 }"""
 
@@ -75,6 +76,7 @@ class Rendering:
     height: int
     refused: list[str] = field(default_factory=list)  # requests for anything not pinned
     blocked: list[str] = field(default_factory=list)  # what the page's CSP refused
+    layout: dict[str, Any] = field(default_factory=dict)  # the page's cardLayout() (layout.py)
 
 
 class _Loop:
@@ -204,6 +206,7 @@ class PreviewBrowser:
             height=round(box["height"]),
             refused=refused,
             blocked=list(result["blocked"]),
+            layout=result["layout"] or {},
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -19,7 +20,6 @@ from PIL import Image
 
 from shared import catalog
 from shared.cards.check import Target, check_card
-from shared.cli.common import expand
 from shared.preview.browser import open_browser
 from shared.preview.pins import THEMES
 
@@ -28,6 +28,8 @@ __all__ = ["DARK_TOO", "PICTURE_WIDTH", "main"]
 PICTURE_WIDTH: Final = 400
 DARK_TOO: Final = ("alert", "build-status")
 _COLOURS: Final = 64
+# The pictures show this moment as "now", so that making them again changes nothing but the looks.
+PICTURE_TIME: Final = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
 
 
 def small_png(png: bytes) -> bytes:
@@ -54,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for theme in THEMES:  # theme by theme: the browser loads each theme's page once
             for name in catalog.template_names():
                 info = catalog.get(name)
-                card = expand(name, info.sample_data)
+                host = catalog.host_object(name, None, PICTURE_TIME)
+                card = catalog.compiled(name).expand(info.sample_data, host, strict=True)
                 target: Target = "reply" if info.options.get("target") == "reply" else "incoming"
                 found = [str(p) for p in check_card(card, target)]
                 rendering = browser.preview(card, theme=theme, title=name, problems=found)

@@ -102,7 +102,7 @@
     for (const issue of card.validateProperties().validationEvents) {
       report(where(owners.get(issue.source) ?? "$", issue.message), issue.message);
     }
-    return card;
+    return { card, owners };
   };
 
   const settled = (root) =>
@@ -117,8 +117,72 @@
       ),
     );
 
+  let current = null;
+
+  // The colours a person sees: an element's colour over whatever is behind it, composited.
+  const rgba = (text) => {
+    const match = /rgba?\(([^)]+)\)/.exec(text);
+    if (!match) return [0, 0, 0, 0];
+    const parts = match[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return [parts[0], parts[1], parts[2], parts.length > 3 ? parts[3] : 1];
+  };
+  const over = (top, bottom) => {
+    const alpha = top[3];
+    return [0, 1, 2].map((i) => top[i] * alpha + bottom[i] * (1 - alpha)).concat([1]);
+  };
+  const behind = (element) => {
+    const layers = [];
+    for (let node = element; node; node = node.parentElement) {
+      const colour = rgba(getComputedStyle(node).backgroundColor);
+      if (colour[3] > 0) layers.push(colour);
+      if (colour[3] >= 1) break;
+    }
+    let result = [255, 255, 255, 1];
+    for (const layer of layers.reverse()) result = over(layer, result);
+    return result;
+  };
+  const ownerPath = (node) => {
+    if (!current) return "$";
+    const owner = current.card.findDOMNodeOwner(node);
+    return (owner && current.owners.get(owner)) || "$";
+  };
+
+  // What the layout checks need (shared/preview/layout.py): each visible text with its colours,
+  // the card's height, and every element that reaches outside the card.
+  window.cardLayout = () => {
+    const frame = document.getElementById("frame").getBoundingClientRect();
+    const root = document.getElementById("card");
+    const texts = [];
+    const outside = [];
+    for (const element of root.querySelectorAll("*")) {
+      const rect = element.getBoundingClientRect();
+      const style = getComputedStyle(element);
+      if (rect.width === 0 || rect.height === 0 || style.visibility === "hidden") continue;
+      if (rect.right > frame.right + 1 || rect.left < frame.left - 1) {
+        outside.push({ path: ownerPath(element), right: rect.right - frame.right, left: frame.left - rect.left });
+      }
+      const own = Array.from(element.childNodes)
+        .filter((node) => node.nodeType === Node.TEXT_NODE)
+        .map((node) => node.textContent)
+        .join("")
+        .trim();
+      if (!own) continue;
+      const background = behind(element);
+      texts.push({
+        path: ownerPath(element),
+        text: own.slice(0, 60),
+        colour: over(rgba(style.color), background).slice(0, 3),
+        background: background.slice(0, 3),
+        size: parseFloat(style.fontSize),
+        weight: Number(style.fontWeight) || 400,
+      });
+    }
+    return { height: frame.height, width: frame.width, texts, outside };
+  };
+
   window.cardPreview = async (input) => {
     const result = { state: "loading", problems: [], error: null, blocked };
+    current = null;
     window.previewResult = result;
     document.documentElement.dataset.previewState = "loading";
     const list = document.getElementById("problems");
@@ -148,8 +212,8 @@
       if (typeof AdaptiveCards === "undefined") {
         throw new Error("the Adaptive Cards renderer did not load");
       }
-      const card = parse(withMentions(input.card), await loadHostConfig(input.hostConfig), report);
-      const rendered = card.render();
+      current = parse(withMentions(input.card), await loadHostConfig(input.hostConfig), report);
+      const rendered = current.card.render();
       if (!rendered) throw new Error("the renderer rendered nothing");
       target.appendChild(rendered);
       await settled(rendered);

@@ -94,11 +94,3 @@ def test_check_render_reports_them_and_exits_1(
     out = capsys.readouterr().out
     assert code == EXIT_PROBLEMS
     assert line in out.splitlines()
-
-
-@pytest.mark.usefixtures("commands_share_the_browser")
-def test_check_render_passes_every_shipped_template(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", "--render", *catalog.template_names()])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    assert "renderer" not in out
