@@ -4,8 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 AZURITE_VERSION ?= 3.37.0
 TOOLS := .tools
+RENDERER := $(TOOLS)/renderer
+RENDERER_FILES := $(addprefix shared/preview/renderer/,package.json package-lock.json .npmrc)
 
-.PHONY: test lint typecheck unit run bench clean
+.PHONY: test lint typecheck unit run bench clean preview chromium renderer
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +25,35 @@ typecheck: $(VENV)/.installed
 	$(PY) -m mypy
 	$(PY) -m mypy --python-version 3.12
 
-# The storage tests run against Azurite, which they start themselves from .tools/.
-unit: $(VENV)/.installed $(TOOLS)/node_modules/.bin/azurite
+# The storage tests run against Azurite, which they start themselves from .tools/; the preview
+# tests drive Debian's Chromium with Microsoft's renderer.
+unit: $(VENV)/.installed $(TOOLS)/node_modules/.bin/azurite renderer chromium
 	$(PY) -m pytest
+
+# The card previews' renderer: Microsoft's npm packages, pinned by the lock file (the first preview
+# would install them the same way; shared/preview/install.py).
+renderer: $(RENDERER)/node_modules/.installed
+
+$(RENDERER)/node_modules/.installed: $(RENDERER_FILES)
+	mkdir -p $(RENDERER)
+	cp $(RENDERER_FILES) $(RENDERER)/
+	cd $(RENDERER) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+# Debian's Chromium for the previews (and a colour emoji font: the cards use emoji). Installed when
+# missing if we are root (CI on a fresh machine); otherwise say how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
+		else \
+			echo "Chromium is missing: sudo apt-get install chromium fonts-noto-color-emoji"; exit 1; \
+		fi; }
+
+# Every shipped template with its sample data, both themes, into previews/ (ignored by git); the
+# docs' pictures (docs/images/templates/) are made from the same renders.
+preview: $(VENV)/.installed renderer chromium
+	$(PY) -m shared.preview.gallery previews docs/images/templates
 
 $(TOOLS)/node_modules/.bin/azurite:
 	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: installing Node.js and npm with apt-get"; apt-get update -qq && apt-get install -y -qq nodejs npm; }
@@ -46,6 +74,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/delivery.py
 	$(PY) bench/outgoing.py
 	$(PY) bench/coldstart.py
+	$(PY) -m bench.preview
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .azurite .mypy_cache .ruff_cache .pytest_cache

@@ -7,7 +7,7 @@ with the JSON error shape; anything else unexpected is logged by type and answer
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import azure.functions as func
 
@@ -183,10 +183,30 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
 # --- POST /api/render/{template} ----------------------------------------------------------------
 
 
+_FORMATS: Final = ("json", "html")
+_THEMES: Final = ("light", "dark")
+
+
+def _choice(req: func.HttpRequest, name: str, allowed: Sequence[str]) -> str:
+    value = str(req.params.get(name) or allowed[0])
+    if value not in allowed:
+        message = f"{name} is one of {', '.join(allowed)}"
+        raise ApiError(
+            ErrorCode.INVALID_PARAMETER,
+            f"query parameter {name}: {message}",
+            {"problems": [{"parameter": name, "message": message}]},
+        )
+    return value
+
+
 async def render(req: func.HttpRequest) -> func.HttpResponse:
-    """The card a notify would send, and every problem found; nothing is sent."""
+    """The card a notify would send, and every problem found; nothing is sent. With
+    `?format=html` (and `&theme=dark`), a page that draws the card with Microsoft's renderer and
+    Teams' host config and lists the problems, the renderer's included (shared.preview.page)."""
     template = _template(req)
     params = parse_params(req.params)
+    answer_format = _choice(req, "format", _FORMATS)
+    theme = _choice(req, "theme", _THEMES)
     if len(params.channels) > 1:
         raise ApiError(
             ErrorCode.INVALID_PARAMETER,
@@ -208,6 +228,8 @@ async def render(req: func.HttpRequest) -> func.HttpResponse:
     except TemplateError as error:
         raise _template_failed(error, template) from None
     card = inspection.card
+    if answer_format == "html":
+        return _preview_answer(template, card, inspection.problems, theme)
     problems = [{"path": p.path, "message": p.message} for p in inspection.problems]
     try:
         message: Any = to_message(card)
@@ -222,6 +244,31 @@ async def render(req: func.HttpRequest) -> func.HttpResponse:
             "problems": problems,
             "card": card,
             "message": message,
+        },
+    )
+
+
+def _preview_answer(
+    template: str, card: Any, problems: Sequence[Problem], theme: str
+) -> func.HttpResponse:
+    from shared.preview.page import preview_page
+
+    page = preview_page(
+        card,
+        theme="dark" if theme == "dark" else "light",
+        title=template,
+        problems=[str(problem) for problem in problems],
+    )
+    return func.HttpResponse(
+        page.html,
+        status_code=200,
+        mimetype="text/html",
+        charset="utf-8",
+        headers={
+            "Content-Security-Policy": page.content_security_policy,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
         },
     )
 

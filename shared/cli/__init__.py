@@ -1,10 +1,13 @@
-"""`python -m shared`: list, render, check and send the card templates from a shell or a CI job.
+"""`python -m shared`: list, render, preview, check and send the card templates from a shell or a
+CI job.
 
-Exit codes: 0 fine; 1 `check` found problems, `render` could not expand the template with the
-data, or `send` did not deliver; 2 the command could not run (unknown template, unreadable or
-invalid data file, wrong arguments). Errors are one line on stderr, never a traceback.
+Exit codes: 0 fine; 1 `check` or `preview` found problems, `render` could not expand the
+template with the data, or `send` did not deliver; 2 the command could not run (unknown template,
+unreadable or invalid data file, wrong arguments, no browser for a preview). Errors are one line
+on stderr, never a traceback.
 
-One module per command (`templates`, `render`, `check`, `send`); `common` holds what they share.
+One module per command (`templates`, `render`, `preview`, `check`, `send`); `common` holds what
+they share.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 from shared import catalog
 from shared.cli import check as check_command
+from shared.cli import preview as preview_command
 from shared.cli import render as render_command
 from shared.cli import send as send_command
 from shared.cli import templates as templates_command
@@ -74,7 +78,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="JSON data for the one NAME, '-' for stdin (default: its sample data)",
     )
+    check.add_argument(
+        "--render",
+        action="store_true",
+        help="also render each card with Microsoft's renderer in headless Chromium and report "
+        "what it drops or warns about (needs Chromium, npm and Playwright)",
+    )
     check.set_defaults(command=check_command.run)
+
+    preview_command.add_parser(commands)  # the browser is loaded only when a preview runs
 
     send_command.add_parser(commands)  # imports nothing heavy until `send` runs
     return parser

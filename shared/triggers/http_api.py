@@ -4,7 +4,7 @@ engine, pydantic and httpx stay off the cold-start path.
 | Route | Method | Auth |
 |-------|--------|------|
 | `/api/notify/{template}?channel=a,b&mention=upn` | POST | function key |
-| `/api/render/{template}?channel=a&mention=upn` | POST | function key |
+| `/api/render/{template}?channel=a&mention=upn[&format=html&theme=dark]` | POST | function key |
 | `/api/templates` | GET | function key |
 | `/api/health` | GET | anonymous |
 

@@ -24,6 +24,13 @@ from tests.support.templates import (
     title,
 )
 
+
+def readable(text_block: dict[str, Any]) -> bool:
+    """Status words in the text colour, bold: coloured text on the status header or the card read
+    at 1.2 to 3.6:1 (issue 16); the header's style and an emoji carry the colour instead."""
+    return "color" not in text_block and text_block.get("weight") == "Bolder"
+
+
 TEMPLATE = "alertmanager"
 RUNBOOK = "https://runbooks.prometheus-operator.dev/runbooks/kubernetes/kubepodcrashlooping"
 ALERTMANAGER = "http://alertmanager.monitoring.svc:9093"
@@ -42,7 +49,7 @@ def test_a_firing_group_names_the_alert_counts_and_receiver() -> None:
     card = card_for("alertmanager-firing")
     assert title(card) == "🔴 KubePodCrashLooping"
     assert header(card)["style"] == "attention"  # commonLabels.severity: critical
-    assert block(card, "FIRING")["color"] == "attention"
+    assert readable(block(card, "FIRING"))  # the header's style carries the colour
     assert "2 firing · 0 resolved · receiver teams-checkout" in texts(card)
 
 
@@ -82,7 +89,7 @@ def test_a_resolved_group_is_green_with_start_and_end_times() -> None:
     card = card_for("alertmanager-resolved")
     assert title(card) == "✅ KubePodCrashLooping"
     assert header(card)["style"] == "good"
-    assert block(card, "RESOLVED")["color"] == "good"
+    assert readable(block(card, "RESOLVED"))
     assert "0 firing · 2 resolved · receiver teams-checkout" in texts(card)
     assert "Started 2024-05-01 07:41 UTC · resolved 2024-05-01 08:02 UTC" in texts(card)
 
@@ -93,8 +100,9 @@ def test_a_mixed_group_colours_each_alert_by_its_own_status() -> None:
     assert "1 firing · 1 resolved · receiver teams-platform" in texts(card)
     firing = block(card, "🟠 Filesystem has less than 5% space left.")
     resolved = block(card, "✅ Filesystem has less than 5% space left.")
-    assert firing["color"] == "warning"
-    assert resolved["color"] == "good"
+    # Each alert's emoji carries its state; the words stay in the text colour (issue 16).
+    assert readable(firing)
+    assert readable(resolved)
     assert "instance=10.0.4.17:9100" in texts(card)
     assert "Started 2024-05-01 05:20 UTC · resolved 2024-05-01 06:55 UTC" in texts(card)
 
@@ -125,7 +133,7 @@ def test_truncated_alerts_are_reported() -> None:
         "⚠️ 5 more alerts were left out of this notification (max_alerts). "
         "See Alertmanager for the full group.",
     )
-    assert warning["color"] == "warning"
+    assert readable(warning)
 
 
 def test_no_truncation_note_when_nothing_was_truncated() -> None:
@@ -147,10 +155,8 @@ def test_a_group_of_different_alerts_is_named_by_its_group_labels() -> None:
     assert (
         "alertname=KubeNodeNotReady, node=aks-system-12345678-vmss000002, severity=warning" in shown
     )
-    assert block(card, "🟠 Node is not ready.")["color"] == "warning"
-    assert (
-        block(card, "🔵 Cluster has overcommitted memory resource requests.")["color"] == "accent"
-    )
+    assert readable(block(card, "🟠 Node is not ready."))
+    assert readable(block(card, "🔵 Cluster has overcommitted memory resource requests."))
 
 
 def test_each_alert_is_one_repeated_element_so_delivery_can_split_between_alerts() -> None:

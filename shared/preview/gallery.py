@@ -1,0 +1,78 @@
+"""`python -m shared.preview.gallery PREVIEWS [PICTURES]` (`make preview`): every shipped template
+with its sample data, drawn in both Teams themes.
+
+PREVIEWS (`previews/`, ignored by git) gets each render as it is, `NAME-THEME.png`. PICTURES
+(`docs/images/templates/`, committed) gets the pictures the README and docs/templates.md show:
+every template in the light theme and `DARK_TOO` in the dark one as well, rendered at a narrower
+width and reduced to a small palette so that the repository stays light.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from PIL import Image
+
+from shared import catalog
+from shared.cards.check import Target, check_card
+from shared.preview.browser import open_browser
+from shared.preview.pins import THEMES
+
+__all__ = ["DARK_TOO", "PICTURE_WIDTH", "main"]
+
+PICTURE_WIDTH: Final = 400
+DARK_TOO: Final = ("alert", "build-status")
+_COLOURS: Final = 64
+# The pictures show this moment as "now", so that making them again changes nothing but the looks.
+PICTURE_TIME: Final = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
+
+
+def small_png(png: bytes) -> bytes:
+    """The picture in at most 64 colours: a card's flat colours survive, a third of the bytes."""
+    with Image.open(io.BytesIO(png)) as image:
+        reduced = image.convert("RGB").quantize(colors=_COLOURS, method=Image.Quantize.MEDIANCUT)
+        out = io.BytesIO()
+        reduced.save(out, format="PNG", optimize=True)
+        return out.getvalue()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not 1 <= len(args) <= 2:
+        print("usage: python -m shared.preview.gallery PREVIEWS [PICTURES]", file=sys.stderr)
+        return 2
+    previews = Path(args[0])
+    pictures = Path(args[1]) if len(args) == 2 else None
+    previews.mkdir(parents=True, exist_ok=True)
+    if pictures is not None:
+        pictures.mkdir(parents=True, exist_ok=True)
+    problems = 0
+    with open_browser() as browser:
+        for theme in THEMES:  # theme by theme: the browser loads each theme's page once
+            for name in catalog.template_names():
+                info = catalog.get(name)
+                host = catalog.host_object(name, None, PICTURE_TIME)
+                card = catalog.compiled(name).expand(info.sample_data, host, strict=True)
+                target: Target = "reply" if info.options.get("target") == "reply" else "incoming"
+                found = [str(p) for p in check_card(card, target)]
+                rendering = browser.preview(card, theme=theme, title=name, problems=found)
+                (previews / f"{name}-{theme}.png").write_bytes(rendering.png)
+                for problem in [*found, *map(str, rendering.problems)]:
+                    print(f"{name} ({theme}): {problem}", file=sys.stderr)
+                    problems += 1
+                if pictures is not None and (theme == "light" or name in DARK_TOO):
+                    picture = browser.preview(
+                        card, theme=theme, width=PICTURE_WIDTH, title=name, problems=found
+                    )
+                    (pictures / f"{name}-{theme}.png").write_bytes(small_png(picture.png))
+    print(f"wrote {previews}/" + (f" and {pictures}/" if pictures else ""))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
