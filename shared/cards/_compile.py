@@ -24,6 +24,7 @@ from ._scope import (
     access_property,
     memory_get,
     split_path,
+    substitute,
     walk,
 )
 from .functions import AEL_FUNCTION_NAMES, FUNCTIONS
@@ -155,9 +156,7 @@ def _compile_accessor(node: Node, closures: Closures) -> Fn:
             new_scope = base(scope, subst)
             value = UNDEFINED if new_scope is UNDEFINED else walk(new_scope, split_path(path))
         if value is UNDEFINED and subst:
-            substitute = Unbound("${" + path + "}")
-            scope.unbound.append(substitute)
-            return substitute
+            return substitute(scope, path)
         return value
 
     return dynamic_path
@@ -166,7 +165,8 @@ def _compile_accessor(node: Node, closures: Closures) -> Fn:
 def _static_path(parts: list[str]) -> Fn:
     """A path of names only (`a.b.c`), looked up in memory; `${a.b.c}` when it finds nothing
     and substitution is on."""
-    substitute = Unbound("${" + ".".join(parts) + "}")
+    # Built once here (not per miss as `substitute` does): a hot path.
+    unbound = Unbound("${" + ".".join(parts) + "}")
     single = parts[0] if len(parts) == 1 and not parts[0].startswith("$") else None
 
     def static_path(scope: Scope, subst: bool) -> Any:
@@ -175,8 +175,8 @@ def _static_path(parts: list[str]) -> Fn:
         else:
             value = memory_get(scope, parts)
         if value is UNDEFINED and subst:
-            scope.unbound.append(substitute)
-            return substitute
+            scope.unbound.append(unbound)
+            return unbound
         return value
 
     return static_path
