@@ -497,3 +497,9 @@ def test_constant_indexes_are_resolved_at_compile_time_with_the_same_answers() -
         expand({"v": "${rows[true]}"}, data)
     with pytest.raises(TemplateExpansionError, match="index doesn't return an int or string"):
         expand({"v": "${rows[true].name}"}, data)
+
+
+def test_is_date_time_takes_only_the_iso_form() -> None:
+    template = {"a": "${isDateTime(a)}", "b": "${isDateTime(b)}", "c": "${isDateTime(1)}"}
+    data = {"a": "2018-03-15T13:00:00.000Z", "b": "2018-03-15T13:00:00Z"}
+    assert expand(template, data) == {"a": True, "b": False, "c": False}
