@@ -1,6 +1,7 @@
 """Template expansion speed: our engine against Microsoft's official JS SDK, same run.
 
-For each shipped template (with its sample data) prints expansions per second and the
+For each shipped template (with its sample data), and each real-world template of the
+differential corpus (lines starting "rw:"), prints expansions per second and the
 99th-percentile time of one expansion, for a compiled template reused and for a template
 parsed from scratch each time, and the same two figures for the official SDK under Node.
 
@@ -68,6 +69,22 @@ def shipped() -> list[dict[str, Any]]:
     return cases
 
 
+def real_world() -> list[dict[str, Any]]:
+    """The differential corpus's real-world set (group "real-world" in
+    tests/conformance/cases.json: public sample templates, each naming its source)."""
+    cases = json.loads((ROOT / "tests" / "conformance" / "cases.json").read_text("utf-8"))
+    return [
+        {
+            "name": "rw: " + case["name"].split(":")[0],
+            "template": case["template"],
+            "data": case["data"],
+            "host": case["host"],
+        }
+        for case in cases
+        if case["group"] == "real-world"
+    ]
+
+
 def sdk_figures(cases: list[dict[str, Any]], iterations: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         modules = reference.install(Path(folder))
@@ -88,7 +105,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    cases = shipped()
+    cases = shipped() + real_world()
     ours: dict[str, dict[str, dict[str, float]]] = {}
     sdk: dict[str, Any] = {}
     # Both engines run in alternating rounds and each keeps its best round, so a burst of
@@ -118,19 +135,20 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
-    ratios: dict[str, list[float]] = {"reused": [], "parsed": []}
+    ratios: dict[tuple[str, str], list[float]] = {}
     for case in cases:
         name = case["name"]
+        kind = "real-world" if name.startswith("rw: ") else "shipped"
         for mode in ("reused", "parsed"):
             mine, theirs = ours[name][mode], sdk[name][mode]
             ratio = mine["per_second"] / theirs["per_second"]
-            ratios[mode].append(ratio)
+            ratios.setdefault((kind, mode), []).append(ratio)
             print(
                 f"{name:<22}{mode:<8}{mine['per_second']:>11,.0f}{mine['p99_us']:>9.0f}"
                 f"{theirs['per_second']:>11,.0f}{theirs['p99_us']:>9.0f}{ratio:>7.1f}x"
             )
-    for mode, values in ratios.items():
-        print(f"throughput ratio, {mode}: min {min(values):.1f}x, max {max(values):.1f}x")
+    for (kind, mode), values in ratios.items():
+        print(f"throughput ratio, {kind} {mode}: min {min(values):.1f}x, max {max(values):.1f}x")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from ._scope import (
     access_property,
     memory_get,
     split_path,
+    substitute,
     walk,
 )
 from .functions import AEL_FUNCTION_NAMES, FUNCTIONS
@@ -115,7 +116,8 @@ def _compile_accessor(node: Node, closures: Closures) -> Fn:
     if node.kind == PATH:
         return _static_path(list(node.value))
     # AEL's tryAccumulatePath: walk down property and index accesses to a memory path.
-    segments: list[str | Fn] = []
+    # A segment is a name, the text of a constant index (`[0].`), or an index's closure.
+    segments: list[str | _IndexText | Fn] = []
     left: Node | None = node
     while left is not None:
         if left.kind == PATH:
@@ -125,48 +127,85 @@ def _compile_accessor(node: Node, closures: Closures) -> Fn:
             segments.append(str(left.children[0].value))
             left = left.children[1] if len(left.children) == 2 else None
         elif left.kind == ELEMENT:
-            segments.append(compile_node(left.children[1], closures))
+            index_node = left.children[1]
+            segments.append(_constant_index(index_node) or compile_node(index_node, closures))
             left = left.children[0]
         else:
             break
     segments.reverse()
     base = compile_node(left, closures) if left is not None else None
 
-    if base is None and all(isinstance(segment, str) for segment in segments):
+    if base is None and all(type(segment) is str for segment in segments):
         return _static_path([str(segment) for segment in segments])
+    if base is None and all(isinstance(segment, str | _IndexText) for segment in segments):
+        # `a[0].b`: the path is known now, so it is split once, not on every evaluation.
+        path = _path_text([segment for segment in segments if isinstance(segment, str)])
+        parts = split_path(path)
+
+        def constant_path(scope: Scope, subst: bool) -> Any:
+            value = memory_get(scope, parts)
+            if value is UNDEFINED and subst:
+                return substitute(scope, path)
+            return value
+
+        return constant_path
 
     def dynamic_path(scope: Scope, subst: bool) -> Any:
         texts: list[str] = []
         for segment in segments:
             if isinstance(segment, str):
-                texts.append(segment + ".")
+                texts.append(segment)
                 continue
-            index = segment(scope, subst)
-            if parse_int(index) is not None:
-                texts.append(f"[{template_string(index)}].")
-            elif isinstance(index, str):
-                texts.append(f"['{index}'].")
-            else:
-                raise EvalError("index doesn't return an int or string")
-        path = "".join(texts).rstrip(".").replace(".[", "[")
+            texts.append(_index_text(segment(scope, subst)))
+        path = _path_text(texts)
         if base is None:
             value = memory_get(scope, split_path(path))
         else:
             new_scope = base(scope, subst)
             value = UNDEFINED if new_scope is UNDEFINED else walk(new_scope, split_path(path))
         if value is UNDEFINED and subst:
-            substitute = Unbound("${" + path + "}")
-            scope.unbound.append(substitute)
-            return substitute
+            return substitute(scope, path)
         return value
 
     return dynamic_path
 
 
+class _IndexText(str):
+    """The path text of an index (`[0].`, `['a b'].`)."""
+
+    __slots__ = ()
+
+
+def _index_text(index: Any) -> _IndexText:
+    """AEL's path text for an element index: raises EvalError for what is neither an
+    integer nor a string (at compile time, a constant like that keeps its closure)."""
+    if parse_int(index) is not None:
+        return _IndexText(f"[{template_string(index)}].")
+    if isinstance(index, str):
+        return _IndexText(f"['{index}'].")
+    raise EvalError("index doesn't return an int or string")
+
+
+def _constant_index(node: Node) -> _IndexText | None:
+    if node.kind != CONSTANT:
+        return None
+    try:
+        return _index_text(node.value)
+    except EvalError:
+        return None  # evaluated (and refused) on each expansion, as before
+
+
+def _path_text(texts: list[str]) -> str:
+    """Segments (`name` or an index's text) joined as AEL writes a path: `a[0].b`."""
+    joined = "".join(text if type(text) is _IndexText else text + "." for text in texts)
+    return joined.rstrip(".").replace(".[", "[")
+
+
 def _static_path(parts: list[str]) -> Fn:
     """A path of names only (`a.b.c`), looked up in memory; `${a.b.c}` when it finds nothing
     and substitution is on."""
-    substitute = Unbound("${" + ".".join(parts) + "}")
+    # Built once here (not per miss as `substitute` does): a hot path.
+    unbound = Unbound("${" + ".".join(parts) + "}")
     single = parts[0] if len(parts) == 1 and not parts[0].startswith("$") else None
 
     def static_path(scope: Scope, subst: bool) -> Any:
@@ -175,8 +214,8 @@ def _static_path(parts: list[str]) -> Fn:
         else:
             value = memory_get(scope, parts)
         if value is UNDEFINED and subst:
-            scope.unbound.append(substitute)
-            return substitute
+            scope.unbound.append(unbound)
+            return unbound
         return value
 
     return static_path

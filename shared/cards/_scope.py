@@ -65,6 +65,15 @@ class Scope:
 
 Fn = Callable[[Scope, bool], Any]
 
+
+def substitute(scope: Scope, path: str) -> Unbound:
+    """AEL's nullSubstitution for a path that found nothing: the text `${path}`, noted in
+    the scope for strict mode."""
+    text = Unbound("${" + path + "}")
+    scope.unbound.append(text)
+    return text
+
+
 _TEMPLATE_VERSION: Final = {"major": 2, "minor": 3, "patch": 1, "suffix": ""}
 
 _PATH_SPLIT: Final = re.compile(r"[.\[\]]+")

@@ -481,3 +481,25 @@ def test_a_template_with_nothing_to_expand_is_copied_with_javascript_numbers() -
     assert json.dumps(expand(numbers, {}), separators=(",", ":")) == (
         '{"a":[{"w":2}],"b":{"c":[0,12345678901234567000]}}'
     )
+
+
+def test_constant_indexes_are_resolved_at_compile_time_with_the_same_answers() -> None:
+    template = {
+        "a": "${rows[1].name}",
+        "b": "${o['x y'].z}",
+        "c": "${rows[5].name}",
+        "d": "n=${rows[0]['name']}",
+    }
+    data = {"rows": [{"name": "r0"}, {"name": "r1"}], "o": {"x y": {"z": 3}}}
+    assert expand(template, data) == {"a": "r1", "b": 3, "c": "${rows[5].name}", "d": "n=r0"}
+    # The SDK's answers for the same template; and a boolean index is refused as there.
+    with pytest.raises(TemplateExpansionError, match="Could not coerce true"):
+        expand({"v": "${rows[true]}"}, data)
+    with pytest.raises(TemplateExpansionError, match="index doesn't return an int or string"):
+        expand({"v": "${rows[true].name}"}, data)
+
+
+def test_is_date_time_takes_only_the_iso_form() -> None:
+    template = {"a": "${isDateTime(a)}", "b": "${isDateTime(b)}", "c": "${isDateTime(1)}"}
+    data = {"a": "2018-03-15T13:00:00.000Z", "b": "2018-03-15T13:00:00Z"}
+    assert expand(template, data) == {"a": True, "b": False, "c": False}

@@ -27,6 +27,7 @@ from .._js import (
 from .._parser import Node, render
 from .._scope import EvalError, Fn, Scope
 from .base import (
+    BOOLEAN,
     NUMBER,
     STRING,
     FunctionTable,
@@ -270,6 +271,14 @@ def _time_of_day(args: list[Any]) -> Any:
     return "evening" if clock <= 2200 else "night"
 
 
+def _is_date_time(args: list[Any]) -> bool:
+    """isDateTime: a string written exactly as toISOString writes it."""
+    if not isinstance(args[0], str):
+        return False
+    moment = dates.parse_timestamp(args[0])
+    return moment is not None and dates.to_iso(moment) == args[0]
+
+
 def _utc_now(args: list[Any]) -> Any:
     return dates.dayjs_format(dates.now(), output_format(args, 2))
 
@@ -390,6 +399,7 @@ def register(table: FunctionTable) -> None:
         STRING, order([STRING, STRING], STRING, STRING), _convert_from_utc
     )
     table["convertToUTC"] = Spec(STRING, order([STRING, STRING], STRING, STRING), _convert_to_utc)
+    table["isDateTime"] = Spec(BOOLEAN, arity_any(1, 1), apply(_is_date_time))
     table["date"] = Spec(STRING, arity_any(1, 1, STRING), apply(_date, verify_string))
     table["getTimeOfDay"] = Spec(
         STRING, arity_any(1, 1, STRING), apply(_time_of_day, verify_string)

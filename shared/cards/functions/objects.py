@@ -8,7 +8,7 @@ from typing import Any
 
 from .._js import UNDEFINED, is_nullish, js_trim, normalize_number, template_string, to_string
 from .._parser import Node, render
-from .._scope import EvalError, Fn, Scope, Unbound, memory_get, split_path, walk
+from .._scope import EvalError, Fn, Scope, memory_get, split_path, substitute, walk
 from .base import OBJECT, STRING, FunctionTable, Spec, apply, arity_any, order
 
 
@@ -91,9 +91,7 @@ def _get_property(node: Node, children: list[Fn]) -> Fn:
             path = to_string(children[1](scope, subst))
             value = UNDEFINED if is_nullish(first) else walk(first, split_path(path))
         if value is UNDEFINED and subst:
-            substitute = Unbound("${" + path + "}")
-            scope.unbound.append(substitute)
-            return substitute
+            return substitute(scope, path)
         return value
 
     return run
