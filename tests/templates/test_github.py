@@ -552,3 +552,10 @@ def test_the_event_name_is_read_without_regard_to_case() -> None:
 def test_a_header_naming_an_event_the_payload_is_not_gets_the_generic_card(event: str) -> None:
     card = card_as(event, payload("github-star"))
     assert title(card) == f"🔔 {event.replace('_', ' ')} · created"
+
+
+def test_a_repository_event_links_the_repository_once() -> None:
+    data = {**payload("github-star"), "action": "publicized"}
+    card = card_as("repository", data)
+    assert title(card) == "🔔 repository · publicized"
+    assert [label for label, _ in links(card)] == ["Repository"]
