@@ -531,3 +531,31 @@ def test_the_event_header_is_read_whatever_its_case() -> None:
 @pytest.mark.parametrize("name", payload_names("github-"))
 def test_every_fixture_is_posted_with_its_event_header(name: str) -> None:
     assert "X-GitHub-Event" in delivery_headers(name)
+
+
+@pytest.mark.parametrize(
+    "event", ["", "fork|star", "__proto__", "constructor", "it's", "x" * 200, "PUSH"]
+)
+def test_any_event_header_value_gives_one_card_teams_accepts(event: str) -> None:
+    card = card_as(event, payload("github-star"))
+    assert check_card(card, "incoming") == []
+    assert len(card["body"]) == 1
+    assert title(card)
+    assert "contoso/web-api · megan-bowen" in texts(card)
+
+
+def test_the_event_name_is_read_without_regard_to_case() -> None:
+    assert title(card_as("PUSH", payload("github-push"))).startswith("⬆️ adele-vance pushed")
+
+
+@pytest.mark.parametrize("event", ["push", "issues", "release", "fork", "status", "workflow_job"])
+def test_a_header_naming_an_event_the_payload_is_not_gets_the_generic_card(event: str) -> None:
+    card = card_as(event, payload("github-star"))
+    assert title(card) == f"🔔 {event.replace('_', ' ')} · created"
+
+
+def test_a_repository_event_links_the_repository_once() -> None:
+    data = {**payload("github-star"), "action": "publicized"}
+    card = card_as("repository", data)
+    assert title(card) == "🔔 repository · publicized"
+    assert [label for label, _ in links(card)] == ["Repository"]
