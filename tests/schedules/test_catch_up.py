@@ -259,3 +259,13 @@ def test_two_overlapping_invocations_of_one_occurrence_post_once(
     outcomes = run(both())
     assert sorted(o.status for o in outcomes) == ["already-posted", "already-posted", "sent"]
     assert len(channels.received("ops")) == 1
+
+
+def test_a_schedule_that_never_fires_run_by_hand_posts_nothing(
+    tmp_path: Path, channels: Channels
+) -> None:
+    # The host accepts 0 0 8 31 2 * and never runs it; a run started by hand (the admin endpoint)
+    # finds nothing due instead of failing.
+    entry = make_entry(tmp_path, "0 0 8 31 2 *", None)
+    assert go(entry, utc(2026, 2, 28, 8), Timer()).status == "not-due"
+    assert channels.received("ops") == []
