@@ -117,7 +117,10 @@ def _window(entry: ScheduleEntry, timer: TimerLike, now: datetime) -> _Window:
     if reported_next is not None and reported_next - now <= _EARLIEST_START:
         slot = reported_next.replace(microsecond=0)
     else:
-        slot = entry.zoned.occurrence(now)
+        try:
+            slot = entry.zoned.occurrence(now)
+        except ValueError:  # a schedule that never fires, run by hand: nothing is due
+            slot = now.replace(microsecond=0)
     after = reported_last if reported_last is not None and reported_last < slot else None
     return _Window(after or slot - _SECOND, max(slot, now), slot)
 

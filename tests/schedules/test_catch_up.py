@@ -259,3 +259,47 @@ def test_two_overlapping_invocations_of_one_occurrence_post_once(
     outcomes = run(both())
     assert sorted(o.status for o in outcomes) == ["already-posted", "already-posted", "sent"]
     assert len(channels.received("ops")) == 1
+
+
+def test_a_schedule_that_never_fires_run_by_hand_posts_nothing(
+    tmp_path: Path, channels: Channels
+) -> None:
+    # The host accepts 0 0 8 31 2 * and never runs it; a run started by hand (the admin endpoint)
+    # finds nothing due instead of failing.
+    entry = make_entry(tmp_path, "0 0 8 31 2 *", None)
+    assert go(entry, utc(2026, 2, 28, 8), Timer()).status == "not-due"
+    assert channels.received("ops") == []
+
+
+def test_the_timer_function_reads_the_status_the_host_sends(
+    monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn
+) -> None:
+    # The host's payload for a timer invocation (Microsoft Learn, timer trigger, "Usage": the
+    # timer object), decoded by azure.functions' own converter as the worker does, then the
+    # indexed function: the Berlin example of issue 17 end to end.
+    from azure.functions import meta
+
+    from shared.schedules import run as schedule_run
+    from tests.support.function_app import Invocation, Output, converter_for, indexed
+
+    payload = {
+        "Schedule": {"AdjustForDST": True},
+        "ScheduleStatus": {
+            "Last": "2026-03-29T07:00:00+00:00",
+            "Next": "2026-03-30T06:00:00+00:00",
+            "LastUpdated": "2026-03-29T07:00:00+00:00",
+        },
+        "IsPastDue": True,
+    }
+    timer = converter_for("timerTrigger").decode(
+        meta.Datum(type="json", value=json.dumps(payload)), trigger_metadata={}
+    )
+    channels = configure(monkeypatch, teams, {"ops": "classic"})
+    monkeypatch.setattr(schedule_run, "_now", lambda: utc(2026, 3, 30, 7, 1))
+    function = indexed().user_function("schedule_weekday_digest")
+    run(function(timer, Output(), Invocation("schedule_weekday_digest")))
+    [message] = channels.received("ops")
+    assert "Good morning, on-call" in json.dumps(message)
+    # The same payload delivered again (a restart during the run) posts nothing more.
+    run(function(timer, Output(), Invocation("schedule_weekday_digest")))
+    assert len(channels.received("ops")) == 1
