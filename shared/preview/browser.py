@@ -107,7 +107,7 @@ class PreviewBrowser:
         self._loop = loop
         self._context = context
         self._files = {p.url: modules / p.package / p.path for p in pinned_files()}
-        self._pages: list[Page] = []
+        self._page: Page | None = None  # what the page's address answers now
         self._refused: list[str] = []
         # One tab: a second one would be a background tab, which Chromium throttles (screenshots
         # of it waited about a second each). A change of theme loads that theme's page in it.
@@ -116,8 +116,8 @@ class PreviewBrowser:
 
     async def _answer(self, route: Route) -> None:
         url = route.request.url
-        if url == PAGE_URL and self._pages:
-            page = self._pages[-1]
+        page = self._page
+        if url == PAGE_URL and page is not None:
             await route.fulfill(
                 status=200,
                 content_type="text/html; charset=utf-8",
@@ -139,7 +139,7 @@ class PreviewBrowser:
     def render(self, page: Page, *, screenshot: bool = True) -> Rendering:
         """`page` loaded, as a browser opens the HTML answer."""
         self._theme = None  # the tab no longer shows a theme's page for `preview`
-        self._pages.append(page)
+        self._page = page
         return self._loop.run(self._load(screenshot=screenshot))
 
     def preview(
@@ -156,8 +156,8 @@ class PreviewBrowser:
         theme by theme)."""
         if self._theme != theme:
             self._theme = theme
-            self._pages.append(
-                preview_page(card, theme=theme, width=width, title=title, problems=problems)
+            self._page = preview_page(
+                card, theme=theme, width=width, title=title, problems=problems
             )
             return self._loop.run(self._load(screenshot=screenshot))
         state = page_input(card, theme=theme, width=width, problems=problems)

@@ -12,6 +12,7 @@ from shared.cli import main
 from shared.preview import layout
 from shared.preview.browser import PreviewBrowser
 from shared.preview.pins import THEMES
+from tests.support.templates import payload, payload_names, render
 
 
 def card(*body: dict[str, Any]) -> dict[str, Any]:
@@ -95,3 +96,19 @@ def test_check_render_passes_the_shipped_template(
     code = main(["check", "--render", name])
     out = capsys.readouterr().out
     assert code == 0, out
+
+
+@pytest.mark.parametrize("fixture", payload_names("alertmanager-"))
+def test_real_alertmanager_groups_pass_the_checks_in_both_themes(
+    browser: PreviewBrowser, fixture: str
+) -> None:
+    card = render("alertmanager", payload(fixture))
+    found = [
+        str(problem)
+        for render_pass in layout.RENDER_PASSES
+        for problem in render_pass.problems(
+            browser.preview(card, theme=render_pass.theme, width=render_pass.width),
+            "alertmanager",
+        )
+    ]
+    assert found == []
