@@ -23,7 +23,8 @@ typecheck: $(VENV)/.installed
 	$(PY) -m mypy
 	$(PY) -m mypy --python-version 3.12
 
-unit: $(VENV)/.installed
+# The tests start Azurite themselves (tests/support/azurite.py): install it first, as `make run` does.
+unit: $(VENV)/.installed $(TOOLS)/node_modules/.bin/azurite
 	$(PY) -m pytest
 
 $(TOOLS)/node_modules/.bin/azurite:

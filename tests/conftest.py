@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 
 from shared.config.once import reset_configuration
+from tests.support.azurite import Azurite
 from tests.support.teams_standin import TeamsStandIn
 
 # CI runs on a fresh clone with no example database, so a random search there could fail on one
@@ -46,3 +47,23 @@ def teams() -> Iterator[TeamsStandIn]:
     """A loopback Teams stand-in (both webhook kinds, Teams' answers and rate windows)."""
     with TeamsStandIn() as standin:
         yield standin
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    """One Azurite for the session (installed from npm when missing), stopped at the end.
+
+    Tests keep apart by their keys (random webhook URLs, notification ids); a test that stops it
+    starts it again before it ends."""
+    emulator = Azurite().start()
+    try:
+        yield emulator
+    finally:
+        emulator.close()
+
+
+@pytest.fixture
+def storage(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Azurite:
+    """The app's storage setting pointed at the session's Azurite: shared state on."""
+    monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
+    return azurite

@@ -1,0 +1,199 @@
+"""Teams' rate windows per webhook, shared by every instance through one table entity.
+
+Each webhook (keyed by the SHA-256 of its URL, never the URL) has one entity whose `sends` property
+holds the recent reserved send times (wall-clock seconds, packed doubles, oldest first). A sender
+reads it, computes the first time at which one more send keeps all five windows (and comes no
+earlier than the last reservation, so the shared lane is first come, first served), and writes the
+entity back with If-Match on the ETag it read. A 412 (or a 409 when two create the entity at once)
+means another instance reserved in between: read again, a bounded number of times.
+
+A reservation is anchored on the planned send time, plus `margin` seconds: Teams counts a request
+when it arrives, so the gap between two arrivals can be shorter than between their sends by the
+difference in their network delays and by how late a sender actually sent after its reservation.
+The in-process limiter (`shared.teams.limiter`, anchored on answers) stays in front of this one.
+
+If the table cannot be reached, `admit` lets the send through on the in-process limiter alone (it
+never drops or delays a notification for the table's sake) and `Availability` logs it once a
+minute and tells the health route.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from array import array
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final
+
+from shared.config.once import read_once
+from shared.state.store import (
+    Availability,
+    StateStore,
+    StateUnavailable,
+    current_availability,
+    current_state_store,
+    guarded,
+)
+from shared.teams.errors import RateLimitWait
+from shared.teams.limiter import TEAMS_WINDOWS, Window
+
+if TYPE_CHECKING:
+    from azure.data.tables import TableClient
+
+__all__ = ["SharedWindows", "current_shared_windows", "next_send_time"]
+
+_ROW: Final = "windows"
+# A burst of 4 processes x 20 webhooks keeps this many reservations in flight at once.
+_THREADS: Final = 16
+
+
+def next_send_time(
+    sends: Sequence[float], now: float, windows: Sequence[Window], margin: float
+) -> float:
+    """The first time, not before `now` nor before the last reservation, at which one more send
+    keeps every window: for each (limit, period), the limit-th most recent send is at least
+    `period + margin` earlier. Pure; `sends` is oldest first."""
+    ready = max(now, sends[-1]) if sends else now
+    count = len(sends)
+    for limit, period in windows:
+        if count >= limit:
+            ready = max(ready, sends[count - limit] + period + margin)
+    return ready
+
+
+def _keep(sends: list[float], newest: float, windows: Sequence[Window]) -> list[float]:
+    """The sends any window can still need after `newest`: the last `max limit`, within the
+    longest period."""
+    depth = max(limit for limit, _ in windows)
+    longest = max(period for _, period in windows)
+    recent = sends[-depth:]
+    return [at for at in recent if at > newest - longest - 1.0]
+
+
+def _decode(entity: Any) -> list[float]:
+    raw = entity.get("sends") if entity is not None else None
+    if not raw:
+        return []
+    packed = array("d")
+    packed.frombytes(bytes(raw))
+    return packed.tolist()
+
+
+def _encode(sends: list[float]) -> bytes:
+    return array("d", sends).tobytes()
+
+
+class SharedWindows:
+    """Reserve a send slot per webhook against Teams' windows, shared by every instance."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        windows: Sequence[Window] = TEAMS_WINDOWS,
+        *,
+        margin: float = 0.1,
+        conflicts: int = 12,
+        availability: Availability | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.windows = tuple(windows)
+        self.margin = margin
+        self.conflicts = conflicts
+        self.availability = availability or Availability()
+        self._clock = clock
+        self._rng = random.Random()  # noqa: S311  # back-off jitter, not security
+        self._executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="shared-windows")
+        self.reservation_seconds: deque[float] = deque(maxlen=100_000)
+        """How long each reservation took (table round trips, conflicts included; not the wait
+        it asked for), for bench/delivery.py."""
+
+    async def admit(self, key: str, remaining: float) -> None:
+        """Wait for this webhook's next shared slot (at most `remaining` seconds).
+
+        Raises RateLimitWait when the shared windows leave no slot in time. Returns at once when
+        the table cannot be reached: the in-process limiter in front is then all there is.
+        """
+        if not self.availability.usable():
+            return
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:
+            wait = await loop.run_in_executor(self._executor, self.reserve, key, remaining)
+        except StateUnavailable as error:
+            self.availability.failed("the rate windows", error)
+            return
+        self.reservation_seconds.append(time.perf_counter() - started)
+        self.availability.succeeded()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def reserve(self, key: str, remaining: float) -> float:
+        """Reserve the next slot for `key`; the seconds until it (blocking: table I/O).
+
+        Raises RateLimitWait (no slot within `remaining`, or too many conflicts) or
+        StateUnavailable.
+        """
+        from azure.core import MatchConditions
+        from azure.core.exceptions import (
+            ResourceExistsError,
+            ResourceModifiedError,
+            ResourceNotFoundError,
+        )
+        from azure.data.tables import UpdateMode
+
+        table: TableClient = self.store.table("windows")
+        for attempt in range(1, self.conflicts + 1):
+            entity = guarded(partial(_get_or_none, table, key, ResourceNotFoundError))
+            sends = _decode(entity)
+            now = self._clock()
+            at = next_send_time(sends, now, self.windows, self.margin)
+            if at - now > remaining:
+                raise RateLimitWait(
+                    "Teams' rate limits for this webhook, shared by every instance, leave no slot "
+                    f"within the time budget (next in {at - now:.1f} s)",
+                    retry_after=at - now,
+                )
+            row = {
+                "PartitionKey": key,
+                "RowKey": _ROW,
+                "sends": _encode(_keep([*sends, at], at, self.windows)),
+            }
+            try:
+                if entity is None:
+                    guarded(partial(table.create_entity, row), passing=ResourceExistsError)
+                else:
+                    update = partial(
+                        table.update_entity,
+                        row,
+                        mode=UpdateMode.REPLACE,
+                        etag=entity.metadata["etag"],
+                        match_condition=MatchConditions.IfNotModified,
+                    )
+                    guarded(update, passing=ResourceModifiedError)
+            except (ResourceExistsError, ResourceModifiedError):
+                # Another instance reserved first: read its reservation and go after it.
+                time.sleep(self._rng.uniform(0, 0.002 * attempt))
+                continue
+            return max(0.0, at - self._clock())
+        raise RateLimitWait(
+            f"the shared rate windows stayed contended after {self.conflicts} attempts"
+        )
+
+
+def _get_or_none(table: TableClient, key: str, missing: type[Exception]) -> Any:
+    try:
+        return table.get_entity(key, _ROW)
+    except missing:
+        return None
+
+
+@read_once
+def current_shared_windows() -> SharedWindows | None:
+    """The process's shared rate windows, or None when no storage is configured."""
+    store = current_state_store()
+    return SharedWindows(store, availability=current_availability()) if store else None
