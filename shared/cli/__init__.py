@@ -4,7 +4,8 @@ Exit codes: 0 fine; 1 `check` found problems, `render` could not expand the temp
 data, or `send` did not deliver; 2 the command could not run (unknown template, unreadable or
 invalid data file, wrong arguments). Errors are one line on stderr, never a traceback.
 
-One module per command (`templates`, `render`, `check`, `send`); `common` holds what they share.
+One module per command (`templates`, `render`, `check`, `send`, `replay`); `common` holds what
+they share.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from shared import catalog
 from shared.cli import check as check_command
 from shared.cli import render as render_command
+from shared.cli import replay as replay_command
 from shared.cli import send as send_command
 from shared.cli import templates as templates_command
 from shared.cli.common import EXIT_PROBLEMS, EXIT_USAGE, CliError
@@ -77,4 +79,5 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(command=check_command.run)
 
     send_command.add_parser(commands)  # imports nothing heavy until `send` runs
+    replay_command.add_parser(commands)  # the table client loads only when `replay` runs
     return parser
