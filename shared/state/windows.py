@@ -49,6 +49,8 @@ __all__ = ["SharedWindows", "current_shared_windows", "next_send_time"]
 _ROW: Final = "windows"
 # How many times a sender woken past its slot takes a new one before it sends anyway.
 _LATE_RETRIES: Final = 3
+# Never plan a slot further ahead than this for the table's own latency.
+_MAX_LEAD: Final = 0.5
 # A burst of 4 processes x 20 webhooks keeps this many reservations in flight at once.
 _THREADS: Final = 16
 
@@ -112,6 +114,7 @@ class SharedWindows:
         self._executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="shared-windows")
         self._locks: dict[tuple[int, str], asyncio.Lock] = {}
         self.late = 0
+        self._lead = 0.0
         """Slots left unused because the sender woke past them (for the benchmark)."""
         self.reservation_seconds: deque[float] = deque(maxlen=100_000)
         """How long each reservation took (table round trips, conflicts included; not the wait
@@ -135,12 +138,16 @@ class SharedWindows:
                 started = time.perf_counter()
                 try:
                     at = await loop.run_in_executor(
-                        self._executor, self.reserve, key, ends - time.monotonic()
+                        self._executor, self.reserve, key, ends - time.monotonic(), self._lead
                     )
                 except StateUnavailable as error:
                     self.availability.failed("the rate windows", error)
                     return
-            self.reservation_seconds.append(time.perf_counter() - started)
+            took = time.perf_counter() - started
+            self.reservation_seconds.append(took)
+            # How long a reservation takes lately: a slot is planned that far ahead, so that the
+            # sender is not already late for it when the write returns.
+            self._lead = min(_MAX_LEAD, 0.8 * self._lead + 0.2 * took)
             self.availability.succeeded()
             wait = at - self._clock()
             if wait > 0:
@@ -152,7 +159,7 @@ class SharedWindows:
             # new one.
             self.late += 1
 
-    def reserve(self, key: str, remaining: float) -> float:
+    def reserve(self, key: str, remaining: float, lead: float = 0.0) -> float:
         """Reserve the next slot for `key`; its wall-clock time (blocking: table I/O).
 
         Raises RateLimitWait (no slot within `remaining`, or too many conflicts) or
@@ -170,7 +177,7 @@ class SharedWindows:
         for attempt in range(1, self.conflicts + 1):
             entity = guarded(partial(_get_or_none, table, key, ResourceNotFoundError))
             sends = _decode(entity)
-            now = self._clock()
+            now = self._clock() + lead
             at = next_send_time(sends, now, self.windows, self.margin)
             # A slot free now is always taken, however little budget is left: the table's own
             # round trip must not be what makes a sender miss its budget.

@@ -3,7 +3,8 @@
 `ensure_installed()` installs the version the Makefile pins (`AZURITE_VERSION`) into `.tools/`,
 as `make run` does, when it is missing: a fresh clone needs only Node and npm. `Azurite` runs one
 emulator with its data in a temporary directory, so `stop()` and `start()` again on the same ports
-bring back the same tables (the tests stop it in the middle of a run).
+bring back the same tables (the tests stop it in the middle of a run); `in_memory=True` keeps
+nothing on disk (the benchmark).
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def _listening(port: int) -> bool:
 class Azurite:
     """One Azurite process on loopback; `connection_string` points the SDK clients at it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, in_memory: bool = False) -> None:
+        self.in_memory = in_memory
         self.binary = ensure_installed()
         self.blob_port, self.queue_port, self.table_port = free_port(), free_port(), free_port()
         self._data = tempfile.TemporaryDirectory(prefix="azurite-")
@@ -99,8 +101,7 @@ class Azurite:
                 "127.0.0.1",
                 "--tablePort",
                 str(self.table_port),
-                "--location",
-                self._data.name,
+                *(["--inMemoryPersistence"] if self.in_memory else ["--location", self._data.name]),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
