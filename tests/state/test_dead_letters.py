@@ -4,6 +4,7 @@ queue) and the Teams stand-in: stored, the dead-letter card posted, `replay` del
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -93,3 +94,44 @@ def test_a_poison_message_is_kept_announced_and_replayed_once(
         "Disk full"
     )
     assert health_report()["dead_letters"] == before or 0
+
+
+def test_the_outgoing_webhook_command_replays_a_dead_letter(storage: Azurite) -> None:
+    from shared.state.deadletters import current_dead_letters
+    from tests.outgoing.test_commands import ask, text_of
+
+    letters = current_dead_letters()
+    assert letters is not None
+    notification = f"cmd{time.time_ns()}"
+    body = json.dumps(
+        {
+            "version": 1,
+            "id": notification,
+            "channel": "ops",
+            "first_failure": "2026-12-03T08:00:00Z",
+            "messages": [{"type": "message", "text": "x"}],
+        }
+    )
+    letters.keep(
+        body,
+        notification_id=notification,
+        channel="ops",
+        template="message",
+        first_failure="2026-12-03T08:00:00Z",
+        last_reason="Teams is unavailable (HTTP 503)",
+    )
+    assert text_of(ask(f"replay {notification}")) == (
+        f"Put `{notification}` back on the retry queue for `ops`."
+    )
+    assert text_of(ask(f"replay {notification}")) == (
+        f"There is no dead letter `{notification}` (they are kept 14 days)."
+    )
+    queue = retry_queue(storage)
+    found = [
+        m
+        for m in queue.receive_messages(max_messages=32, visibility_timeout=30)
+        if json.loads(m.content)["id"] == notification
+    ]
+    assert [m.content for m in found] == [body]
+    for message in found:
+        queue.delete_message(message)
