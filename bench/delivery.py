@@ -9,7 +9,14 @@ lost notifications, and the time against the shortest the windows allow.
 Workload: alert storms, each webhook's 50 notifications arriving together (`--order bursts`), or
 spread round-robin over the webhooks (`--order interleaved`).
 
+A second run sends the same 1,000 notifications from 4 processes at once (Flex Consumption scaling
+out), each with its own in-process limiter: once sharing Teams' windows through the table
+(shared/state, Azurite on loopback started here), once without (the baseline: nothing keeps the
+processes under the windows together). It prints the same figures, duplicates, and the median and
+p99 cost of one shared-slot reservation beside the in-process limiter's.
+
     .venv/bin/python bench/delivery.py [--order bursts|interleaved] [--latency 0.05]
+        [--processes 4] [--skip-shared]
 """
 
 from __future__ import annotations
@@ -35,7 +42,12 @@ from shared.cards.envelope import to_message  # noqa: E402
 from shared.config.settings import Settings  # noqa: E402
 from shared.teams.client import aclose_client, http_client  # noqa: E402
 from shared.teams.delivery import Delivery  # noqa: E402
-from shared.teams.limiter import TEAMS_WINDOWS, shortest_schedule  # noqa: E402
+from shared.teams.limiter import (  # noqa: E402
+    TEAMS_WINDOWS,
+    RateLimiter,
+    shortest_schedule,
+)
+from tests.support.azurite import Azurite  # noqa: E402
 from tests.support.teams_standin import Received, records_of  # noqa: E402
 
 NOTIFICATIONS = 1000
@@ -51,6 +63,7 @@ class Figures:
     lost: int
     believed: int | None = None
     queued: int = 0
+    duplicates: int = 0
 
 
 def card(number: int) -> dict[str, Any]:
@@ -95,7 +108,15 @@ def tally(name: str, seconds: float, records: Sequence[Received], paths: set[str
             text = json.loads(record.body)["attachments"][0]["content"]["body"][0]["text"]
             delivered.add(int(text.split()[-1]))
     throttled = sum(1 for r in mine if r.outcome == "throttled")
-    return Figures(name, seconds, len(delivered), throttled, NOTIFICATIONS - len(delivered))
+    posted = sum(1 for r in mine if r.outcome in ("delivered", "accepted"))
+    return Figures(
+        name,
+        seconds,
+        len(delivered),
+        throttled,
+        NOTIFICATIONS - len(delivered),
+        duplicates=posted - len(delivered),
+    )
 
 
 async def product_run(
@@ -151,12 +172,119 @@ def start_standin(latency: float) -> tuple[subprocess.Popen[str], int]:
     return process, int(line[1])
 
 
+def senders_run(
+    urls: list[str], targets: list[int], processes: int, storage: str | None, budget: float
+) -> tuple[float, int, list[float]]:
+    """`processes` sender processes (tests/support/shared_sender.py), each with its own limiter,
+    with or without the shared table. Returns the time until the last finished, the number queued
+    and every shared reservation's cost in seconds."""
+    start_at = time.time() + 4.0  # every process imported and warm before the first post
+    specs = [
+        {
+            "storage": storage,
+            "webhooks": urls,
+            "numbers": [[n, t] for n, t in enumerate(targets) if n % processes == p],
+            "windows": TEAMS_WINDOWS,
+            "budget": budget,
+            "margin": 0.1,
+            "start_at": start_at,
+        }
+        for p in range(processes)
+    ]
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.support.shared_sender", json.dumps(spec)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for spec in specs
+    ]
+    outputs = []
+    for process in running:
+        out, _ = process.communicate(timeout=600)
+        outputs.append(json.loads(out.strip().splitlines()[-1]))
+    seconds = max(out["seconds"] for out in outputs)
+    queued = sum(1 for out in outputs for s in out["statuses"].values() if s == "queued")
+    costs = [cost for out in outputs for cost in out["reservations"]]
+    return seconds, queued, costs
+
+
+def limiter_costs(count: int = 20_000) -> list[float]:
+    """The in-process limiter's cost for one slot (acquire + finish) when the windows allow it."""
+    limiter = RateLimiter(((10**9, 1.0),))
+
+    async def measure() -> list[float]:
+        costs = []
+        for _ in range(count):
+            started = time.perf_counter()
+            slot = await limiter.acquire("bench")
+            slot.finish()
+            costs.append(time.perf_counter() - started)
+        return costs
+
+    return asyncio.run(measure())
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
+
+
+def print_table(figures: Sequence[Figures], shortest: float, width: int = 22) -> None:
+    print(f"{'':<{width}}" + "".join(f"{f.name:>22}" for f in figures))
+    rows: list[tuple[str, list[str]]] = [
+        ("total time", [f"{f.seconds:.2f} s" for f in figures]),
+        ("x shortest possible", [f"{f.seconds / shortest:.2f}" for f in figures]),
+        ("delivered (stand-in)", [str(f.delivered) for f in figures]),
+        ("throttled answers", [str(f.throttled) for f in figures]),
+        ("lost", [str(f.lost) for f in figures]),
+        ("duplicates", [str(f.duplicates) for f in figures]),
+        ("queued for retry", [str(f.queued) if f.believed is None else "-" for f in figures]),
+        (
+            "sender thought sent",
+            [str(f.believed) if f.believed is not None else "-" for f in figures],
+        ),
+    ]
+    for label, values in rows:
+        print(f"{label:<{width}}" + "".join(f"{v:>22}" for v in values))
+
+
+def shared_runs(
+    args: argparse.Namespace, targets: list[int], port: int
+) -> tuple[list[Figures], list[float]]:
+    """The multi-process runs: with the shared table (Azurite here), then the baseline."""
+    figures = []
+    azurite = Azurite(in_memory=True).start()
+    try:
+        urls = webhook_urls(port, "s")
+        seconds, queued, costs = senders_run(
+            urls, targets, args.processes, azurite.connection_string, args.budget
+        )
+        paths = {httpx.URL(u).path for u in urls}
+        shared = tally(f"{args.processes} procs, table", seconds, records_of(port), paths)
+        shared.queued = queued
+        figures.append(shared)
+    finally:
+        azurite.close()
+    urls = webhook_urls(port, "b")
+    seconds, queued, _ = senders_run(urls, targets, args.processes, None, args.budget)
+    paths = {httpx.URL(u).path for u in urls}
+    baseline = tally(f"{args.processes} procs, no table", seconds, records_of(port), paths)
+    baseline.queued = queued
+    figures.append(baseline)
+    return figures, costs
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--order", choices=["bursts", "interleaved"], default="bursts")
     parser.add_argument("--latency", type=float, default=0.05, help="stand-in answer delay (s)")
     parser.add_argument("--budget", type=float, default=120.0, help="delivery budget per call (s)")
     parser.add_argument("--skip-naive", action="store_true", help="run this product only")
+    parser.add_argument("--processes", type=int, default=4, help="sender processes (second run)")
+    parser.add_argument("--skip-shared", action="store_true", help="one process only")
     args = parser.parse_args(argv)
 
     targets = assignment(args.order)
@@ -164,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     shortest = shortest_schedule(per_webhook, TEAMS_WINDOWS) + args.latency
 
     process, port = start_standin(args.latency)
+    shared: list[Figures] = []
+    costs: list[float] = []
     try:
         ours_urls = webhook_urls(port, "p")
         seconds, queued = asyncio.run(product_run(ours_urls, targets, args.budget, port))
@@ -178,6 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             naive = tally("naive sequential", seconds, records_of(port), paths)
             naive.believed = believed
             figures.append(naive)
+        if not args.skip_shared:
+            shared, costs = shared_runs(args, targets, port)
     finally:
         if process.stdin is not None:
             process.stdin.close()
@@ -192,22 +324,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({per_webhook} per webhook; 4 per second, 60 per 30 s, ...; plus one answer)"
     )
     print()
-    width = 22
-    print(f"{'':<{width}}" + "".join(f"{f.name:>20}" for f in figures))
-    rows: list[tuple[str, list[str]]] = [
-        ("total time", [f"{f.seconds:.2f} s" for f in figures]),
-        ("x shortest possible", [f"{f.seconds / shortest:.2f}" for f in figures]),
-        ("delivered (stand-in)", [str(f.delivered) for f in figures]),
-        ("throttled answers", [str(f.throttled) for f in figures]),
-        ("lost", [str(f.lost) for f in figures]),
-        ("queued for retry", [str(f.queued) if f.believed is None else "-" for f in figures]),
-        (
-            "sender thought sent",
-            [str(f.believed) if f.believed is not None else "-" for f in figures],
-        ),
-    ]
-    for label, values in rows:
-        print(f"{label:<{width}}" + "".join(f"{v:>20}" for v in values))
+    print_table(figures, shortest)
+    if shared:
+        print()
+        print(
+            f"second run: the same notifications from {args.processes} processes at once, each "
+            "with its own in-process limiter; with the shared table (Azurite on loopback) and "
+            "without it (baseline)"
+        )
+        print("goals with the table: <= 1.20x shortest, 0 throttled, 0 lost, 0 duplicates")
+        print()
+        print_table(shared, shortest)
+        local = limiter_costs()
+        print()
+        print("cost of one slot                 median        p99")
+        print(
+            f"shared reservation (table)   {percentile(costs, 0.5) * 1000:9.2f} ms"
+            f"{percentile(costs, 0.99) * 1000:9.2f} ms   ({len(costs)} reservations)"
+        )
+        print(
+            f"in-process limiter           {percentile(local, 0.5) * 1000:9.3f} ms"
+            f"{percentile(local, 0.99) * 1000:9.3f} ms   ({len(local)} slots)"
+        )
     return 0
 
 

@@ -92,6 +92,14 @@ param deliveryBudgetSeconds int = 8
 @maxValue(110)
 param redeliveryBudgetSeconds int = 5
 
+@description('Seconds a notification key (Idempotency-Key header, or the key a template declares) suppresses a repeat to the same channel. 0 turns duplicate suppression off.')
+@minValue(0)
+@maxValue(604800)
+param duplicateWindowSeconds int = 600
+
+@description('Channel that gets an "undeliverable notification" card for each dead letter (a message every redelivery failed on). Empty: dead letters are only kept and counted.')
+param deadLetterChannel string = ''
+
 @description('Seconds an Outgoing Webhook command may run before the endpoint answers that it took too long (Teams waits 5).')
 @minValue(1)
 @maxValue(4)
@@ -195,6 +203,18 @@ var budgetSettings = [
   }
 ]
 
+var stateSettings = concat([
+  {
+    name: 'TEAMS_DUPLICATE_WINDOW_SECONDS'
+    value: string(duplicateWindowSeconds)
+  }
+], empty(deadLetterChannel) ? [] : [
+  {
+    name: 'TEAMS_DEADLETTER_CHANNEL'
+    value: deadLetterChannel
+  }
+])
+
 // Left unset when empty, so the code's own default applies.
 var defaultChannelSettings = empty(defaultChannel) ? [] : [
   {
@@ -226,7 +246,7 @@ var scheduleSettingGroups = [for setting in scheduleSwitches: contains(enabledSc
 
 var scheduleSettings = flatten(scheduleSettingGroups)
 
-var appSettings = concat(webhookSettings, outgoingTokenSettings, outgoingSendSettings, budgetSettings, defaultChannelSettings, sourceAllowHostsSettings, scheduleSettings)
+var appSettings = concat(webhookSettings, outgoingTokenSettings, outgoingSendSettings, budgetSettings, stateSettings, defaultChannelSettings, sourceAllowHostsSettings, scheduleSettings)
 
 // ---- Resources ----
 

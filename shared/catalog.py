@@ -115,6 +115,12 @@ def get(name: str) -> TemplateInfo:
     )
 
 
+def options(name: str) -> Mapping[str, Any]:
+    """Template `name`'s catalog options (everything but the description), read-only."""
+    entry = _entry(name)
+    return MappingProxyType({k: v for k, v in entry.items() if k != "description"})
+
+
 def compiled(name: str) -> CompiledTemplate:
     """The compiled form of template `name`, parsed once per process."""
     _entry(name)

@@ -5,7 +5,9 @@ check`.
 - Outgoing Webhooks (tokens, send lists, deadline): shared.outgoing.config;
 - schedules: shared/schedules.json as the function app registered it, plus what only the card
   engine can tell (a `when` or `data` that does not parse, static data the template does not take);
-- the template catalog itself, if it cannot be read.
+- the template catalog itself, if it cannot be read;
+- the shared tables (shared.state): "unreachable" makes the health route degraded (delivery then
+  keeps Teams' windows per instance only), and the dead letters kept are counted.
 
 The health route is anonymous: it gets the number of problems only. `check` prints them with the
 setting or entry names (never a value).
@@ -203,9 +205,12 @@ def health_report() -> dict[str, Any]:
 
     sections = [*configuration_sections(), _run(_catalog_section, "templates")]
     problems = sum(section.problem_count for section in sections)
+    shared_state, dead_letters = _shared_state()
     report: dict[str, Any] = {
-        "status": "degraded" if problems else "ok",
+        "status": "degraded" if problems or shared_state == "unreachable" else "ok",
         "problems": problems,
+        "shared_state": shared_state,
+        "dead_letters": dead_letters,
         "version": __version__,
         "templates": _count(_template_count),
         "channels": _count(_channel_count),
@@ -237,3 +242,18 @@ def _schedule_count() -> int:
     from shared.schedules import current_schedules
 
     return len(current_schedules().registered)
+
+
+def _shared_state() -> tuple[str, int | None]:
+    """("off" | "ok" | "unreachable", dead letters kept): counting them is the probe of the
+    shared tables, so a table that is down shows here whatever this instance last delivered."""
+    from shared.state.deadletters import current_dead_letters
+
+    try:
+        letters = current_dead_letters()
+        if letters is None:
+            return "off", None
+        count = letters.count()
+    except Exception:  # StateUnavailable, or a storage setting the SDK refuses
+        return "unreachable", None
+    return "ok", count

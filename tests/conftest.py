@@ -50,8 +50,20 @@ def teams() -> Iterator[TeamsStandIn]:
 
 
 @pytest.fixture(scope="session")
-def azurite() -> Iterator[str]:
-    """A running Azurite (npm, started here on free loopback ports) for the whole session: its
-    connection string. A test that stops the emulator starts its own `Azurite`."""
-    with Azurite() as emulator:
-        yield emulator.connection_string
+def azurite() -> Iterator[Azurite]:
+    """One Azurite for the session (installed from npm when missing), stopped at the end.
+
+    Tests keep apart by their keys (random webhook URLs, notification ids); a test that stops it
+    starts it again before it ends."""
+    emulator = Azurite().start()
+    try:
+        yield emulator
+    finally:
+        emulator.close()
+
+
+@pytest.fixture
+def storage(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Azurite:
+    """The app's storage setting pointed at the session's Azurite: shared state on."""
+    monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
+    return azurite

@@ -1,5 +1,6 @@
 // The function app's storage: host state (AzureWebJobsStorage), the deployment package container that
-// Flex Consumption pulls code from, and the retry queue with its poison queue. Shared keys are off, so
+// Flex Consumption pulls code from, the retry queue with its poison queue, and the tables of the state
+// every instance shares (shared/state/). Shared keys are off, so
 // every access goes through Entra ID (the app's managed identity).
 
 @description('Name of the storage account (3-24 lower-case letters and digits).')
@@ -94,6 +95,27 @@ resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@202
   parent: queueService
   name: '${retryQueueName}-poison'
 }
+
+// The state every instance shares (shared/state/store.py TABLES): Teams' rate windows per webhook,
+// duplicate keys, the ledger of posted parts, and dead letters. The app's identity reads and writes
+// them as Storage Table Data Contributor (rbac.bicep).
+@description('Tables of the shared state (the app reads these names too).')
+param stateTableNames array = [
+  'teamsratewindows'
+  'teamsduplicates'
+  'teamsparts'
+  'teamsdeadletters'
+]
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource stateTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for tableName in stateTableNames: {
+  parent: tableService
+  name: tableName
+}]
 
 output name string = storage.name
 output id string = storage.id

@@ -15,6 +15,7 @@ from shared import catalog
 from shared.api.answers import delivery_answer
 from shared.api.body import read_json_object
 from shared.api.errors import ApiError, ErrorCode, error_response, json_response
+from shared.api.idempotency import Claims, claims_for
 from shared.api.mentions import MentionsNotSupported, add_mentions
 from shared.api.params import Params, parse_params
 from shared.cards import Problem, TemplateError, UnresolvedBindingsError
@@ -26,10 +27,10 @@ from shared.config.settings import (
     current_settings,
     normalize_channel_name,
 )
-from shared.pipeline import CardProblems, deliver_rendered
+from shared.pipeline import CardProblems, Rendered, deliver_rendered
 from shared.pipeline import inspect as inspect_card
 from shared.pipeline import render as render_cards
-from shared.teams.delivery import new_notification_id
+from shared.teams.delivery import DeliveryResult, new_notification_id
 
 __all__ = ["guarded", "notify", "render", "templates"]
 
@@ -172,12 +173,47 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
         raise _card_problems(template, error.problems) from None
     notification_id = new_notification_id()
     labels = {"template": template, "invocation_id": invocation_id, "source": "http"}
-    results = await deliver_rendered(rendered, notification_id=notification_id, labels=labels)
+    claims = claims_for(
+        template, catalog.options(template), data, req.headers, settings.duplicate_window
+    )
+    fresh, duplicates = await _without_duplicates(rendered, claims, notification_id)
+    results = await deliver_rendered(fresh, notification_id=notification_id, labels=labels)
+    if claims is not None:
+        for result in results:
+            if result.status == "failed":  # the sender's retry may try again
+                await claims.release(result.channel)
+    order = {name: position for position, name in enumerate(channels)}
+    results = sorted([*results, *duplicates], key=lambda r: order.get(r.channel, len(order)))
     queued = [message for result in results for message in result.queue_messages]
     if queued:
         retry.set(queued)
     status, body = delivery_answer(notification_id, template, results)
     return json_response(status, body)
+
+
+async def _without_duplicates(
+    rendered: Sequence[Rendered], claims: Claims | None, notification_id: str
+) -> tuple[list[Rendered], list[DeliveryResult]]:
+    """The cards to post, and a `duplicate` result for each channel that already got this key."""
+    if claims is None:
+        return list(rendered), []
+    fresh: list[Rendered] = []
+    duplicates: list[DeliveryResult] = []
+    for item in rendered:
+        if await claims.first(item.channel):
+            fresh.append(item)
+        else:
+            duplicates.append(
+                DeliveryResult(
+                    notification_id,
+                    item.channel,
+                    "duplicate",
+                    0,
+                    f"the same notification key reached this channel within {claims.window} s; "
+                    "nothing posted",
+                )
+            )
+    return fresh, duplicates
 
 
 # --- POST /api/render/{template} ----------------------------------------------------------------

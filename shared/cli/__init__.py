@@ -6,8 +6,8 @@ template with the data, or `send` did not deliver; 2 the command could not run (
 unreadable or invalid data file, wrong arguments, no browser for a preview). Errors are one line
 on stderr, never a traceback.
 
-One module per command (`templates`, `render`, `preview`, `check`, `send`); `common` holds what
-they share.
+One module per command (`templates`, `render`, `preview`, `check`, `send`, `replay`); `common`
+holds what they share.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from shared import catalog
 from shared.cli import check as check_command
 from shared.cli import preview as preview_command
 from shared.cli import render as render_command
+from shared.cli import replay as replay_command
 from shared.cli import send as send_command
 from shared.cli import templates as templates_command
 from shared.cli.common import EXIT_PROBLEMS, EXIT_USAGE, CliError
@@ -89,4 +90,5 @@ def _parser() -> argparse.ArgumentParser:
     preview_command.add_parser(commands)  # the browser is loaded only when a preview runs
 
     send_command.add_parser(commands)  # imports nothing heavy until `send` runs
+    replay_command.add_parser(commands)  # the table client loads only when `replay` runs
     return parser

@@ -11,3 +11,6 @@ RETRY_QUEUE: Final = "notifications-retry"
 
 STORAGE_CONNECTION: Final = "AzureWebJobsStorage"
 """The app setting (or `AzureWebJobsStorage__*` identity settings) of the queue's storage."""
+
+POISON_QUEUE: Final = "notifications-retry-poison"
+"""Where the host moves a retry message after maxDequeueCount failed attempts (host.json)."""

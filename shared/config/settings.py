@@ -51,6 +51,10 @@ __all__ = [
 DEFAULT_CHANNEL_SETTING = "TEAMS_DEFAULT_CHANNEL"
 DELIVERY_BUDGET_SETTING = "TEAMS_DELIVERY_BUDGET_SECONDS"
 REDELIVERY_BUDGET_SETTING = "TEAMS_REDELIVERY_BUDGET_SECONDS"
+DUPLICATE_WINDOW_SETTING = "TEAMS_DUPLICATE_WINDOW_SECONDS"
+DEADLETTER_CHANNEL_SETTING = "TEAMS_DEADLETTER_CHANNEL"
+# Senders retry a post that timed out within minutes; Alertmanager's reminders come hours apart.
+DEFAULT_DUPLICATE_WINDOW = 600
 
 # Callers such as GitHub give up after 10 s and resend: answer within 8.
 DEFAULT_DELIVERY_BUDGET = 8.0
@@ -138,6 +142,9 @@ class Settings(BaseModel):
     redelivery_budget: float = DEFAULT_REDELIVERY_BUDGET
     allow_hosts: frozenset[str] = frozenset()
     in_azure: bool = False
+    duplicate_window: int = DEFAULT_DUPLICATE_WINDOW
+    """Seconds a notification key suppresses a repeat per channel (0: off)."""
+    deadletter_channel: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -178,6 +185,10 @@ class _Scalars(BaseModel):
         DEFAULT_REDELIVERY_BUDGET, gt=0, le=600, alias="TEAMS_REDELIVERY_BUDGET_SECONDS"
     )
     default_channel: str | None = Field(None, alias="TEAMS_DEFAULT_CHANNEL")
+    duplicate_window: int = Field(
+        DEFAULT_DUPLICATE_WINDOW, ge=0, le=7 * 86400, alias="TEAMS_DUPLICATE_WINDOW_SECONDS"
+    )
+    deadletter_channel: str | None = Field(None, alias="TEAMS_DEADLETTER_CHANNEL")
     allow_hosts: frozenset[str] = Field(frozenset(), alias="TEAMS_ALLOW_HOSTS")
 
     @field_validator("allow_hosts", mode="before")
@@ -185,7 +196,7 @@ class _Scalars(BaseModel):
     def _split_hosts(cls, value: Any) -> Any:
         return host_list(value) if isinstance(value, str) else value
 
-    @field_validator("default_channel", mode="before")
+    @field_validator("default_channel", "deadletter_channel", mode="before")
     @classmethod
     def _channel_name(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -254,6 +265,13 @@ def _load(environ: Mapping[str, str]) -> Settings:
                 DEFAULT_CHANNEL_SETTING, f"names channel {default!r}, which is not configured"
             )
         )
+    deadletter = scalars.deadletter_channel
+    if deadletter is not None and deadletter not in channels and deadletter not in broken:
+        problems.append(
+            ConfigProblem(
+                DEADLETTER_CHANNEL_SETTING, f"names channel {deadletter!r}, which is not configured"
+            )
+        )
     return Settings(
         channels=channels,
         broken_channels=broken,
@@ -263,6 +281,8 @@ def _load(environ: Mapping[str, str]) -> Settings:
         redelivery_budget=scalars.redelivery_budget,
         allow_hosts=scalars.allow_hosts,
         in_azure=in_azure,
+        duplicate_window=scalars.duplicate_window,
+        deadletter_channel=deadletter,
     )
 
 
@@ -321,6 +341,17 @@ def app_setting_names() -> tuple[AppSettingName, ...]:
             REDELIVERY_BUDGET_SETTING,
             "fixed",
             "seconds one redelivery from the retry queue may spend (default 5)",
+        ),
+        AppSettingName(
+            DUPLICATE_WINDOW_SETTING,
+            "fixed",
+            "seconds a notification key suppresses a repeat to the same channel (default 600; 0 "
+            "off; a template in catalog.json may set its own)",
+        ),
+        AppSettingName(
+            DEADLETTER_CHANNEL_SETTING,
+            "fixed",
+            "channel that gets an 'undeliverable notification' card for each dead letter",
         ),
         AppSettingName(
             ALLOW_HOSTS_SETTING,

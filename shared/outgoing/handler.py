@@ -17,7 +17,11 @@ import azure.functions as func
 
 from shared.api.errors import ApiError, ErrorCode, error_response, json_response
 from shared.config.once import read_once
-from shared.outgoing import commands_builtin, commands_custom  # noqa: F401  (they register)
+from shared.outgoing import (  # noqa: F401  (they register)
+    commands_builtin,
+    commands_custom,
+    commands_state,
+)
 from shared.outgoing.activity import Activity, ActivityError, parse_activity
 from shared.outgoing.commands_builtin import help_text
 from shared.outgoing.config import OutgoingConfig, Webhook, current_outgoing_config, is_valid_name

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from shared.config.bindings import RETRY_QUEUE
 from shared.config.once import read_once
@@ -46,6 +46,9 @@ from shared.teams.limiter import RateLimiter
 from shared.teams.splitting import Part, SpanLike, encode, split_card
 from shared.teams.transports import Transport, transport_for
 
+if TYPE_CHECKING:
+    from shared.state.parts import PartsLedger
+
 __all__ = [
     "QUEUE_MESSAGE_LIMIT",
     "RETRY_QUEUE",
@@ -63,7 +66,15 @@ logger = logging.getLogger("shared.teams.delivery")
 # default (4/3 growth): 48,000 bytes of JSON become 64,000.
 QUEUE_MESSAGE_LIMIT = 48_000
 
-Status = Literal["delivered", "accepted", "queued", "failed"]
+Status = Literal["delivered", "accepted", "queued", "failed", "duplicate"]
+
+
+class SlotGate(Protocol):
+    """Rate windows shared with other instances (shared.state.windows.SharedWindows)."""
+
+    async def admit(self, key: str, remaining: float) -> None:
+        """Wait for the webhook's shared slot; RateLimitWait when none comes in `remaining` s."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -102,7 +113,7 @@ class DeliveryResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("delivered", "accepted")
+        return self.status in ("delivered", "accepted", "duplicate")
 
     def to_dict(self) -> dict[str, Any]:
         """The per-channel entry of an API answer."""
@@ -139,6 +150,7 @@ class _Run:
     policy: RetryPolicy
     rng: random.Random
     clock: Callable[[], float]
+    shared_windows: SlotGate | None = None
     attempts: int = 0
 
     async def send(self, part: Part) -> Literal["delivered", "accepted"]:
@@ -153,6 +165,12 @@ class _Run:
                     slot = await self.limiter.acquire(
                         key, deadline=self.deadline - self.policy.min_attempt
                     )
+                    if self.shared_windows is not None:
+                        # Then the windows every instance shares (falls through when the table
+                        # cannot be reached: the in-process limiter above still holds).
+                        await self.shared_windows.admit(
+                            key, self.deadline - self.policy.min_attempt - self.clock()
+                        )
                 left = self.deadline - self.clock()
                 if left < self.policy.min_attempt:
                     raise RateLimitWait("the time budget ran out before a request could start")
@@ -200,10 +218,16 @@ class _Run:
 
 
 def _queue_messages(
-    notification_id: str, channel: str, messages: Sequence[dict[str, Any]], first_failure: datetime
+    notification_id: str,
+    channel: str,
+    messages: Sequence[dict[str, Any]],
+    first_failure: datetime,
+    template: str | None = None,
 ) -> tuple[str, ...]:
     """The retry-queue texts for `messages`: as few as fit the queue's size limit, in order."""
     stamp = first_failure.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    # The template travels along for the dead-letter card (shared.state.deadletters).
+    named = {"template": template} if template else {}
 
     def render(batch: Sequence[dict[str, Any]]) -> str:
         return json.dumps(
@@ -212,6 +236,7 @@ def _queue_messages(
                 "id": notification_id,
                 "channel": channel,
                 "first_failure": stamp,
+                **named,
                 "messages": list(batch),
             },
             ensure_ascii=False,
@@ -264,6 +289,10 @@ class Delivery:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     rng: random.Random = field(default_factory=random.Random)  # jitter, not security
     clock: Callable[[], float] = time.monotonic
+    shared_windows: SlotGate | None = None
+    """Teams' windows shared by every instance (None: this process's limiter only)."""
+    ledger: PartsLedger | None = None
+    """Which parts reached which channel, for redeliveries (None: not recorded)."""
 
     async def deliver(
         self,
@@ -376,16 +405,34 @@ class Delivery:
             policy=self.policy,
             rng=self.rng,
             clock=clock,
+            shared_windows=self.shared_windows,
         )
+        # A split notification, or any redelivery, keeps a ledger so that a later try posts only
+        # the parts Teams has not taken yet.
+        ledger = self.ledger if (len(parts) > 1 or first_failure is not None) else None
+        posted = await ledger.posted(notification_id, channel.name) if ledger else frozenset()
         outcomes: list[str] = []
         for position, part in enumerate(parts):
             which = f"part {part.index} of {part.count}: " if part.count > 1 else ""
+            digest = part_digest(part.body)
+            if digest in posted:
+                outcomes.append("delivered")
+                continue
             try:
                 outcomes.append(await run.send(part))
+                if ledger is not None:
+                    posted = posted | {digest}
+                    await ledger.record(notification_id, channel.name, posted)
             except _Exhausted as exc:
+                if self.ledger is not None:
+                    await self.ledger.note_failure(notification_id, channel.name, exc.last.reason)
                 first = first_failure or datetime.now(UTC)
                 queue = _queue_messages(
-                    notification_id, channel.name, [p.message for p in parts[position:]], first
+                    notification_id,
+                    channel.name,
+                    [p.message for p in parts[position:]],
+                    first,
+                    run_labels.get("template"),
                 )
                 return finish(
                     "queued",
@@ -409,8 +456,21 @@ class Delivery:
 
 @read_once
 def current_delivery() -> Delivery:
-    """The process's delivery, built from the app settings on first use."""
-    return Delivery(current_settings())
+    """The process's delivery, built from the app settings on first use (with the shared tables
+    when the app's storage is configured)."""
+    from shared.state.parts import current_parts_ledger
+    from shared.state.windows import current_shared_windows
+
+    return Delivery(
+        current_settings(),
+        shared_windows=current_shared_windows(),
+        ledger=current_parts_ledger(),
+    )
+
+
+def part_digest(body: bytes) -> str:
+    """A short fingerprint of one part's exact bytes (the parts ledger's key)."""
+    return hashlib.sha256(body).hexdigest()[:24]
 
 
 def _unique(names: Iterable[str]) -> list[str]:

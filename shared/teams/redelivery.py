@@ -47,6 +47,7 @@ class RetryEnvelope(BaseModel):
     id: str = Field(min_length=1, max_length=100)
     channel: str = Field(min_length=1, max_length=100)
     first_failure: datetime
+    template: str | None = Field(None, max_length=100)
     messages: list[dict[str, Any]] = Field(min_length=1)
 
 
@@ -87,7 +88,10 @@ async def redeliver(
         notification_id=envelope.id,
         budget=sender.settings.redelivery_budget,
         first_failure=envelope.first_failure,
-        labels={"redelivery_attempt": str(attempt)},
+        labels={
+            "redelivery_attempt": str(attempt),
+            **({"template": envelope.template} if envelope.template else {}),
+        },
     )
     if result.status == "queued" or isinstance(result.error, ChannelUnusable):
         raise RedeliveryPending(

@@ -441,6 +441,17 @@ def test_storage_has_the_deployment_container_and_the_retry_queues(
     assert names == {"notifications-retry", "notifications-retry-poison"}
 
 
+def test_storage_has_the_tables_the_shared_state_uses(infra: dict[str, Tree]) -> None:
+    from shared.state.store import TABLES
+
+    tree = infra["app/storage.bicep"]
+    tables = resources_of_type(tree, "Microsoft.Storage/storageAccounts/tableServices/tables")
+    assert len(tables) == 1
+    [table] = tables.values()
+    assert "for" in json.dumps(table) or "loop" in json.dumps(table)
+    assert sorted(tree["parameters"]["stateTableNames"]["default"]) == sorted(TABLES.values())
+
+
 # ---- role assignments ----
 
 

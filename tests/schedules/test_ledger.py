@@ -42,17 +42,17 @@ def test_the_key_of_an_occurrence_is_utc_iso_to_the_second() -> None:
     assert occurrence_key(berlin) == "2026-03-30T06:00:00Z"
 
 
-def test_an_occurrence_is_claimed_once_across_instances(azurite: str) -> None:
+def test_an_occurrence_is_claimed_once_across_instances(azurite: Azurite) -> None:
     first, second = (
-        Ledger({"AzureWebJobsStorage": azurite}),
-        Ledger({"AzureWebJobsStorage": azurite}),
+        Ledger({"AzureWebJobsStorage": azurite.connection_string}),
+        Ledger({"AzureWebJobsStorage": azurite.connection_string}),
     )
     assert first.claim("digest", EIGHT, "inv-a") == "claimed"
     assert second.claim("digest", EIGHT, "inv-b") == "taken"  # another process: the table says so
     assert first.claim("digest", EIGHT, "inv-c") == "taken"
     assert second.claim("digest", EIGHT + timedelta(days=1), "inv-b") == "claimed"
     assert second.claim("other-entry", EIGHT, "inv-b") == "claimed"
-    stored = entity(azurite, "digest", EIGHT)
+    stored = entity(azurite.connection_string, "digest", EIGHT)
     assert (stored["PartitionKey"], stored["RowKey"], stored["InvocationId"]) == (
         "digest",
         "2026-06-02T08:00:00Z",
@@ -75,12 +75,12 @@ print(json.dumps(won))
 """
 
 
-def test_processes_racing_for_the_same_occurrences_each_win_distinct_ones(azurite: str) -> None:
+def test_processes_racing_for_the_same_occurrences_each_win_distinct_ones(azurite: Azurite) -> None:
     # Three instances, the same 60 occurrences, at the same time: every occurrence is claimed by
     # exactly one of them.
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", _CLAIMER, azurite, f"instance-{n}"],
+            [sys.executable, "-c", _CLAIMER, azurite.connection_string, f"instance-{n}"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,
@@ -129,12 +129,15 @@ def test_the_table_stopping_mid_run_posts_the_next_occurrence_anyway() -> None:
 
 
 def test_a_second_instance_running_the_same_timer_posts_nothing(
-    azurite: str, monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn, tmp_path: Path
+    azurite: Azurite, monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn, tmp_path: Path
 ) -> None:
     # Two function-app processes for one timer (while the singleton lease moves): the second
     # one's run for the same occurrence finds the claim in the table and posts nothing.
     channels = configure(
-        monkeypatch, teams, {"ops": "classic"}, extra={"AzureWebJobsStorage": azurite}
+        monkeypatch,
+        teams,
+        {"ops": "classic"},
+        extra={"AzureWebJobsStorage": azurite.connection_string},
     )
     item = {
         "name": "lease-move",
@@ -153,4 +156,4 @@ def test_a_second_instance_running_the_same_timer_posts_nothing(
     second = run(run_entry(entry, timer, invocation_id="instance-2", now=EIGHT))
     assert (first.status, second.status) == ("sent", "already-posted")
     assert len(channels.received("ops")) == 1
-    assert entity(azurite, "lease-move", EIGHT)["InvocationId"] == "instance-1"
+    assert entity(azurite.connection_string, "lease-move", EIGHT)["InvocationId"] == "instance-1"

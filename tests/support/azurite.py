@@ -1,16 +1,16 @@
-"""Azurite, the Azure Storage emulator from npm, started by the tests themselves.
+"""Azurite from npm, started by the tests themselves on 127.0.0.1 (free ports, no telemetry).
 
-`make test` installs it (Makefile: AZURITE_VERSION into .tools/). One `Azurite` is one emulator
-process: blob, queue and table services on free loopback ports, in memory, no telemetry; its
-`connection_string` is what `AzureWebJobsStorage` holds. The session fixture `azurite` in
-tests/conftest.py shares one; a test that stops the emulator starts its own.
+`ensure_installed()` installs the version the Makefile pins (`AZURITE_VERSION`) into `.tools/`,
+as `make run` does, when it is missing: a fresh clone needs only Node and npm. `Azurite` runs one
+emulator with its data in a temporary directory, so `stop()` and `start()` again on the same ports
+bring back the same tables (the tests stop it in the middle of a run); `in_memory=True` keeps
+nothing on disk (the benchmark).
 """
 
 from __future__ import annotations
 
-import os
+import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -18,117 +18,116 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from shared.state.store import development_connection_string
 from tests.support.paths import ROOT
 
-__all__ = ["ACCOUNT", "KEY", "Azurite", "azurite_binary"]
-
-# Azurite's well-known development account (documented, not a secret).
-ACCOUNT = "devstoreaccount1"
-KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-_SERVICES = ("blob", "queue", "table")
-_START_TIMEOUT = 30.0
+TOOLS = ROOT / ".tools"
+BINARY = TOOLS / "node_modules" / ".bin" / "azurite"
 
 
-def azurite_binary() -> Path:
-    """The Azurite that `make test` installs (or AZURITE_BIN, or one on PATH)."""
-    for candidate in (
-        os.environ.get("AZURITE_BIN", ""),
-        str(ROOT / ".tools" / "node_modules" / ".bin" / "azurite"),
-        shutil.which("azurite") or "",
-    ):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    raise RuntimeError(
-        "Azurite is not installed: run `make .tools/node_modules/.bin/azurite` (make test does)"
-    )
+def pinned_version() -> str:
+    match = re.search(r"^AZURITE_VERSION \?= (\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    if match is None:
+        raise RuntimeError("the Makefile does not pin AZURITE_VERSION")
+    return match.group(1)
 
 
-def _free_port() -> int:
+def ensure_installed() -> Path:
+    """The azurite binary, installed with npm into .tools/ when missing."""
+    if not BINARY.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("npm is needed to install Azurite for the tests (Node.js 20+)")
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(TOOLS),
+                "--no-audit",
+                "--no-fund",
+                "--silent",
+                f"azurite@{pinned_version()}",
+            ],
+            check=True,
+            timeout=600,
+        )
+    return BINARY
+
+
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-class Azurite:
-    """One emulator process on 127.0.0.1; `start()`/`stop()` or a `with` block."""
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
-    def __init__(self) -> None:
-        self.ports = {service: _free_port() for service in _SERVICES}
+
+class Azurite:
+    """One Azurite process on loopback; `connection_string` points the SDK clients at it."""
+
+    def __init__(self, *, in_memory: bool = False) -> None:
+        self.in_memory = in_memory
+        self.binary = ensure_installed()
+        self.blob_port, self.queue_port, self.table_port = free_port(), free_port(), free_port()
+        self._data = tempfile.TemporaryDirectory(prefix="azurite-")
         self._process: subprocess.Popen[bytes] | None = None
-        self._workspace = tempfile.TemporaryDirectory(prefix="azurite-")
 
     @property
     def connection_string(self) -> str:
-        endpoints = ";".join(
-            f"{service.capitalize()}Endpoint=http://127.0.0.1:{port}/{ACCOUNT}"
-            for service, port in self.ports.items()
+        return development_connection_string(
+            blob=self.blob_port, queue=self.queue_port, table=self.table_port
         )
-        return f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};{endpoints}"
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
 
     def start(self) -> Azurite:
-        command = [
-            str(azurite_binary()),
-            "--silent",
-            "--disableTelemetry",
-            "--inMemoryPersistence",
-            "--skipApiVersionCheck",
-        ]
-        for service, port in self.ports.items():
-            command += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
         self._process = subprocess.Popen(
-            command,
-            cwd=self._workspace.name,  # where Azurite puts its debug log, if it writes one
+            [
+                str(self.binary),
+                "--silent",
+                "--disableTelemetry",
+                "--skipApiVersionCheck",
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                str(self.blob_port),
+                "--queueHost",
+                "127.0.0.1",
+                "--queuePort",
+                str(self.queue_port),
+                "--tableHost",
+                "127.0.0.1",
+                "--tablePort",
+                str(self.table_port),
+                *(["--inMemoryPersistence"] if self.in_memory else ["--location", self._data.name]),
+            ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group: stop() ends node and its children
+            stderr=subprocess.DEVNULL,
         )
-        self._wait_until_listening()
-        return self
-
-    def _wait_until_listening(self) -> None:
-        deadline = time.monotonic() + _START_TIMEOUT
-        waiting = set(self.ports.values())
-        while waiting:
-            if not self.running:
-                assert self._process is not None
-                error = (
-                    self._process.stderr.read().decode(errors="replace")
-                    if self._process.stderr
-                    else ""
-                )
-                raise RuntimeError(f"Azurite exited while starting: {error.strip()[:500]}")
-            if time.monotonic() > deadline:
+        deadline = time.monotonic() + 30
+        while not (_listening(self.table_port) and _listening(self.queue_port)):
+            if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"Azurite did not listen within {_START_TIMEOUT:g} s")
-            for port in list(waiting):
-                with socket.socket() as probe:
-                    probe.settimeout(0.2)
-                    if probe.connect_ex(("127.0.0.1", port)) == 0:
-                        waiting.discard(port)
-            if waiting:
-                time.sleep(0.05)
+                raise RuntimeError("Azurite did not start")
+            time.sleep(0.05)
+        return self
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=10)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        finally:
-            if process.stderr:
-                process.stderr.close()
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
     def close(self) -> None:
         self.stop()
-        self._workspace.cleanup()
+        self._data.cleanup()
 
     def __enter__(self) -> Azurite:
         try:

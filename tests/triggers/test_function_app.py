@@ -40,6 +40,7 @@ EXPECTED_FUNCTIONS = {
     "health",
     "teams_outgoing",
     "notifications_retry",
+    "notifications_dead_letter",
     "schedule_weekday_digest",
     "schedule_service_status",
 }
@@ -100,6 +101,19 @@ def test_the_retry_queue_has_its_trigger() -> None:
             "type": "queueTrigger",
             "name": "message",
             "queueName": "notifications-retry",
+            "connection": "AzureWebJobsStorage",
+        }
+    ]
+
+
+def test_the_poison_queue_has_its_trigger() -> None:
+    # The host moves a message to `<queue>-poison` after maxDequeueCount attempts.
+    assert indexed().bindings("notifications_dead_letter") == [
+        {
+            "direction": "IN",
+            "type": "queueTrigger",
+            "name": "message",
+            "queueName": "notifications-retry-poison",
             "connection": "AzureWebJobsStorage",
         }
     ]
@@ -183,6 +197,9 @@ def test_only_valid_enabled_schedules_become_functions(tmp_path: Path) -> None:
 # --- cold start and broken settings ---------------------------------------------------------------
 
 HEAVY = (
+    "azure.data",
+    "azure.storage",
+    "azure.identity",
     "httpx",
     "pydantic",
     "jsonschema",
@@ -229,7 +246,7 @@ def test_importing_the_app_loads_nothing_heavy() -> None:
         "print(len(function_app.app.get_functions()))\n"
         f"print([m for m in sys.modules if m.startswith({HEAVY!r})])",
     )
-    assert loaded.split("\n")[:2] == ["8", "[]"]
+    assert loaded.split("\n")[:2] == ["9", "[]"]
 
 
 def test_the_app_starts_and_answers_health_with_every_setting_broken() -> None:
@@ -261,7 +278,16 @@ def test_the_app_starts_and_answers_health_with_every_setting_broken() -> None:
     assert status == "200"
     assert report["status"] == "degraded"
     assert report["problems"] >= 5
-    assert set(report) == {"status", "problems", "version", "templates", "channels", "schedules"}
+    assert set(report) == {
+        "status",
+        "problems",
+        "version",
+        "templates",
+        "channels",
+        "schedules",
+        "shared_state",
+        "dead_letters",
+    }
     for secret in ("SECRET-SIG", "198.51.100.7", "TEAMS_", "KeyVault", "team-a", "not configured"):
         assert secret not in body
 
@@ -282,6 +308,8 @@ def test_health_is_ok_with_good_settings(
         "templates": 10,
         "channels": 2,
         "schedules": 0,  # this test's settings turn no schedule on
+        "shared_state": "off",  # no storage setting: each instance keeps its own windows
+        "dead_letters": None,
     }
 
 

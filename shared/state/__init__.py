@@ -1,0 +1,14 @@
+"""State every instance of the app shares, in the storage account's Table service.
+
+Flex Consumption runs each function group on its own instances, so what must hold across them
+(Teams' rate windows per webhook, the duplicate keys, which parts of a split notification were
+posted, the dead letters) lives in tables, not in memory. One module per job:
+
+- `store.py` the connection (from the `AzureWebJobsStorage` settings) and the tables, on first use;
+- `windows.py` shared rate windows (one entity per webhook, optimistic concurrency);
+- `duplicates.py` notification keys claimed per channel for a window;
+- `parts.py` the ledger of posted parts (and the last failure reason) per notification and channel;
+- `deadletters.py` poison messages kept for 14 days, counted and replayed.
+
+Nothing here is imported at app start: the Azure SDK loads on the first call that needs a table.
+"""

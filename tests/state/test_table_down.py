@@ -1,0 +1,71 @@
+"""Azurite stopped in the middle of a run: every notification is still delivered (or queued),
+the health route says degraded, and delivery goes back to the shared windows when it returns."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from shared.health import health_report
+from shared.state.store import StateStore, StorageTarget, current_availability
+from shared.state.windows import _decode
+from tests.support.azurite import Azurite
+from tests.support.function_app import call_notify, configure, notify_request
+from tests.support.teams_standin import TeamsStandIn
+
+
+@pytest.fixture
+def own_azurite(monkeypatch: pytest.MonkeyPatch) -> Iterator[Azurite]:
+    """An Azurite of this test's own: stopping it must not disturb the others."""
+    emulator = Azurite().start()
+    monkeypatch.setenv("AzureWebJobsStorage", emulator.connection_string)
+    try:
+        yield emulator
+    finally:
+        emulator.close()
+
+
+def shared_sends(azurite: Azurite, url: str) -> int:
+    store = StateStore(StorageTarget(connection_string=azurite.connection_string))
+    key = hashlib.sha256(url.encode()).hexdigest()
+    return len(_decode(store.table("windows").get_entity(key, "windows")))
+
+
+def notify_all(count: int) -> list[int]:
+    return [
+        call_notify(notify_request("message", {"title": f"n{n}"}, query={"channel": "ops"})).status
+        for n in range(count)
+    ]
+
+
+def test_a_table_outage_loses_nothing_and_shows_in_health(
+    monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn, own_azurite: Azurite
+) -> None:
+    channels = configure(monkeypatch, teams, {"ops": "classic"}, budget=3.0)
+    assert notify_all(3) == [200] * 3
+    assert health_report()["shared_state"] == "ok"
+    assert shared_sends(own_azurite, channels.urls["ops"]) == 3
+
+    own_azurite.stop()
+    started = time.monotonic()
+    statuses = notify_all(6)
+    assert set(statuses) <= {200, 202}  # delivered or queued, never an error
+    # Falling back costs one failed table call, not a delay per notification.
+    assert time.monotonic() - started < 10
+    assert current_availability().degraded
+    report = health_report()
+    assert report["status"] == "degraded"
+    assert report["shared_state"] == "unreachable"
+
+    own_azurite.start()
+    time.sleep(current_availability().pause + 0.1)  # the fallback's pause, then the table again
+    assert notify_all(2) == [200, 200]
+    assert not current_availability().degraded
+    assert health_report()["shared_state"] == "ok"
+    # The shared windows are back in use: the entity saw the sends after the outage.
+    assert shared_sends(own_azurite, channels.urls["ops"]) == 5
+    delivered = [r for r in teams.received(channels.urls["ops"]) if r.outcome == "delivered"]
+    assert len(delivered) == 3 + statuses.count(200) + 2
