@@ -105,4 +105,7 @@ def test_trigger_modules_declare_and_load_their_handlers_on_first_use() -> None:
             for node in tree.body
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("shared")
         }
-        assert top_level <= {"shared.config.bindings", "shared.schedules.entries"}, (name, top_level)
+        assert top_level <= {"shared.config.bindings", "shared.schedules.entries"}, (
+            name,
+            top_level,
+        )

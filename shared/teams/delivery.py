@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import random
 import time
@@ -206,17 +205,16 @@ def _queue_messages(
     stamp = first_failure.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
     def render(batch: Sequence[dict[str, Any]]) -> str:
-        return json.dumps(
+        # The wire form (lone surrogates escaped), so the text is always valid UTF-8.
+        return encode(
             {
                 "version": 1,
                 "id": notification_id,
                 "channel": channel,
                 "first_failure": stamp,
                 "messages": list(batch),
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+            }
+        ).decode("utf-8")
 
     out: list[str] = []
     batch: list[dict[str, Any]] = []
@@ -380,26 +378,40 @@ class Delivery:
         outcomes: list[str] = []
         for position, part in enumerate(parts):
             which = f"part {part.index} of {part.count}: " if part.count > 1 else ""
+            last: TransientDeliveryError
             try:
                 outcomes.append(await run.send(part))
+                continue
             except _Exhausted as exc:
-                first = first_failure or datetime.now(UTC)
-                queue = _queue_messages(
-                    notification_id, channel.name, [p.message for p in parts[position:]], first
-                )
-                return finish(
-                    "queued",
-                    f"{which}queued for redelivery after {run.attempts} attempt(s): "
-                    f"{exc.last.reason}",
-                    channel=channel,
-                    attempts=run.attempts,
-                    error=exc.last,
-                    queue=queue,
-                )
+                last = exc.last
             except PermanentDeliveryError as exc:
                 return finish(
                     "failed", which + exc.reason, channel=channel, attempts=run.attempts, error=exc
                 )
+            except Exception as exc:
+                # Nobody foresaw this failure, and it must not lose the notification: it is
+                # queued like a transient one and logged by type (its text may hold the URL).
+                logger.error(
+                    "delivery attempt failed unexpectedly: id=%s channel=%s part=%d/%d error=%s",
+                    notification_id,
+                    channel.name,
+                    part.index,
+                    part.count,
+                    type(exc).__name__,
+                )
+                last = TransientDeliveryError(f"unexpected {type(exc).__name__} while delivering")
+            first = first_failure or datetime.now(UTC)
+            queue = _queue_messages(
+                notification_id, channel.name, [p.message for p in parts[position:]], first
+            )
+            return finish(
+                "queued",
+                f"{which}queued for redelivery after {run.attempts} attempt(s): {last.reason}",
+                channel=channel,
+                attempts=run.attempts,
+                error=last,
+                queue=queue,
+            )
         status: Status = "accepted" if "accepted" in outcomes else "delivered"
         detail = {"delivered": "posted", "accepted": "accepted by the workflow"}[status]
         if len(parts) > 1:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shared.cards.check import wire_bytes
 from shared.teams.errors import CardTooLarge, InvalidCard
 
 __all__ = ["TEAMS_MESSAGE_LIMIT", "Part", "SpanLike", "encode", "is_message_card", "split_card"]
@@ -48,8 +49,9 @@ class Part:
 
 
 def encode(message: Any) -> bytes:
-    """The bytes sent for `message`: compact UTF-8 JSON, no NaN (not JSON)."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """The bytes sent for `message` (`shared.cards.check.wire_bytes`: one definition of the wire
+    form, so the checks and the splitter measure what is sent)."""
+    return wire_bytes(message)
 
 
 def is_message_card(card: Any) -> bool:
