@@ -92,6 +92,11 @@ param deliveryBudgetSeconds int = 8
 @maxValue(110)
 param redeliveryBudgetSeconds int = 5
 
+@description('Most messages one notification is split into; the last part says how many items were left out.')
+@minValue(1)
+@maxValue(100)
+param maxParts int = 10
+
 @description('Seconds an Outgoing Webhook command may run before the endpoint answers that it took too long (Teams waits 5).')
 @minValue(1)
 @maxValue(4)
@@ -184,6 +189,10 @@ var budgetSettings = [
   {
     name: 'TEAMS_REDELIVERY_BUDGET_SECONDS'
     value: string(redeliveryBudgetSeconds)
+  }
+  {
+    name: 'TEAMS_MAX_PARTS'
+    value: string(maxParts)
   }
   {
     name: 'TEAMS_OUTGOING_DEADLINE_SECONDS'

@@ -5,7 +5,9 @@ with the JSON error shape; anything else unexpected is logged by type and answer
 `internal_error` without a trace, which no input may cause (tests/api/test_bad_requests.py).
 """
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -147,16 +149,23 @@ def _card_problems(template: str, problems: Sequence[Problem]) -> ApiError:
 
 
 async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> func.HttpResponse:
+    # The delivery budget is the caller's clock: it counts from here, rendering included.
+    arrived = time.monotonic()
     template = _template(req)
     params = parse_params(req.params)
     settings = current_settings()
     channels = _channels(params, settings, required=True)
     data = read_json_object(req)
     # The same pipeline as every other sender (shared.pipeline), with mentions added to
-    # each channel's card (`$host.channel` may make them differ) before the checks.
+    # each channel's card (`$host.channel` may make them differ) before the checks. A worker
+    # thread does the CPU work, so that a big card does not hold the event loop.
     try:
-        rendered = render_cards(
-            template, data, channels, decorate=lambda card: add_mentions(card, params.mentions)
+        rendered = await asyncio.to_thread(
+            render_cards,
+            template,
+            data,
+            channels,
+            decorate=lambda card: add_mentions(card, params.mentions),
         )
     except UnresolvedBindingsError as error:
         raise _unresolved(error, template) from None
@@ -168,7 +177,9 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
         raise _card_problems(template, error.problems) from None
     notification_id = new_notification_id()
     labels = {"template": template, "invocation_id": invocation_id, "source": "http"}
-    results = await deliver_rendered(rendered, notification_id=notification_id, labels=labels)
+    results = await deliver_rendered(
+        rendered, notification_id=notification_id, labels=labels, arrived=arrived
+    )
     queued = [message for result in results for message in result.queue_messages]
     if queued:
         retry.set(queued)
@@ -194,8 +205,12 @@ async def render(req: func.HttpRequest) -> func.HttpResponse:
     data = read_json_object(req)
     # The same steps as notify (shared.pipeline), collecting problems instead of refusing.
     try:
-        inspection = inspect_card(
-            template, data, channel, decorate=lambda card: add_mentions(card, params.mentions)
+        inspection = await asyncio.to_thread(
+            inspect_card,
+            template,
+            data,
+            channel,
+            decorate=lambda card: add_mentions(card, params.mentions),
         )
     except TemplateError as error:
         raise _template_failed(error, template) from None

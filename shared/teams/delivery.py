@@ -98,6 +98,10 @@ class DeliveryResult:
     """JSON texts for the notifications-retry queue output binding (when `status == "queued"`)."""
     error: DeliveryError | None = field(default=None, compare=False)
     """The failure, by type (`PermanentDeliveryError` vs `TransientDeliveryError`), if any."""
+    items_shown: int = 0
+    """The card's repeated items its parts carry (the alerts of an alert group)."""
+    items_left_out: int = 0
+    """Items left out because the card would have needed more than TEAMS_MAX_PARTS parts."""
 
     @property
     def ok(self) -> bool:
@@ -105,12 +109,15 @@ class DeliveryResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The per-channel entry of an API answer."""
-        return {
+        entry: dict[str, Any] = {
             "channel": self.channel,
             "status": self.status,
             "attempts": self.attempts,
             "detail": self.detail,
         }
+        if self.items_left_out:
+            entry["items"] = {"shown": self.items_shown, "left_out": self.items_left_out}
+        return entry
 
 
 def new_notification_id() -> str:
@@ -234,12 +241,14 @@ def _log_result(result: DeliveryResult, channel: Channel | None, labels: Mapping
     level = logging.INFO if result.ok else logging.WARNING
     logger.log(
         level,
-        "delivery id=%s channel=%s outcome=%s attempts=%d parts=%d ms=%d%s%s detail=%s",
+        "delivery id=%s channel=%s outcome=%s attempts=%d parts=%d items=%d/%d ms=%d%s%s detail=%s",
         result.notification_id,
         result.channel,
         result.status,
         result.attempts,
         result.parts,
+        result.items_shown,
+        result.items_shown + result.items_left_out,
         result.elapsed_ms,
         fingerprint,
         extra,
@@ -332,6 +341,9 @@ class Delivery:
         budget = self.settings.delivery_budget if budget is None else budget
         run_labels = labels or {}
 
+        shown = sum(part.items for part in parts)
+        left_out = sum(part.left_out for part in parts)
+
         def finish(
             status: Status,
             detail: str,
@@ -341,6 +353,11 @@ class Delivery:
             error: DeliveryError | None = None,
             queue: tuple[str, ...] = (),
         ) -> DeliveryResult:
+            if left_out:
+                detail += (
+                    f"; {shown:,} of {shown + left_out:,} items shown, the last part says how "
+                    f"many were left out (TEAMS_MAX_PARTS={len(parts)})"
+                )
             result = DeliveryResult(
                 notification_id=notification_id,
                 channel=channel.name if channel else (normalize_channel_name(channel_name) or "?"),
@@ -351,6 +368,8 @@ class Delivery:
                 elapsed_ms=round((clock() - started) * 1000),
                 queue_messages=queue,
                 error=error,
+                items_shown=shown,
+                items_left_out=left_out,
             )
             _log_result(result, channel, run_labels)
             return result
