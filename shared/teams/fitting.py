@@ -121,11 +121,10 @@ def fit_card(
         return Fitted(card, 0)
     spans = item_spans(card, repeats)
     units = item_units(spans)
-    card = copy.deepcopy(card)  # rare: only a card over the limit gets here
     if len(units) < 2:
+        card = copy.deepcopy(card)  # the caller's card is never changed
         excess = len(encode(to_message(card))) - limit
         return Fitted(card, _give_up(card, excess))
-    items = frozenset(id(item_element(card, spans, unit)) for unit in units)
     total = len(units)
     # Room for the widest line a part may carry, whatever the template calls its items.
     widest = f"Part {total} of {total} \u00b7 \u2026 and {total:,} more {'x' * 24} not shown here"
@@ -134,8 +133,12 @@ def fit_card(
         return len(encode(to_message(part_card(card, spans, (), widest))))
 
     sizes = unit_sizes(card, spans, units)
+    if fixed() + max(sizes) <= limit:
+        return Fitted(card, 0)  # the common case: splitting alone makes it fit
+    card = copy.deepcopy(card)  # the caller's card is never changed
+    items = frozenset(id(item_element(card, spans, unit)) for unit in units)
     cut = 0
-    if fixed() + max(sizes) > limit and fixed() > limit // 2:
+    if fixed() > limit // 2:
         cut += _give_up(card, fixed() - limit // 2, items)
     room = limit - fixed()
     for unit, size in zip(units, sizes, strict=True):
