@@ -4,7 +4,8 @@ Issue 10's figures, with its goals beside them. For each payload (Alertmanager g
 and 1,000 alerts, a 1,000-item digest) and each fan-out (one channel, ten channels), one
 `POST /api/notify/{template}` goes through the function app's own `notify` function, in process,
 while a signed Outgoing Webhook `ping` is sent to the same process every 10 ms; it reports the time
-to answer and the pings' 99th percentile (a stalled event loop shows there). Two kinds of channel:
+to answer and the pings' 99th percentile, each from when it was due (a held event loop shows
+there). Two kinds of channel:
 
 - outbox channels (`file://`), as in the issue's measurements: the time is the app's own work;
 - channels on the loopback Teams stand-in (its own process, real HTTP): Teams' rate windows
@@ -89,13 +90,19 @@ async def one_run(template: str, body: bytes, channels: list[str]) -> tuple[floa
     done = asyncio.Event()
 
     async def pinger() -> None:
+        # Teams sends when it sends: a ping's latency runs from when it was due, so a ping due
+        # while the event loop is held waits for the loop, as it would on a real instance.
+        due = time.perf_counter()
         while not done.is_set():
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
             request = command_request("ping")
-            started = time.perf_counter()
             response = await endpoint.handle(request)
-            latencies.append(time.perf_counter() - started)
+            finished = time.perf_counter()
+            latencies.append(finished - due)
             assert response.status_code == 200
-            await asyncio.sleep(PING_EVERY)
+            due = max(due + PING_EVERY, finished)
 
     task = asyncio.create_task(pinger())
     await asyncio.sleep(0.05)

@@ -155,7 +155,7 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
     params = parse_params(req.params)
     settings = current_settings()
     channels = _channels(params, settings, required=True)
-    data = read_json_object(req)
+    data = await asyncio.to_thread(read_json_object, req)  # up to 1 MB: off the event loop
     # The same pipeline as every other sender (shared.pipeline), with mentions added to
     # each channel's card (`$host.channel` may make them differ) before the checks. A worker
     # thread does the CPU work, so that a big card does not hold the event loop.
@@ -202,7 +202,7 @@ async def render(req: func.HttpRequest) -> func.HttpResponse:
         )
     named = _channels(params, current_settings(), required=False)
     channel = named[0] if named else None
-    data = read_json_object(req)
+    data = await asyncio.to_thread(read_json_object, req)  # up to 1 MB: off the event loop
     # The same steps as notify (shared.pipeline), collecting problems instead of refusing.
     try:
         inspection = await asyncio.to_thread(
