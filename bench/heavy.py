@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -184,10 +185,10 @@ def run_cases(kind: str, rounds: int, port: int | None) -> None:
 
 
 MEMORY_CHILD = """
-import json, sys
+import sys
 sys.path.insert(0, {root!r})
 from bench.heavy import memory_child
-memory_child({folder!r})
+memory_child({folder!r}, {body!r})
 """
 
 
@@ -198,31 +199,52 @@ def rss_kb(field: str) -> int:
     raise RuntimeError(field)
 
 
-def memory_child(folder: str) -> None:
-    """In a fresh process: idle RSS after a small notify, then the peak for a 1 MB body."""
-    configure({"ops": f"file://{folder}/ops"}, standin=False)
-    small = json.dumps(alert_group(2)).encode()
-    asyncio.run(one_notify(small))
-    count = 1
-    while len(json.dumps(alert_group(count * 2))) < MAX_BODY:
-        count *= 2
-    low, high = count, count * 2
-    while low < high:  # the largest group within the body limit
+def largest_group() -> bytes:
+    """The largest alert group within the app's 1 MB body limit, as bytes."""
+    low, high = 1, 4096
+    while low < high:
         middle = (low + high + 1) // 2
         if len(json.dumps(alert_group(middle))) <= MAX_BODY:
             low = middle
         else:
             high = middle - 1
-    body = json.dumps(alert_group(low)).encode()
+    return json.dumps(alert_group(low)).encode()
+
+
+def memory_child(folder: str, body_file: str) -> None:
+    """In a fresh process: the RSS when idle (after a small notify), then the peak for the body
+    the parent wrote to `body_file` (built there, so that its making does not count here)."""
+    configure({"ops": f"file://{folder}/ops"}, standin=False)
+    started = rss_kb("VmRSS")
+    asyncio.run(one_notify(json.dumps(alert_group(2)).encode()))
+    body = Path(body_file).read_bytes()
     idle = rss_kb("VmRSS")
-    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+    # Sampled rather than read from VmHWM, which cannot be reset in every container.
+    samples = [idle]
+    running = threading.Event()
+    running.set()
+
+    def sample() -> None:
+        while running.is_set():
+            samples.append(rss_kb("VmRSS"))
+            time.sleep(0.002)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     status = asyncio.run(one_notify(body))
-    peak = rss_kb("VmHWM")
-    print(
-        json.dumps(
-            {"alerts": low, "bytes": len(body), "idle": idle, "peak": peak, "status": status}
-        )
-    )
+    running.clear()
+    sampler.join()
+    peak = max(samples)
+    alerts = len(json.loads(body)["alerts"])
+    figures = {
+        "alerts": alerts,
+        "bytes": len(body),
+        "started": started,
+        "idle": idle,
+        "peak": peak,
+        "status": status,
+    }
+    print(json.dumps(figures))
 
 
 async def one_notify(body: bytes) -> int:
@@ -234,22 +256,24 @@ async def one_notify(body: bytes) -> int:
 
 def run_memory() -> None:
     with tempfile.TemporaryDirectory() as folder:
+        body_file = Path(folder) / "body.json"
+        body_file.write_bytes(largest_group())
+        code = MEMORY_CHILD.format(root=str(ROOT), folder=folder, body=str(body_file))
         result = subprocess.run(
-            [sys.executable, "-c", MEMORY_CHILD.format(root=str(ROOT), folder=folder)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
         )
     if result.returncode != 0:
         print(result.stderr[-2000:])
         raise SystemExit("the memory run failed")
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     above = (figures["peak"] - figures["idle"]) / 1024
+    above_start = (figures["peak"] - figures["started"]) / 1024
     print(
         f"\nmemory: an alert group of {figures['alerts']:,} alerts ({figures['bytes']:,} bytes, "
-        f"answered {figures['status']}): peak {above:.0f} MB above the idle process "
-        f"({figures['idle'] / 1024:.0f} MB); goal <= 200 MB"
+        f"answered {figures['status']}): peak {above:.0f} MB above the idle process after one "
+        f"small notification ({figures['idle'] / 1024:.0f} MB), {above_start:.0f} MB above the "
+        f"process before its first notification ({figures['started'] / 1024:.0f} MB: the first "
+        "one imports the engine and compiles the schema); goal <= 200 MB"
     )
 
 
