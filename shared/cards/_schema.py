@@ -100,7 +100,7 @@ def _fast_valid(card: Any) -> bool:
 
 @cache
 def _fast_validator() -> Any:
-    """The schema compiled to Python code by `fastjsonschema` (about a hundred times faster than
+    """The schema compiled to Python code by `fastjsonschema` (about ten times faster than
     `jsonschema` on a large card). It stops at the first problem, so it only says whether there
     is one; it must judge exactly as `_TypeDispatchingValidator` does (tests/cards compare them)."""
     import fastjsonschema
