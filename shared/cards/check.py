@@ -97,11 +97,16 @@ def check_card(card: Any, target: Target) -> list[Problem]:
 
     problems = _schema.schema_problems(card)
     reported = {problem.path for problem in problems}
+    # One pass over the card's objects tells which checks can find anything; only those walk
+    # it again with paths (building a path for every value of a 1,000-alert card is the cost).
+    objects = _objects(card)
     problems.extend(_check_versions(card))
-    # An action the schema refuses at that place is reported once, by the schema.
-    problems.extend(p for p in _check_actions(card, target) if p.path not in reported)
+    if any(_action_suspect(value, target) for value in objects):
+        # An action the schema refuses at that place is reported once, by the schema.
+        problems.extend(p for p in _check_actions(card, target) if p.path not in reported)
     problems.extend(_check_mentions(card))
-    problems.extend(_check_unsupported_elements(card))
+    if any(value.get("type") == "Media" for value in objects):
+        problems.extend(_check_unsupported_elements(card))
     problems.extend(_check_shows_something(card))
     problems.extend(_check_sizes(card))
     return _dedupe(problems)
@@ -144,10 +149,37 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
+def _objects(card: Any) -> list[dict[str, Any]]:
+    """Every JSON object in `card`, without paths."""
+    found: list[dict[str, Any]] = []
+    stack = [card]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            found.append(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return found
+
+
+def _action_suspect(value: dict[str, Any], target: Target) -> bool:
+    kind = value.get("type")
+    if kind in KNOWN_ACTIONS and kind not in ALLOWED_ACTIONS[target]:
+        return True
+    url = value.get("url")
+    return kind == "Action.OpenUrl" and isinstance(url, str) and not _safe_url(url)
+
+
 def _cards(
     card: dict[str, Any], path: tuple[PathPart, ...] = ()
 ) -> Iterator[tuple[tuple[PathPart, ...], dict[str, Any]]]:
     """The card and the cards of its Action.ShowCard actions, however deep."""
+    if not any(
+        value is not card and value.get("type") == "AdaptiveCard" for value in _objects(card)
+    ):
+        yield path, card  # no nested card: no need to walk with paths
+        return
     for sub_path, value in walk(card, path):
         if isinstance(value, dict) and value.get("type") == "AdaptiveCard":
             yield sub_path, value
