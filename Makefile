@@ -75,6 +75,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/outgoing.py
 	$(PY) bench/coldstart.py
 	$(PY) -m bench.preview
+	$(PY) -m bench.heavy
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .azurite .mypy_cache .ruff_cache .pytest_cache

@@ -100,6 +100,11 @@ param duplicateWindowSeconds int = 600
 @description('Channel that gets an "undeliverable notification" card for each dead letter (a message every redelivery failed on). Empty: dead letters are only kept and counted.')
 param deadLetterChannel string = ''
 
+@description('Most messages one notification is split into; the last part says how many items were left out.')
+@minValue(1)
+@maxValue(100)
+param maxParts int = 10
+
 @description('Seconds an Outgoing Webhook command may run before the endpoint answers that it took too long (Teams waits 5).')
 @minValue(1)
 @maxValue(4)
@@ -192,6 +197,10 @@ var budgetSettings = [
   {
     name: 'TEAMS_REDELIVERY_BUDGET_SECONDS'
     value: string(redeliveryBudgetSeconds)
+  }
+  {
+    name: 'TEAMS_MAX_PARTS'
+    value: string(maxParts)
   }
   {
     name: 'TEAMS_OUTGOING_DEADLINE_SECONDS'

@@ -112,9 +112,12 @@ def _schedule_warnings(entry: Any) -> list[str]:
 
 
 def _engine_problems(entry: Any) -> list[str]:
-    """What the card engine finds in an entry (imported here, never at app start)."""
+    """What the card engine and the HTTP client find in an entry (imported here, never at app
+    start)."""
+    from shared.schedules.entries import source_problems
+
     data = json.dumps(entry.data, sort_keys=True)
-    return list(
+    return [str(problem) for problem in source_problems(entry)] + list(
         _engine_findings(
             entry.template, entry.when, data, entry.source is not None, tuple(entry.channels)
         )

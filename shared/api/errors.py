@@ -101,7 +101,10 @@ class ApiError(Exception):
 
 def json_response(status: int, body: Any) -> func.HttpResponse:
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return func.HttpResponse(text, status_code=status, mimetype=JSON_MIMETYPE, charset="utf-8")
+    # A lone surrogate (from the data, or a JavaScript string function cutting a pair) cannot be
+    # UTF-8; inside a JSON string its `\\uXXXX` escape is what `backslashreplace` writes.
+    payload = text.encode("utf-8", "backslashreplace")
+    return func.HttpResponse(payload, status_code=status, mimetype=JSON_MIMETYPE, charset="utf-8")
 
 
 def error_response(error: ApiError) -> func.HttpResponse:

@@ -5,7 +5,9 @@ with the JSON error shape; anything else unexpected is logged by type and answer
 `internal_error` without a trace, which no input may cause (tests/api/test_bad_requests.py).
 """
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, Protocol
 
@@ -148,15 +150,19 @@ def _card_problems(template: str, problems: Sequence[Problem]) -> ApiError:
 
 
 async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> func.HttpResponse:
+    # The delivery budget is the caller's clock: it counts from here, rendering included.
+    arrived = time.monotonic()
     template = _template(req)
     params = parse_params(req.params)
     settings = current_settings()
     channels = _channels(params, settings, required=True)
-    data = read_json_object(req)
+    data = await asyncio.to_thread(read_json_object, req)  # up to 1 MB: off the event loop
     # The same pipeline as every other sender (shared.pipeline), with mentions added to
-    # each channel's card (`$host.channel` may make them differ) before the checks.
+    # each channel's card (`$host.channel` may make them differ) before the checks. A worker
+    # thread does the CPU work, so that a big card does not hold the event loop.
     try:
-        rendered = render_cards(
+        rendered = await asyncio.to_thread(
+            render_cards,
             template,
             data,
             channels,
@@ -177,7 +183,9 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
         template, catalog.options(template), data, req.headers, settings.duplicate_window
     )
     fresh, duplicates = await _without_duplicates(rendered, claims, notification_id)
-    results = await deliver_rendered(fresh, notification_id=notification_id, labels=labels)
+    results = await deliver_rendered(
+        fresh, notification_id=notification_id, labels=labels, arrived=arrived
+    )
     if claims is not None:
         for result in results:
             if result.status == "failed":  # the sender's retry may try again
@@ -251,10 +259,11 @@ async def render(req: func.HttpRequest) -> func.HttpResponse:
         )
     named = _channels(params, current_settings(), required=False)
     channel = named[0] if named else None
-    data = read_json_object(req)
+    data = await asyncio.to_thread(read_json_object, req)  # up to 1 MB: off the event loop
     # The same steps as notify (shared.pipeline), collecting problems instead of refusing.
     try:
-        inspection = inspect_card(
+        inspection = await asyncio.to_thread(
+            inspect_card,
             template,
             data,
             channel,

@@ -30,6 +30,7 @@ __all__ = [
     "format_path",
     "serialized_size",
     "walk",
+    "wire_bytes",
 ]
 
 Target = Literal["incoming", "reply"]
@@ -96,23 +97,40 @@ def check_card(card: Any, target: Target) -> list[Problem]:
 
     problems = _schema.schema_problems(card)
     reported = {problem.path for problem in problems}
+    # One pass over the card's objects tells which checks can find anything; only those walk
+    # it again with paths (building a path for every value of a 1,000-alert card is the cost).
+    objects = _objects(card)
     problems.extend(_check_versions(card))
-    # An action the schema refuses at that place is reported once, by the schema.
-    problems.extend(p for p in _check_actions(card, target) if p.path not in reported)
+    if any(_action_suspect(value, target) for value in objects):
+        # An action the schema refuses at that place is reported once, by the schema.
+        problems.extend(p for p in _check_actions(card, target) if p.path not in reported)
     problems.extend(_check_mentions(card))
-    problems.extend(_check_unsupported_elements(card))
+    if any(value.get("type") == "Media" for value in objects):
+        problems.extend(_check_unsupported_elements(card))
+    problems.extend(_check_shows_something(card))
     problems.extend(_check_sizes(card))
     return _dedupe(problems)
 
 
-def serialized_size(value: Any) -> int:
-    """Bytes of `value` as compact UTF-8 JSON, the way it goes over the wire.
+def wire_bytes(value: Any) -> bytes:
+    """`value` as compact UTF-8 JSON, the bytes that go over the wire.
 
     A lone surrogate (JavaScript strings may hold one, and the engine keeps it as the SDK
-    does) cannot be UTF-8: JSON carries it as a six-byte `\\uXXXX` escape, and so it is
-    counted."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return len(text.encode("utf-8", "backslashreplace"))
+    does) cannot be UTF-8: it travels as the six-byte JSON escape `\\uXXXX`, which is what
+    `backslashreplace` writes for it (json.dumps leaves it raw inside a string). NaN and
+    infinities are refused (ValueError): they are not JSON."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.encode("utf-8", "backslashreplace")
+
+
+def serialized_size(value: Any) -> int:
+    """Bytes of `value` as it goes over the wire (`wire_bytes`); a NaN or infinity, which the
+    checks report elsewhere, counts as its Python spelling."""
+    try:
+        return len(wire_bytes(value))
+    except ValueError:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return len(text.encode("utf-8", "backslashreplace"))
 
 
 def _not_a_card(card: dict[str, Any]) -> Problem:
@@ -131,10 +149,37 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
+def _objects(card: Any) -> list[dict[str, Any]]:
+    """Every JSON object in `card`, without paths."""
+    found: list[dict[str, Any]] = []
+    stack = [card]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            found.append(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return found
+
+
+def _action_suspect(value: dict[str, Any], target: Target) -> bool:
+    kind = value.get("type")
+    if kind in KNOWN_ACTIONS and kind not in ALLOWED_ACTIONS[target]:
+        return True
+    url = value.get("url")
+    return kind == "Action.OpenUrl" and isinstance(url, str) and not _safe_url(url)
+
+
 def _cards(
     card: dict[str, Any], path: tuple[PathPart, ...] = ()
 ) -> Iterator[tuple[tuple[PathPart, ...], dict[str, Any]]]:
     """The card and the cards of its Action.ShowCard actions, however deep."""
+    if not any(
+        value is not card and value.get("type") == "AdaptiveCard" for value in _objects(card)
+    ):
+        yield path, card  # no nested card: no need to walk with paths
+        return
     for sub_path, value in walk(card, path):
         if isinstance(value, dict) and value.get("type") == "AdaptiveCard":
             yield sub_path, value
@@ -259,6 +304,55 @@ def _check_unsupported_elements(card: dict[str, Any]) -> Iterator[Problem]:
     for path, value in walk(card):
         if isinstance(value, dict) and value.get("type") == "Media":
             yield Problem(format_path(path), "Teams does not render Media elements")
+
+
+def _check_shows_something(card: dict[str, Any]) -> Iterator[Problem]:
+    # Teams posts a card with an empty body and no actions as an empty frame: nobody can tell
+    # what it was about (`{}` posted to the `message` template).
+    actions = card.get("actions")
+    if isinstance(actions, list) and actions:
+        return
+    body = card.get("body")
+    if isinstance(body, list) and any(_shows_something(element) for element in body):
+        return
+    yield Problem(
+        "$.body",
+        "the card shows nothing: no element with text or content and no actions "
+        "(check that the data has the fields the template shows)",
+    )
+
+
+_TEXT_ELEMENTS: Final = frozenset({"TextBlock"})
+_CONTAINERS: Final = {"Container": "items", "ColumnSet": "columns", "Column": "items"}
+
+
+def _shows_something(element: Any) -> bool:
+    if not isinstance(element, dict):
+        return True  # not an element: the schema reports it
+    kind = element.get("type")
+    if kind in _TEXT_ELEMENTS:
+        text = element.get("text")
+        return not isinstance(text, str) or bool(text.strip())
+    if kind == "RichTextBlock":
+        inlines = element.get("inlines")
+        return not isinstance(inlines, list) or any(
+            not isinstance(i, (str, dict))
+            or bool((i if isinstance(i, str) else str(i.get("text", ""))).strip())
+            for i in inlines
+        )
+    if kind == "FactSet":
+        facts = element.get("facts")
+        return not isinstance(facts, list) or bool(facts)
+    if kind == "ActionSet":
+        actions = element.get("actions")
+        return not isinstance(actions, list) or bool(actions)
+    if kind in _CONTAINERS:
+        children = element.get(_CONTAINERS[kind])
+        if isinstance(children, list) and any(_shows_something(c) for c in children):
+            return True
+        # A container's own background image or select action is still something to see/use.
+        return "backgroundImage" in element or "selectAction" in element
+    return True  # images, tables, inputs and anything else show themselves
 
 
 def _check_sizes(card: dict[str, Any]) -> Iterator[Problem]:

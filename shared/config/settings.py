@@ -55,12 +55,15 @@ DUPLICATE_WINDOW_SETTING = "TEAMS_DUPLICATE_WINDOW_SECONDS"
 DEADLETTER_CHANNEL_SETTING = "TEAMS_DEADLETTER_CHANNEL"
 # Senders retry a post that timed out within minutes; Alertmanager's reminders come hours apart.
 DEFAULT_DUPLICATE_WINDOW = 600
+MAX_PARTS_SETTING = "TEAMS_MAX_PARTS"
 
 # Callers such as GitHub give up after 10 s and resend: answer within 8.
 DEFAULT_DELIVERY_BUDGET = 8.0
 # One redelivery is one short try: the queue's own retries (visibilityTimeout, maxDequeueCount)
 # space the attempts out, so a worker is not held while Teams is down.
 DEFAULT_REDELIVERY_BUDGET = 5.0
+# An alert group split into 30 messages is noise and eats half a webhook's 60-per-30-seconds window.
+DEFAULT_MAX_PARTS = 10
 
 _SETTING_SUFFIX = re.compile(r"[A-Z0-9]+(?:_[A-Z0-9]+)*")
 # Variables only the Azure platform sets (read-only app settings): WEBSITE_INSTANCE_ID (what the
@@ -140,6 +143,7 @@ class Settings(BaseModel):
     default_channel: str | None = None
     delivery_budget: float = DEFAULT_DELIVERY_BUDGET
     redelivery_budget: float = DEFAULT_REDELIVERY_BUDGET
+    max_parts: int = DEFAULT_MAX_PARTS
     allow_hosts: frozenset[str] = frozenset()
     in_azure: bool = False
     duplicate_window: int = DEFAULT_DUPLICATE_WINDOW
@@ -184,6 +188,7 @@ class _Scalars(BaseModel):
     redelivery_budget: float = Field(
         DEFAULT_REDELIVERY_BUDGET, gt=0, le=600, alias="TEAMS_REDELIVERY_BUDGET_SECONDS"
     )
+    max_parts: int = Field(DEFAULT_MAX_PARTS, ge=1, le=100, alias="TEAMS_MAX_PARTS")
     default_channel: str | None = Field(None, alias="TEAMS_DEFAULT_CHANNEL")
     duplicate_window: int = Field(
         DEFAULT_DUPLICATE_WINDOW, ge=0, le=7 * 86400, alias="TEAMS_DUPLICATE_WINDOW_SECONDS"
@@ -279,6 +284,7 @@ def _load(environ: Mapping[str, str]) -> Settings:
         default_channel=default,
         delivery_budget=scalars.delivery_budget,
         redelivery_budget=scalars.redelivery_budget,
+        max_parts=scalars.max_parts,
         allow_hosts=scalars.allow_hosts,
         in_azure=in_azure,
         duplicate_window=scalars.duplicate_window,
@@ -352,6 +358,12 @@ def app_setting_names() -> tuple[AppSettingName, ...]:
             DEADLETTER_CHANNEL_SETTING,
             "fixed",
             "channel that gets an 'undeliverable notification' card for each dead letter",
+        ),
+        AppSettingName(
+            MAX_PARTS_SETTING,
+            "fixed",
+            "most messages one notification is split into (default 10); the last part says how "
+            "many items were left out",
         ),
         AppSettingName(
             ALLOW_HOSTS_SETTING,

@@ -70,6 +70,12 @@ def parse_activity(body: bytes) -> Activity:
             ErrorCode.INVALID_JSON,
             f"The body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}.",
         ) from None
+    except ValueError:
+        # Python refuses to read an integer of more than 4,300 digits (int_max_str_digits, a
+        # guard against quadratic conversion); no Activity field holds such a number.
+        raise ActivityError(
+            ErrorCode.INVALID_JSON, "The body holds a number too long to read."
+        ) from None
     if not isinstance(data, dict):
         raise ActivityError(ErrorCode.INVALID_ACTIVITY, "The body is not a JSON object.")
     kind = data.get("type")

@@ -16,6 +16,9 @@ _BREAKING_TAG = re.compile(
 )
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# A decimal character reference html.unescape would read with int(), which refuses more than
+# 4,300 digits. Past seven significant digits it is beyond U+10FFFF, and so U+FFFD anyway.
+_LONG_DECIMAL_REFERENCE = re.compile(r"&#([0-9]{8,});?")
 
 # Opening quote -> the quotes that close it. Double quotes may open anywhere in a word
 # (name="a b"); single quotes only at the start of a word, so apostrophes (don't) stay literal.
@@ -36,9 +39,15 @@ def clean_text(text: str) -> str:
     text = _MENTION.sub(" ", text)
     text = _BREAKING_TAG.sub(" ", text)
     text = _TAG.sub("", text)
+    text = _LONG_DECIMAL_REFERENCE.sub(_shorten_reference, text)
     text = html.unescape(text).translate(_INVISIBLE)
     # str.split() without arguments splits on every Unicode space, non-breaking ones included.
     return " ".join(text.split())
+
+
+def _shorten_reference(match: re.Match[str]) -> str:
+    digits = match[1].lstrip("0") or "0"
+    return "\ufffd" if len(digits) > 7 else f"&#{digits};"
 
 
 def split_words(text: str) -> list[str]:

@@ -27,6 +27,7 @@ from shared.config.names import setting_for_channel
 from shared.config.once import read_once
 from shared.schedules.ncrontab import CronError, parse
 from shared.schedules.zoned import ZonedSchedule
+from shared.teams.channels import unsendable_reason
 
 __all__ = [
     "CATCH_UP_CHOICES",
@@ -536,6 +537,19 @@ def load_schedules() -> list[ScheduleEntry]:
 
 def schedule_problems() -> list[ScheduleProblem]:
     return list(current_schedules().problems)
+
+
+def source_problems(entry: ScheduleEntry) -> list[ScheduleProblem]:
+    """What the fetch's HTTP client (httpx) refuses in an entry's source URL.
+
+    Checked here, on demand, rather than when the entries load: they load when the function app
+    is imported, which must not import httpx (cold start). A source it refuses fails every run
+    of its entry (`shared.schedules.source`); the health route and `python -m shared check` name
+    it through this."""
+    if entry.source is None:
+        return []
+    refusal = unsendable_reason(entry.source.url)
+    return [] if refusal is None else [ScheduleProblem(entry.name, "source.url", refusal)]
 
 
 def app_setting_names() -> tuple[Any, ...]:

@@ -16,6 +16,7 @@ import httpx
 
 from shared.config.hosts import is_loopback
 from shared.schedules.entries import HeaderFromSetting, Source, allowed_source_hosts
+from shared.teams.channels import unsendable_reason
 from shared.teams.client import http_client
 
 __all__ = ["MAX_ANSWER_BYTES", "SourceError", "fetch_json"]
@@ -51,6 +52,9 @@ def _headers(source: Source, environ: Mapping[str, str]) -> dict[str, str]:
 def _check_url(source: Source, environ: Mapping[str, str]) -> None:
     # Checked when the schedules load, and again here: the allow-list is read from the settings
     # that apply now, and nothing but an allowed host is ever contacted.
+    refusal = unsendable_reason(source.url)
+    if refusal is not None:
+        raise SourceError(f"the URL {refusal}")
     parts = urlsplit(source.url)
     host = (parts.hostname or "").lower()
     if host not in allowed_source_hosts(environ):

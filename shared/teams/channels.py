@@ -12,7 +12,9 @@ Any other host only when listed in TEAMS_ALLOW_HOSTS (development and tests; pla
 loopback), where the path tells the kind so that stand-ins mimic the real paths: `/webhookb2/...`
 (or `/webhook/...`) is classic, `.../triggers/manual/paths/invoke` is Workflows.
 
-Standard library only: settings validate every channel with these rules when they load.
+Settings validate every channel with these rules when they load, including the check that the
+sender's HTTP client (httpx) can build a request for the URL at all (`unsendable_reason`): a URL
+that passes the rules here but that httpx refuses would otherwise fail every delivery.
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ from urllib.parse import unquote, urlsplit
 from shared.config.hosts import is_loopback
 from shared.config.names import ALLOW_HOSTS_SETTING
 
-__all__ = ["ChannelKind", "Refused", "UrlVerdict", "Usable", "classify_url", "outbox_path"]
+__all__ = [
+    "ChannelKind",
+    "Refused",
+    "UrlVerdict",
+    "Usable",
+    "classify_url",
+    "outbox_path",
+    "unsendable_reason",
+]
 
 _KEY_VAULT_REFERENCE = "@microsoft.keyvault("
 _CLASSIC_SUFFIXES = (".webhook.office.com",)
@@ -93,6 +103,22 @@ def classify_url(value: str, *, allow_hosts: frozenset[str], in_azure: bool) -> 
     return Usable(verdict, value.strip()) if isinstance(verdict, ChannelKind) else Refused(verdict)
 
 
+def unsendable_reason(url: str) -> str | None:
+    """Why httpx, the sender's client, cannot post to `url` (None when it can). Its URL parser is
+    stricter than urlsplit: it refuses control characters such as DEL, and encodes the host with
+    IDNA, which refuses invalid punycode labels such as `xn--a`. The reason never quotes the URL."""
+    import httpx  # here, not at import: settings load on paths that never send
+
+    try:
+        httpx.Request("POST", url)
+    except httpx.InvalidURL:
+        return "is not a URL the app's HTTP client accepts (a character it refuses)"
+    except ValueError:
+        # idna's errors are UnicodeError, a ValueError.
+        return "is not a URL the app's HTTP client accepts (a host name it cannot encode)"
+    return None
+
+
 def _kind_or_reason(text: str, *, allow_hosts: frozenset[str], in_azure: bool) -> ChannelKind | str:
     if not text:
         return "is empty"
@@ -122,6 +148,9 @@ def _kind_or_reason(text: str, *, allow_hosts: frozenset[str], in_azure: bool) -
         return "is not a valid URL (no host)"
     if parts.username is not None or parts.password is not None:
         return "must not contain credentials before the host"
+    refusal = unsendable_reason(text)
+    if refusal is not None:
+        return refusal
     kind = _teams_kind(host)
     if kind is not None:
         if scheme != "https":

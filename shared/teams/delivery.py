@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import random
 import time
@@ -110,6 +109,10 @@ class DeliveryResult:
     """JSON texts for the notifications-retry queue output binding (when `status == "queued"`)."""
     error: DeliveryError | None = field(default=None, compare=False)
     """The failure, by type (`PermanentDeliveryError` vs `TransientDeliveryError`), if any."""
+    items_shown: int = 0
+    """The card's repeated items its parts carry (the alerts of an alert group)."""
+    items_left_out: int = 0
+    """Items left out because the card would have needed more than TEAMS_MAX_PARTS parts."""
 
     @property
     def ok(self) -> bool:
@@ -117,12 +120,15 @@ class DeliveryResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The per-channel entry of an API answer."""
-        return {
+        entry: dict[str, Any] = {
             "channel": self.channel,
             "status": self.status,
             "attempts": self.attempts,
             "detail": self.detail,
         }
+        if self.items_left_out:
+            entry["items"] = {"shown": self.items_shown, "left_out": self.items_left_out}
+        return entry
 
 
 def new_notification_id() -> str:
@@ -230,7 +236,8 @@ def _queue_messages(
     named = {"template": template} if template else {}
 
     def render(batch: Sequence[dict[str, Any]]) -> str:
-        return json.dumps(
+        # The wire form (lone surrogates escaped), so the text is always valid UTF-8.
+        return encode(
             {
                 "version": 1,
                 "id": notification_id,
@@ -238,10 +245,8 @@ def _queue_messages(
                 "first_failure": stamp,
                 **named,
                 "messages": list(batch),
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+            }
+        ).decode("utf-8")
 
     out: list[str] = []
     batch: list[dict[str, Any]] = []
@@ -261,12 +266,14 @@ def _log_result(result: DeliveryResult, channel: Channel | None, labels: Mapping
     level = logging.INFO if result.ok else logging.WARNING
     logger.log(
         level,
-        "delivery id=%s channel=%s outcome=%s attempts=%d parts=%d ms=%d%s%s detail=%s",
+        "delivery id=%s channel=%s outcome=%s attempts=%d parts=%d items=%d/%d ms=%d%s%s detail=%s",
         result.notification_id,
         result.channel,
         result.status,
         result.attempts,
         result.parts,
+        result.items_shown,
+        result.items_shown + result.items_left_out,
         result.elapsed_ms,
         fingerprint,
         extra,
@@ -363,6 +370,9 @@ class Delivery:
         budget = self.settings.delivery_budget if budget is None else budget
         run_labels = labels or {}
 
+        shown = sum(part.items for part in parts)
+        left_out = sum(part.left_out for part in parts)
+
         def finish(
             status: Status,
             detail: str,
@@ -372,6 +382,11 @@ class Delivery:
             error: DeliveryError | None = None,
             queue: tuple[str, ...] = (),
         ) -> DeliveryResult:
+            if left_out:
+                detail += (
+                    f"; {shown:,} of {shown + left_out:,} items shown, the last part says how "
+                    f"many were left out (TEAMS_MAX_PARTS={len(parts)})"
+                )
             result = DeliveryResult(
                 notification_id=notification_id,
                 channel=channel.name if channel else (normalize_channel_name(channel_name) or "?"),
@@ -382,6 +397,8 @@ class Delivery:
                 elapsed_ms=round((clock() - started) * 1000),
                 queue_messages=queue,
                 error=error,
+                items_shown=shown,
+                items_left_out=left_out,
             )
             _log_result(result, channel, run_labels)
             return result
@@ -418,35 +435,49 @@ class Delivery:
             if digest in posted:
                 outcomes.append("delivered")
                 continue
+            last: TransientDeliveryError
             try:
                 outcomes.append(await run.send(part))
                 if ledger is not None:
                     posted = posted | {digest}
                     await ledger.record(notification_id, channel.name, posted)
+                continue
             except _Exhausted as exc:
-                if self.ledger is not None:
-                    await self.ledger.note_failure(notification_id, channel.name, exc.last.reason)
-                first = first_failure or datetime.now(UTC)
-                queue = _queue_messages(
-                    notification_id,
-                    channel.name,
-                    [p.message for p in parts[position:]],
-                    first,
-                    run_labels.get("template"),
-                )
-                return finish(
-                    "queued",
-                    f"{which}queued for redelivery after {run.attempts} attempt(s): "
-                    f"{exc.last.reason}",
-                    channel=channel,
-                    attempts=run.attempts,
-                    error=exc.last,
-                    queue=queue,
-                )
+                last = exc.last
             except PermanentDeliveryError as exc:
                 return finish(
                     "failed", which + exc.reason, channel=channel, attempts=run.attempts, error=exc
                 )
+            except Exception as exc:
+                # Nobody foresaw this failure, and it must not lose the notification: it is
+                # queued like a transient one and logged by type (its text may hold the URL).
+                logger.error(
+                    "delivery attempt failed unexpectedly: id=%s channel=%s part=%d/%d error=%s",
+                    notification_id,
+                    channel.name,
+                    part.index,
+                    part.count,
+                    type(exc).__name__,
+                )
+                last = TransientDeliveryError(f"unexpected {type(exc).__name__} while delivering")
+            if self.ledger is not None:
+                await self.ledger.note_failure(notification_id, channel.name, last.reason)
+            first = first_failure or datetime.now(UTC)
+            queue = _queue_messages(
+                notification_id,
+                channel.name,
+                [p.message for p in parts[position:]],
+                first,
+                run_labels.get("template"),
+            )
+            return finish(
+                "queued",
+                f"{which}queued for redelivery after {run.attempts} attempt(s): {last.reason}",
+                channel=channel,
+                attempts=run.attempts,
+                error=last,
+                queue=queue,
+            )
         status: Status = "accepted" if "accepted" in outcomes else "delivered"
         detail = {"delivered": "posted", "accepted": "accepted by the workflow"}[status]
         if len(parts) > 1:

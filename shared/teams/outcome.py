@@ -10,6 +10,7 @@ Teams facts relied on (docs/teams-protocol.md):
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -26,33 +27,51 @@ from shared.teams.errors import (
 )
 from shared.teams.redact import scrub
 
-__all__ = ["Success", "classify", "error_for_status", "parse_retry_after"]
+__all__ = ["RETRY_AFTER_CAP", "Success", "classify", "error_for_status", "parse_retry_after"]
+
+logger = logging.getLogger("shared.teams.outcome")
 
 Success = Literal["delivered", "accepted"]
 
 _WRAPPED_STATUS = re.compile(r"HTTP error (\d{3})")
 _REASON_LIMIT = 300
-# Longest wait we take from a Retry-After header; a larger one is still honoured by queueing.
-_RETRY_AFTER_CAP = 24 * 3600.0
+RETRY_AFTER_CAP = 3600.0
+"""Longest wait one answer may impose. The rate limiter holds the webhook's whole lane for a
+Retry-After, so one hostile or mistaken answer (`Retry-After: 999999999`) would otherwise stall the
+webhook for a day. An hour covers Teams' documented 100-per-hour window; after it the lane probes
+Teams again, and a still-throttled webhook answers 429 once more."""
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), at most
+    RETRY_AFTER_CAP, or None for anything else: no header value ever raises."""
     if value is None:
         return None
     text = value.strip()
     if not text:
         return None
-    if text.isdigit():
-        return min(float(text), _RETRY_AFTER_CAP)
+    # ASCII only: str.isdigit() also accepts "²" and other digits float() refuses.
+    if text.isascii() and text.isdigit():
+        return _capped(float(text))
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        delta = (when - (now or datetime.now(UTC))).total_seconds()
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    delta = (when - (now or datetime.now(UTC))).total_seconds()
-    return min(max(delta, 0.0), _RETRY_AFTER_CAP)
+    return _capped(max(delta, 0.0))
+
+
+def _capped(seconds: float) -> float:
+    if seconds > RETRY_AFTER_CAP:
+        logger.warning(
+            "Teams asked to wait %.0f s (Retry-After); waiting at most %.0f s, then trying again",
+            min(seconds, 1e15),
+            RETRY_AFTER_CAP,
+        )
+        return RETRY_AFTER_CAP
+    return seconds
 
 
 def _teams_text(body: str) -> str:

@@ -1,11 +1,17 @@
-"""Fit a card into Teams' message size limit by splitting it where `$data` repeated elements.
+"""Fit a card into Teams' message size limit by splitting it where `$data` repeated its items.
 
 Teams fact (add-incoming-webhook.md): a message over 28 KB is refused. Size is measured in bytes of
 the serialized message exactly as it is sent. A card over the limit is split at the element
-boundaries the template engine recorded (`RepeatSpan`): each part keeps every other element of the
+boundaries the template engine recorded (`RepeatSpan`) for its items (`item_spans`: the repeats
+directly in the card's body, such as the alerts of an alert group; other repeated elements, such as
+a common-labels fact table, stay whole in every part). Each part keeps every other element of the
 card (title, summary, actions) plus a small "Part i of n" line, and carries as many consecutive
-repeated elements as fit. Only an element that is too large on its own (or a card too large without
-any of its repeated elements) is refused.
+items as fit. At most `max_parts` parts go out: the last then says how many items were left out.
+Only an item too large on its own (or a card too large without any of its items) is refused;
+`shared.teams.fitting` shortens long texts first so that this does not happen.
+
+Each item is measured once and parts are packed greedily from those sizes (an upper bound: one
+comma per item), so the work is in proportion to the card, whatever the number of items.
 """
 
 from __future__ import annotations
@@ -15,9 +21,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shared.cards.check import wire_bytes
 from shared.teams.errors import CardTooLarge, InvalidCard
 
-__all__ = ["TEAMS_MESSAGE_LIMIT", "Part", "SpanLike", "encode", "is_message_card", "split_card"]
+__all__ = [
+    "TEAMS_MESSAGE_LIMIT",
+    "Part",
+    "SpanLike",
+    "encode",
+    "is_message_card",
+    "item_element",
+    "item_spans",
+    "item_units",
+    "part_card",
+    "split_card",
+    "unit_sizes",
+]
 
 TEAMS_MESSAGE_LIMIT = 28 * 1024
 """28 KB, in bytes of the serialized message (28,672)."""
@@ -39,17 +58,22 @@ class SpanLike(Protocol):
 
 @dataclass(frozen=True)
 class Part:
-    """One message to post: `index` of `count` (both from 1), the message and its exact bytes."""
+    """One message to post: `index` of `count` (both from 1), the message and its exact bytes;
+    `items` of the card's repeated items it carries, and (on the last part only) how many were
+    `left_out` because the card would have needed more than the allowed number of parts."""
 
     index: int
     count: int
     message: dict[str, Any]
     body: bytes
+    items: int = 0
+    left_out: int = 0
 
 
 def encode(message: Any) -> bytes:
-    """The bytes sent for `message`: compact UTF-8 JSON, no NaN (not JSON)."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """The bytes sent for `message` (`shared.cards.check.wire_bytes`: one definition of the wire
+    form, so the checks and the splitter measure what is sent)."""
+    return wire_bytes(message)
 
 
 def is_message_card(card: Any) -> bool:
@@ -129,7 +153,7 @@ def _own_path(root: dict[str, Any], path: Sequence[str | int], owned: set[int]) 
     return node
 
 
-def _build(
+def part_card(
     card: dict[str, Any], spans: Sequence[SpanLike], keep: Sequence[Unit], line: str | None
 ) -> dict[str, Any]:
     part = dict(card)
@@ -156,17 +180,78 @@ def _build(
     return part
 
 
+def item_spans(card: Any, repeats: Sequence[SpanLike]) -> list[SpanLike]:
+    """The spans that carry the card's items, the only places it may be split.
+
+    The repeats directly in the card's content array (`body`, or a MessageCard's `sections`) are
+    the items: an alert group's alerts, a digest's entries. Repeats nested in an element (the
+    common labels' facts) are part of that element and stay whole in every part. Only when the
+    content holds no repeat directly are the outermost nested ones used (a long fact table in a
+    message)."""
+    outer = _outermost(card, repeats)
+    content = "sections" if is_message_card(card) else "body"
+    top = [span for span in outer if tuple(span.path) == (content,)]
+    return top or outer
+
+
+def item_units(spans: Sequence[SpanLike]) -> list[Unit]:
+    return [
+        (number, index)
+        for number, span in enumerate(spans)
+        for index in range(span.start, span.stop)
+    ]
+
+
+def item_element(card: dict[str, Any], spans: Sequence[SpanLike], unit: Unit) -> Any:
+    number, index = unit
+    array = _resolve(card, spans[number].path)
+    assert array is not None  # _outermost kept only spans that resolve
+    return array[index]
+
+
+def unit_sizes(card: dict[str, Any], spans: Sequence[SpanLike], units: Sequence[Unit]) -> list[int]:
+    """Bytes each item adds to a message: its JSON and the comma before it (an upper bound)."""
+    return [len(encode(item_element(card, spans, unit))) + 1 for unit in units]
+
+
+def _line(index: int, count: int, left_out: int, noun: str) -> str | None:
+    words = [f"Part {index} of {count}"] if count > 1 else []
+    if left_out:
+        words.append(f"… and {left_out:,} more {noun} not shown here")
+    return " · ".join(words) or None
+
+
+def _pack(sizes: Sequence[int], capacity: int) -> list[tuple[int, int]] | int:
+    """Consecutive runs [first, stop) of items, each run's sizes summing to at most `capacity`,
+    packed greedily (each part as full as it goes); or the position of an item that fits nowhere."""
+    runs: list[tuple[int, int]] = []
+    first, total = 0, 0
+    for position, size in enumerate(sizes):
+        if size > capacity:
+            return position
+        if total + size > capacity:
+            runs.append((first, position))
+            first, total = position, 0
+        total += size
+    if first < len(sizes):
+        runs.append((first, len(sizes)))
+    return runs
+
+
 def split_card(
     card: dict[str, Any],
     repeats: Sequence[SpanLike] = (),
     *,
     to_message: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     limit: int = TEAMS_MESSAGE_LIMIT,
+    max_parts: int | None = None,
+    noun: str = "items",
 ) -> list[Part]:
-    """The messages to post for `card`, in order, each at most `limit` bytes.
+    """The messages to post for `card`, in order, each at most `limit` bytes, at most `max_parts`
+    of them (the last then says how many `noun` were left out).
 
-    Raises CardTooLarge when no split at the repeat boundaries can bring every part within the
-    limit.
+    Raises CardTooLarge when no split at the item boundaries can bring every part within the
+    limit, InvalidCard when `card` is not a card.
     """
     if to_message is None:
         from shared.cards.envelope import to_message as envelope
@@ -174,59 +259,72 @@ def split_card(
         to_message = envelope
     try:
         whole = to_message(card)
+        body = encode(whole)
     except ValueError as exc:
         raise InvalidCard(str(exc)) from None
-    body = encode(whole)
+    spans = item_spans(card, repeats)
+    units = item_units(spans)
     if len(body) <= limit:
-        return [Part(1, 1, whole, body)]
-
-    spans = _outermost(card, repeats)
-    units: list[Unit] = [
-        (number, index)
-        for number, span in enumerate(spans)
-        for index in range(span.start, span.stop)
-    ]
+        return [Part(1, 1, whole, body, items=len(units))]
     if len(units) < 2:
         raise CardTooLarge(
             f"the card is {len(body):,} bytes, over Teams' {limit:,}-byte limit, and has no "
             "repeated elements to split it at"
         )
+    sizes = unit_sizes(card, spans, units)
+    total = len(units)
+
+    def fixed_size(line: str) -> int:
+        return len(encode(to_message(part_card(card, spans, (), line))))
+
     # Reserve the widest "Part i of n" while packing; the final lines are never longer.
-    widest = f"Part {len(units)} of {len(units)}"
-
-    def size(chosen: Sequence[Unit]) -> int:
-        return len(encode(to_message(_build(card, spans, chosen, widest))))
-
-    fixed = size(())
+    fixed = fixed_size(f"Part {total} of {total}")
     if fixed > limit:
         raise CardTooLarge(
             f"without its repeated elements the card is still {fixed:,} bytes, over Teams' "
             f"{limit:,}-byte limit"
         )
-    groups: list[Sequence[Unit]] = []
-    first = 0
-    while first < len(units):
-        # The largest run units[first:end] that fits; size grows with the run, so bisect.
-        low, high = first, len(units)
-        while low < high:
-            middle = (low + high + 1) // 2
-            if size(units[first:middle]) <= limit:
-                low = middle
-            else:
-                high = middle - 1
-        if low == first:
-            number, index = units[first]
-            alone = size(units[first : first + 1])
-            where = _path_text((*spans[number].path, index))
-            raise CardTooLarge(
-                f"the repeated element {where} alone makes a {alone:,}-byte message, over Teams' "
-                f"{limit:,}-byte limit; shorten that element"
-            )
-        groups.append(units[first:low])
-        first = low
+    runs = _pack(sizes, limit - fixed)
+    if isinstance(runs, int):
+        raise _alone_too_large(card, spans, units[runs], fixed, sizes[runs], limit)
+    left_out = 0
+    if max_parts is not None and len(runs) > max_parts:
+        # Room in the last part for the line that says what was left out.
+        widest = _line(total, total, total, noun) or ""
+        capacity = limit - fixed_size(widest)
+        runs = runs[:max_parts]
+        first, stop = runs[-1]
+        used = sum(sizes[first:stop])
+        while stop > first and used > capacity:
+            stop -= 1
+            used -= sizes[stop]
+        runs[-1] = (first, stop)
+        left_out = total - stop
 
+    count = len(runs)
     parts = []
-    for number, chosen in enumerate(groups, start=1):
-        message = to_message(_build(card, spans, chosen, f"Part {number} of {len(groups)}"))
-        parts.append(Part(number, len(groups), message, encode(message)))
+    for number, (first, stop) in enumerate(runs, start=1):
+        missing = left_out if number == count else 0
+        line = _line(number, count, missing, noun)
+        message = to_message(part_card(card, spans, units[first:stop], line))
+        encoded = encode(message)
+        if len(encoded) > limit:  # the sizes are upper bounds: this cannot happen
+            raise CardTooLarge(f"part {number} came out at {len(encoded):,} bytes")
+        parts.append(Part(number, count, message, encoded, items=stop - first, left_out=missing))
     return parts
+
+
+def _alone_too_large(
+    card: dict[str, Any],
+    spans: Sequence[SpanLike],
+    unit: Unit,
+    fixed: int,
+    size: int,
+    limit: int,
+) -> CardTooLarge:
+    number, index = unit
+    where = _path_text((*spans[number].path, index))
+    return CardTooLarge(
+        f"the repeated element {where} alone makes a {fixed + size:,}-byte message, over Teams' "
+        f"{limit:,}-byte limit; shorten that element"
+    )

@@ -303,3 +303,12 @@ def test_every_setting_the_module_reads_is_listed() -> None:
         if key.endswith("_SETTING") and isinstance(value, str)
     }
     assert constants <= listed
+
+
+def test_max_parts_defaults_to_10_and_a_bad_value_is_named_and_falls_back() -> None:
+    assert load().max_parts == 10
+    assert load(TEAMS_MAX_PARTS="3").max_parts == 3
+    for bad in ("0", "101", "ten"):
+        settings = load(TEAMS_MAX_PARTS=bad)
+        assert settings.max_parts == 10
+        assert problem_for(settings, "TEAMS_MAX_PARTS")

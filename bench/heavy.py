@@ -1,0 +1,306 @@
+"""Heavy traffic on one instance: big alert groups and digests, Outgoing Webhook pings meanwhile.
+
+Issue 10's figures, with its goals beside them. For each payload (Alertmanager groups of 100, 300
+and 1,000 alerts, a 1,000-item digest) and each fan-out (one channel, ten channels), one
+`POST /api/notify/{template}` goes through the function app's own `notify` function, in process,
+while a signed Outgoing Webhook `ping` is sent to the same process every 10 ms; it reports the time
+to answer and the pings' 99th percentile, each from when it was due (a held event loop shows
+there). Two kinds of channel:
+
+- outbox channels (`file://`), as in the issue's measurements: the time is the app's own work;
+- channels on the loopback Teams stand-in (its own process, real HTTP): Teams' rate windows
+  (4 requests per second per webhook) then bound a split card's time from below, and the figure
+  shows it. Each run gets fresh webhooks, so one run's posts do not slow the next.
+
+Last, the peak memory of a fresh process for the largest body the app accepts (1 MB), above that
+process when idle.
+
+    python -m bench.heavy [--rounds 3] [--skip-standin] [--skip-memory]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.alert_groups import alert_group, digest  # noqa: E402
+from tests.support.function_app import (  # noqa: E402
+    Invocation,
+    Output,
+    indexed,
+    notify_request,
+)
+from tests.support.outgoing import command_request, make_endpoint  # noqa: E402
+
+PING_EVERY = 0.010
+MAX_BODY = 1024 * 1024
+
+# (label, template, data, channels, goal for the answer in seconds or None)
+Case = tuple[str, str, Any, int, float | None]
+
+
+def cases() -> list[Case]:
+    out: list[Case] = []
+    for count in (100, 300, 1000):
+        for fan_out in (1, 10):
+            goal = 0.5 if (count, fan_out) == (1000, 1) else None
+            out.append((f"alertmanager, {count:,} alerts", "alertmanager", alert_group(count),
+                        fan_out, goal))  # fmt: skip
+    out.append(("digest, 1,000 items", "digest", digest(1000), 1, None))
+    out.append(("digest, 1,000 items", "digest", digest(1000), 10, 1.0))
+    return out
+
+
+def configure(channel_urls: dict[str, str], standin: bool) -> None:
+    for name in list(os.environ):
+        if name.startswith(("TEAMS_", "SCHEDULE_", "SOURCE_")):
+            del os.environ[name]
+    for name, url in channel_urls.items():
+        os.environ["TEAMS_WEBHOOK_" + name.upper()] = url
+    os.environ["TEAMS_DELIVERY_BUDGET_SECONDS"] = "30"
+    if standin:
+        os.environ["TEAMS_ALLOW_HOSTS"] = "127.0.0.1"
+    from shared.config.once import reset_configuration
+
+    reset_configuration()
+
+
+def p99(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+async def one_run(template: str, body: bytes, channels: list[str]) -> tuple[float, float, int, Any]:
+    """(seconds to answer, ping p99 in seconds, pings sent, answer body)."""
+    endpoint = make_endpoint()
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    async def pinger() -> None:
+        # Teams sends when it sends: a ping's latency runs from when it was due, so a ping due
+        # while the event loop is held waits for the loop, as it would on a real instance.
+        due = time.perf_counter()
+        while not done.is_set():
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            request = command_request("ping")
+            response = await endpoint.handle(request)
+            finished = time.perf_counter()
+            latencies.append(finished - due)
+            assert response.status_code == 200
+            due = max(due + PING_EVERY, finished)
+
+    task = asyncio.create_task(pinger())
+    await asyncio.sleep(0.05)
+    request = notify_request(template, body, query={"channel": ",".join(channels)})
+    output: Output[list[str]] = Output()
+    started = time.perf_counter()
+    response = await indexed().user_function("notify")(request, output, Invocation("notify"))
+    elapsed = time.perf_counter() - started
+    done.set()
+    await task
+    from shared.teams.client import aclose_client
+
+    await aclose_client()
+    return elapsed, p99(latencies), len(latencies), json.loads(response.get_body())
+
+
+def start_standin() -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.teams_standin"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().split()
+    if len(line) != 2 or line[0] != "PORT":
+        process.kill()
+        raise SystemExit("the Teams stand-in did not start")
+    return process, int(line[1])
+
+
+def summary(answer: Any) -> str:
+    results = answer.get("results")
+    if not isinstance(results, list):
+        return str(answer.get("error", {}).get("code", "?"))
+    first = results[0]
+    parts = first["detail"].split(" in ")[-1].split(";")[0] if " in " in first["detail"] else "1"
+    statuses = sorted({r["status"] for r in results})
+    items = first.get("items")
+    shown = f", {items['shown']} shown" if items else ""
+    return f"{'/'.join(statuses)}, {parts.replace(' parts', '')} part(s){shown}"
+
+
+def run_cases(kind: str, rounds: int, port: int | None) -> None:
+    print(f"\n{kind}")
+    print(
+        f"{'payload':<28}{'body':>9}{'channels':>10}{'answer s':>10}{'goal':>7}"
+        f"{'ping p99 ms':>13}{'goal':>6}{'pings':>7}  outcome"
+    )
+    run = 0
+    for label, template, data, fan_out, goal in cases():
+        body = json.dumps(data).encode()
+        answers, pings, counts = [], [], []
+        outcome = ""
+        for _ in range(rounds):
+            run += 1
+            with tempfile.TemporaryDirectory() as folder:
+                if port is None:
+                    urls = {f"c{n}": f"file://{folder}/c{n}" for n in range(fan_out)}
+                else:
+                    urls = {
+                        f"c{n}": f"http://127.0.0.1:{port}/webhookb2/r{run}c{n}@t/IncomingWebhook/x/y"
+                        for n in range(fan_out)
+                    }
+                configure(urls, standin=port is not None)
+                elapsed, ping, count, answer = asyncio.run(one_run(template, body, list(urls)))
+            answers.append(elapsed)
+            pings.append(ping)
+            counts.append(count)
+            outcome = summary(answer)
+        best = min(answers)
+        worst_ping = max(pings)
+        goal_text = f"{goal:g}" if goal is not None else "-"
+        print(
+            f"{label:<28}{len(body) / 1024:>7.0f}KB{fan_out:>10}{best:>10.2f}{goal_text:>7}"
+            f"{worst_ping * 1000:>13.1f}{100:>6}{statistics.median(counts):>7.0f}  {outcome}"
+        )
+
+
+MEMORY_CHILD = """
+import sys
+sys.path.insert(0, {root!r})
+from bench.heavy import memory_child
+memory_child({folder!r}, {body!r})
+"""
+
+
+def rss_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(field)
+
+
+def largest_group() -> bytes:
+    """The largest alert group within the app's 1 MB body limit, as bytes."""
+    low, high = 1, 4096
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(json.dumps(alert_group(middle))) <= MAX_BODY:
+            low = middle
+        else:
+            high = middle - 1
+    return json.dumps(alert_group(low)).encode()
+
+
+def memory_child(folder: str, body_file: str) -> None:
+    """In a fresh process: the RSS when idle (after a small notify), then the peak for the body
+    the parent wrote to `body_file` (built there, so that its making does not count here)."""
+    configure({"ops": f"file://{folder}/ops"}, standin=False)
+    started = rss_kb("VmRSS")
+    asyncio.run(one_notify(json.dumps(alert_group(2)).encode()))
+    body = Path(body_file).read_bytes()
+    idle = rss_kb("VmRSS")
+    # Sampled rather than read from VmHWM, which cannot be reset in every container.
+    samples = [idle]
+    running = threading.Event()
+    running.set()
+
+    def sample() -> None:
+        while running.is_set():
+            samples.append(rss_kb("VmRSS"))
+            time.sleep(0.002)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    status = asyncio.run(one_notify(body))
+    running.clear()
+    sampler.join()
+    peak = max(samples)
+    alerts = len(json.loads(body)["alerts"])
+    figures = {
+        "alerts": alerts,
+        "bytes": len(body),
+        "started": started,
+        "idle": idle,
+        "peak": peak,
+        "status": status,
+    }
+    print(json.dumps(figures))
+
+
+async def one_notify(body: bytes) -> int:
+    request = notify_request("alertmanager", body, query={"channel": "ops"})
+    output: Output[list[str]] = Output()
+    response = await indexed().user_function("notify")(request, output, Invocation("notify"))
+    return int(response.status_code)
+
+
+def run_memory() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        body_file = Path(folder) / "body.json"
+        body_file.write_bytes(largest_group())
+        code = MEMORY_CHILD.format(root=str(ROOT), folder=folder, body=str(body_file))
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+    if result.returncode != 0:
+        print(result.stderr[-2000:])
+        raise SystemExit("the memory run failed")
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    above = (figures["peak"] - figures["idle"]) / 1024
+    above_start = (figures["peak"] - figures["started"]) / 1024
+    print(
+        f"\nmemory: an alert group of {figures['alerts']:,} alerts ({figures['bytes']:,} bytes, "
+        f"answered {figures['status']}): peak {above:.0f} MB above the idle process after one "
+        f"small notification ({figures['idle'] / 1024:.0f} MB), {above_start:.0f} MB above the "
+        f"process before its first notification ({figures['started'] / 1024:.0f} MB: the first "
+        "one imports the engine and compiles the schema); goal <= 200 MB"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="runs per case (best answer shown)")
+    parser.add_argument("--skip-standin", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args(argv)
+    print(
+        "answer s: best of the rounds; ping p99: worst round; goals from issue 10 "
+        "(1,000 alerts to one channel <= 0.5 s, 1,000 items to ten channels <= 1 s, "
+        "ping p99 <= 100 ms throughout)"
+    )
+    run_cases("outbox channels (file://)", args.rounds, None)
+    if not args.skip_standin:
+        process, port = start_standin()
+        try:
+            run_cases("Teams stand-in channels (loopback HTTP, Teams' rate windows)", 1, port)
+        finally:
+            assert process.stdin is not None
+            process.stdin.close()
+            process.wait(timeout=10)
+    if not args.skip_memory:
+        run_memory()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""Big and long alert groups as a real Alertmanager posts them (issue 10): split only between the
+alerts, long texts shortened instead of refused, at most TEAMS_MAX_PARTS messages, every step once
+per notification and the budget counted from the request's arrival."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared import catalog, pipeline
+from shared.pipeline import Rendered, deliver_rendered, render
+from shared.teams.fitting import shorten
+from shared.teams.splitting import TEAMS_MESSAGE_LIMIT, encode
+from tests.support.alert_groups import alert_group
+from tests.support.function_app import call_notify, configure, notify_request
+from tests.support.teams_standin import TeamsStandIn
+
+TEMPLATE = "alertmanager"
+
+
+def card_of(message: dict[str, Any]) -> dict[str, Any]:
+    content: dict[str, Any] = message["attachments"][0]["content"]
+    return content
+
+
+def fact_tables(card: dict[str, Any]) -> list[list[dict[str, str]]]:
+    return [e["facts"] for e in card["body"] if e.get("type") == "FactSet"]
+
+
+def pods(card: dict[str, Any]) -> list[str]:
+    return [
+        e["items"][0]["text"].split("checkout/")[1].split()[0]
+        for e in card["body"]
+        if e.get("type") == "Container" and e.get("separator")
+    ]
+
+
+def texts(card: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "TextBlock":
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return found
+
+
+def test_every_part_of_a_split_group_keeps_the_whole_common_labels_table() -> None:
+    group = alert_group(120)
+    [whole] = render(TEMPLATE, alert_group(1), ["ops"])
+    [expected] = fact_tables(whole.card)
+    [rendered] = render(TEMPLATE, group, ["ops"], max_parts=100)
+    assert len(rendered.parts) > 1
+    for part in rendered.parts:
+        assert len(part.body) <= TEAMS_MESSAGE_LIMIT
+        assert fact_tables(card_of(part.message)) == [expected]
+    shown = [pod for part in rendered.parts for pod in pods(card_of(part.message))]
+    assert shown == [a["labels"]["pod"] for a in group["alerts"]]
+
+
+def test_a_description_longer_than_a_message_is_shortened_and_the_group_goes_out() -> None:
+    group = alert_group(3)
+    trace = "Traceback (most recent call last):\n" + "  at frame\n" * 4000
+    group["alerts"][1]["annotations"]["description"] = trace
+    [rendered] = render(TEMPLATE, group, ["ops"])
+    assert all(len(part.body) <= TEAMS_MESSAGE_LIMIT for part in rendered.parts)
+    shortened = [t for p in rendered.parts for t in texts(card_of(p.message)) if "shortened" in t]
+    [text] = shortened
+    assert text.startswith("Traceback (most recent call last):")
+    left_out = int(text.rsplit("(shortened, ", 1)[1].split()[0].replace(",", ""))
+    assert len(text) - len(f"\u2026 (shortened, {left_out:,} characters)") + left_out == len(trace)
+    assert rendered.shortened == 1
+    # Every alert is still there.
+    assert sum(len(pods(card_of(p.message))) for p in rendered.parts) == 3
+
+
+def test_a_long_description_shared_by_every_alert_is_shortened_once_in_each_part() -> None:
+    group = alert_group(200)
+    group["commonAnnotations"]["description"] = "d" * 50_000
+    [rendered] = render(TEMPLATE, group, ["ops"], max_parts=100)
+    assert len(rendered.parts) > 1
+    for part in rendered.parts:
+        assert len(part.body) <= TEAMS_MESSAGE_LIMIT
+        [common] = [t for t in texts(card_of(part.message)) if t.startswith("ddd")]
+        assert "(shortened, " in common
+        assert len(common) <= TEAMS_MESSAGE_LIMIT // 2
+
+
+def test_a_group_needing_more_than_max_parts_says_how_many_alerts_were_left_out() -> None:
+    group = alert_group(1000)
+    [rendered] = render(TEMPLATE, group, ["ops"], max_parts=10)
+    parts = rendered.parts
+    assert len(parts) == 10
+    last = card_of(parts[-1].message)
+    shown = sum(part.items for part in parts)
+    assert parts[-1].left_out == 1000 - shown > 0
+    assert f"\u2026 and {1000 - shown:,} more alerts not shown here" in " ".join(texts(last))
+    assert "Part 10 of 10" in " ".join(texts(last))
+    # The template's own actions (Open Alertmanager, the runbook) stay in the last part.
+    assert [a["title"] for a in last["actions"]] == [
+        a["title"] for a in card_of(parts[0].message)["actions"]
+    ]
+    assert {a["title"] for a in last["actions"]} >= {"Runbook", "Open Alertmanager"}
+    assert all(len(part.body) <= TEAMS_MESSAGE_LIMIT for part in parts)
+
+
+def test_the_answer_and_the_log_say_how_many_alerts_were_shown(
+    monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    channels = configure(monkeypatch, teams, budget=8.0, extra={"TEAMS_MAX_PARTS": "3"})
+    with caplog.at_level(logging.INFO, logger="shared.teams.delivery"):
+        answer = call_notify(notify_request(TEMPLATE, alert_group(300), query={"channel": "dev"}))
+    assert answer.status == 200, answer.body
+    [result] = answer.body["results"]
+    shown = result["items"]["shown"]
+    assert result["items"] == {"shown": shown, "left_out": 300 - shown}
+    assert f"{shown:,} of 300 items shown" in result["detail"]
+    assert len(channels.received("dev")) == 3
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("delivery id=")]
+    assert f"items={shown}/300" in line
+
+
+def test_an_empty_summary_reads_like_a_missing_one() -> None:
+    group = alert_group(2)
+    group["commonAnnotations"]["summary"] = ""
+    for alert in group["alerts"]:
+        alert["annotations"]["summary"] = ""
+    [rendered] = render(TEMPLATE, group, ["ops"])
+    shown = texts(rendered.card)
+    assert "" not in shown
+    # Each alert is named by its alertname rather than by a lone status emoji.
+    assert sum("KubePodCrashLooping" in t for t in shown) >= 3
+
+
+# --- each step once ------------------------------------------------------------------------------
+
+
+def test_a_template_is_expanded_and_checked_once_for_many_channels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = {"expand": 0, "check": 0}
+    real_expand = pipeline._expanded
+    from shared.cards.check import check_card as real_check
+
+    def expand(*args: Any, **kwargs: Any) -> Any:
+        calls["expand"] += 1
+        return real_expand(*args, **kwargs)
+
+    def check(*args: Any, **kwargs: Any) -> Any:
+        calls["check"] += 1
+        return real_check(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_expanded", expand)
+    monkeypatch.setattr("shared.pipeline.check_card", check)
+    rendered = render(TEMPLATE, alert_group(5), ["a", "b", "c", "d"])
+    assert [r.channel for r in rendered] == ["a", "b", "c", "d"]
+    assert calls == {"expand": 1, "check": 1}
+    assert len({id(r.parts) for r in rendered}) == 1
+
+
+def test_only_templates_that_may_read_the_channel_are_expanded_per_channel() -> None:
+    assert not any(pipeline.reads_channel(name) for name in catalog.template_names())
+    for text, reads in [
+        ("${$host.channel}", True),
+        ("${$host['channel']}", True),
+        ("${string($host)}", True),
+        ("${$host.now} ${$host.app} ${$host.version} ${$host.template}", False),
+    ]:
+        assert (pipeline._HOST_USE.search(json.dumps({"text": text})) is not None) is reads
+
+
+def test_the_budget_counts_from_the_request_s_arrival(teams: TeamsStandIn) -> None:
+    from shared.config.settings import Settings
+    from shared.teams.delivery import Delivery
+    from tests.support.delivery import run
+
+    url = teams.url("classic", "ops")
+    settings = Settings.from_environ({"TEAMS_ALLOW_HOSTS": "127.0.0.1", "TEAMS_WEBHOOK_OPS": url})
+    [rendered] = render(TEMPLATE, alert_group(2), ["ops"])
+    # Rendering took the whole budget: nothing is left to deliver with, so it is queued.
+    [late] = run(
+        deliver_rendered(
+            [rendered],
+            notification_id="n-1",
+            budget=2.0,
+            delivery=Delivery(settings),
+            arrived=time.monotonic() - 2.0,
+        )
+    )
+    assert (late.status, late.attempts) == ("queued", 0)
+    assert late.queue_messages
+    [on_time] = run(
+        deliver_rendered(
+            [Rendered("ops", rendered.card, rendered.repeats, rendered.parts)],
+            notification_id="n-2",
+            budget=2.0,
+            delivery=Delivery(settings),
+            arrived=time.monotonic(),
+        )
+    )
+    assert on_time.status == "delivered"
+
+
+# --- shortening ----------------------------------------------------------------------------------
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet=st.characters(blacklist_categories=())), st.integers(60, 5000))
+def test_a_shortened_text_fits_its_byte_budget_and_says_how_much_was_cut(
+    text: str, max_bytes: int
+) -> None:
+    shorter = shorten(text, max_bytes)
+    if shorter == text:
+        assert len(encode(text)) <= max_bytes
+        return
+    assert len(encode(shorter)) <= max_bytes
+    kept, _, tail = shorter.rpartition("\u2026 (shortened, ")
+    assert text.startswith(kept)
+    assert int(tail.split()[0].replace(",", "")) == len(text) - len(kept)
