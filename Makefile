@@ -70,10 +70,10 @@ run: $(VENV)/.installed
 	. $(VENV)/bin/activate && func start; status=$$?; kill $$(cat .azurite/pid) 2>/dev/null; exit $$status
 
 bench: $(VENV)/.installed
-	$(PY) bench/render.py
-	$(PY) bench/delivery.py
-	$(PY) bench/outgoing.py
-	$(PY) bench/coldstart.py
+	$(PY) -m bench.render
+	$(PY) -m bench.delivery
+	$(PY) -m bench.outgoing
+	$(PY) -m bench.coldstart
 	$(PY) -m bench.preview
 	$(PY) -m bench.heavy
 

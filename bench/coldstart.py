@@ -12,7 +12,7 @@ is the child's maximum resident set size (from wait4). The figures are medians o
 one warm-up each (which also writes the .pyc files a deployment ships). Goal: the app's import at
 most 1.3 times the bare imports, in time and in memory.
 
-    .venv/bin/python bench/coldstart.py [--runs 15] [--check]
+    .venv/bin/python -m bench.coldstart [--runs 15] [--check]
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ out), each with its own in-process limiter: once sharing Teams' windows through 
 processes under the windows together). It prints the same figures, duplicates, and the median and
 p99 cost of one shared-slot reservation beside the in-process limiter's.
 
-    .venv/bin/python bench/delivery.py [--order bursts|interleaved] [--latency 0.05]
+    .venv/bin/python -m bench.delivery [--order bursts|interleaved] [--latency 0.05]
         [--processes 4] [--skip-shared]
 """
 
@@ -35,20 +35,19 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from shared.cards.envelope import to_message  # noqa: E402
-from shared.config.settings import Settings  # noqa: E402
-from shared.teams.client import aclose_client, http_client  # noqa: E402
-from shared.teams.delivery import Delivery  # noqa: E402
-from shared.teams.limiter import (  # noqa: E402
+from shared.cards.envelope import to_message
+from shared.config.settings import Settings
+from shared.teams.client import aclose_client, http_client
+from shared.teams.delivery import Delivery
+from shared.teams.limiter import (
     TEAMS_WINDOWS,
     RateLimiter,
     shortest_schedule,
 )
-from tests.support.azurite import Azurite  # noqa: E402
-from tests.support.teams_standin import Received, records_of  # noqa: E402
+from tests.support.azurite import Azurite
+from tests.support.teams_standin import Received, records_of
+
+ROOT = Path(__file__).resolve().parent.parent
 
 NOTIFICATIONS = 1000
 WEBHOOKS = 20

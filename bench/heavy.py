@@ -34,17 +34,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.support.alert_groups import alert_group, digest  # noqa: E402
-from tests.support.function_app import (  # noqa: E402
+from tests.support.alert_groups import alert_group, digest
+from tests.support.function_app import (
     Invocation,
     Output,
     indexed,
     notify_request,
 )
-from tests.support.outgoing import command_request, make_endpoint  # noqa: E402
+from tests.support.outgoing import command_request, make_endpoint
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PING_EVERY = 0.010
 MAX_BODY = 1024 * 1024

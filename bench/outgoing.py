@@ -7,7 +7,7 @@ checks, Activity parsing, replay checks, text parsing, running `help` (in its wo
 expanding and checking the card (both cached after the first request), and building the HTTP
 response. Run it on a quiet machine: the tail is sensitive to other processes on the cores.
 
-    .venv/bin/python bench/outgoing.py [--requests 10000]
+    .venv/bin/python -m bench.outgoing [--requests 10000]
 """
 
 import argparse
@@ -18,11 +18,8 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import azure.functions as func
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shared.outgoing.config import load_config
 from shared.outgoing.handler import Endpoint

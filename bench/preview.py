@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from shared import catalog
+from shared.cli.common import expand
+from shared.preview.browser import open_browser
+from shared.preview.install import renderer_modules
+from shared.preview.pins import THEMES
 
-from shared import catalog  # noqa: E402
-from shared.cli.common import expand  # noqa: E402
-from shared.preview.browser import open_browser  # noqa: E402
-from shared.preview.install import renderer_modules  # noqa: E402
-from shared.preview.pins import THEMES  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:

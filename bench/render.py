@@ -5,7 +5,7 @@ differential corpus (lines starting "rw:"), prints expansions per second and the
 99th-percentile time of one expansion, for a compiled template reused and for a template
 parsed from scratch each time, and the same two figures for the official SDK under Node.
 
-    .venv/bin/python bench/render.py [--iterations N]
+    .venv/bin/python -m bench.render [--iterations N]
 """
 
 from __future__ import annotations
@@ -21,11 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from shared.cards import compile_template
+from tests.sdk import reference
 
-from shared.cards import compile_template  # noqa: E402
-from tests.sdk import reference  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 HOST = {"now": "2026-01-02T03:04:05Z", "channel": "ops", "template": "", "app": "teams-notify"}
 
