@@ -12,8 +12,10 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PROBLEMS",
     "EXIT_USAGE",
+    "NOT_EXPANDED",
     "CliError",
     "expand",
+    "expand_or_report",
     "read_data",
     "template_info",
 ]
@@ -58,3 +60,26 @@ def read_data(source: str) -> Any:
         raise CliError(
             f"{label} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
+
+
+NOT_EXPANDED: Any = object()
+"""What `expand_or_report` answers when it told the user why the template did not expand."""
+
+
+def expand_or_report(name: str, data: Any) -> Any:
+    """The template expanded strictly with `data`, or NOT_EXPANDED after saying on stderr what
+    stopped it (each unresolved binding with its path, or the template error)."""
+    from shared.cards import TemplateError, UnresolvedBindingsError
+
+    try:
+        return expand(name, data)
+    except UnresolvedBindingsError as error:
+        print(
+            f"error: {name}: the data leaves {len(error.bindings)} binding(s) unresolved",
+            file=sys.stderr,
+        )
+        for binding in error.bindings:
+            print(f"  {binding.path}: {binding.expression}", file=sys.stderr)
+    except TemplateError as error:
+        print(f"error: {name}: {error}", file=sys.stderr)
+    return NOT_EXPANDED

@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shared.cards import TemplateError, UnresolvedBindingsError
 from shared.cards.check import Target, check_card
 from shared.cli.common import (
     EXIT_OK,
     EXIT_PROBLEMS,
+    NOT_EXPANDED,
     CliError,
-    expand,
+    expand_or_report,
     read_data,
     template_info,
 )
@@ -63,18 +63,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--width must be {MIN_WIDTH} to {MAX_WIDTH}, not {args.width}")
     info = template_info(args.name)
     data = info.sample_data if args.data is None else read_data(args.data)
-    try:
-        card = expand(info.name, data)
-    except UnresolvedBindingsError as error:
-        print(
-            f"error: {info.name}: the data leaves {len(error.bindings)} binding(s) unresolved",
-            file=sys.stderr,
-        )
-        for binding in error.bindings:
-            print(f"  {binding.path}: {binding.expression}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    except TemplateError as error:
-        print(f"error: {info.name}: {error}", file=sys.stderr)
+    card = expand_or_report(info.name, data)
+    if card is NOT_EXPANDED:
         return EXIT_PROBLEMS
     target: Target = "reply" if info.options.get("target") == "reply" else "incoming"
     problems = [str(problem) for problem in check_card(card, target)]

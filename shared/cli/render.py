@@ -6,9 +6,15 @@ import argparse
 import json
 import sys
 
-from shared.cards import TemplateError, UnresolvedBindingsError
 from shared.cards.envelope import to_message
-from shared.cli.common import EXIT_OK, EXIT_PROBLEMS, expand, read_data, template_info
+from shared.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    NOT_EXPANDED,
+    expand_or_report,
+    read_data,
+    template_info,
+)
 
 __all__ = ["run"]
 
@@ -16,18 +22,8 @@ __all__ = ["run"]
 def run(args: argparse.Namespace) -> int:
     info = template_info(args.name)
     data = info.sample_data if args.data is None else read_data(args.data)
-    try:
-        card = expand(info.name, data)
-    except UnresolvedBindingsError as error:
-        print(
-            f"error: {info.name}: the data leaves {len(error.bindings)} binding(s) unresolved",
-            file=sys.stderr,
-        )
-        for binding in error.bindings:
-            print(f"  {binding.path}: {binding.expression}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    except TemplateError as error:
-        print(f"error: {info.name}: {error}", file=sys.stderr)
+    card = expand_or_report(info.name, data)
+    if card is NOT_EXPANDED:
         return EXIT_PROBLEMS
     try:
         output = to_message(card) if args.envelope else card
