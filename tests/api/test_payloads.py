@@ -32,6 +32,7 @@ from tests.support.templates import (
     payload,
     payload_names,
     texts,
+    walk,
 )
 
 
@@ -256,7 +257,13 @@ def test_a_github_delivery_shows_event_repository_actor_and_links_the_object(
     else:
         action = f" · {data['action']}" if "action" in data else ""
         assert heading == f"🔔 {event.replace('_', ' ')}{action}"
-    urls = [url for _title, url in links(card)]
+    # The buttons: a push's commit lines open their commits by selecting them (issue 16).
+    urls = [
+        action["url"]
+        for node in walk(card)
+        for action in node.get("actions", [])
+        if action.get("type") == "Action.OpenUrl"
+    ]
     expected = github_object_url(event, data)
     if expected is not None:
         assert urls[0] == expected

@@ -13,7 +13,6 @@ import pytest
 from shared.cards.check import check_card
 from tests.support.templates import (
     block,
-    fact,
     fact_titles,
     header,
     links,
@@ -23,6 +22,7 @@ from tests.support.templates import (
     texts,
     title,
 )
+from tests.support.templates import fact as fact_as_sent
 
 TEMPLATE = "azure-monitor-alert"
 DASH = "\N{EN DASH}"  # the cards write time ranges with an en dash
@@ -34,6 +34,27 @@ VM = (
 
 def card_for(name: str) -> dict[str, Any]:
     return render(TEMPLATE, payload(name))
+
+
+ZWSP = "\N{ZERO WIDTH SPACE}"
+
+
+def fact(card: dict[str, Any], title: str) -> str:
+    """The fact as a person reads it: the zero-width spaces after each `/` that let a long path
+    wrap at phone width are invisible."""
+    return fact_as_sent(card, title).replace(ZWSP, "")
+
+
+def test_long_paths_may_wrap_at_phone_width() -> None:
+    card = card_for("azure-monitor-activity-log-administrative-fired")
+    assert fact_as_sent(card, "Operation") == ZWSP.join(
+        ["Microsoft.Compute/", "virtualMachines/", "restart/", "action"]
+    )
+
+
+def readable(text_block: dict[str, Any]) -> bool:
+    """The state word in the text colour, bold: the header's style carries the colour (issue 16)."""
+    return "color" not in text_block and text_block.get("weight") == "Bolder"
 
 
 @pytest.mark.parametrize("name", payload_names("azure-monitor-"))
@@ -54,7 +75,7 @@ def test_a_fired_metric_alert_shows_rule_severity_resource_and_time() -> None:
     card = card_for("azure-monitor-metric-fired")
     assert title(card) == "🟠 vm-shop-web-01 CPU above 80%"
     assert header(card)["style"] == "warning"  # Sev2
-    assert block(card, "FIRED")["color"] == "warning"
+    assert readable(block(card, "FIRED"))
     assert "Azure Monitor · Sev2 Warning · Metric · Platform" in texts(card)
     assert "Average CPU of the shop web server stayed above 80% for 5 minutes." in texts(card)
     assert fact(card, "Resource") == "vm-shop-web-01"
@@ -94,7 +115,7 @@ def test_a_resolved_metric_alert_is_green_with_its_resolved_time() -> None:
     card = card_for("azure-monitor-metric-resolved")
     assert title(card) == "✅ vm-shop-web-01 CPU above 80%"
     assert header(card)["style"] == "good"
-    assert block(card, "RESOLVED")["color"] == "good"
+    assert readable(block(card, "RESOLVED"))
     assert fact(card, "Fired") == "2024-05-01 07:42:10 UTC"
     assert fact(card, "Resolved") == "2024-05-01 08:03:16 UTC"
     assert fact(card, "Value") == "42.117"
@@ -148,7 +169,7 @@ def test_a_resolved_log_alert_has_no_resolved_time_to_show() -> None:
     # "resolvedDateTime ... Currently only applicable for metric alerts" (common alert schema).
     card = card_for("azure-monitor-log-v2-resolved")
     assert header(card)["style"] == "good"
-    assert block(card, "RESOLVED")["color"] == "good"
+    assert readable(block(card, "RESOLVED"))
     assert "Resolved" not in fact_titles(card)
     assert fact(card, "Value") == "3"
 

@@ -47,6 +47,7 @@ ENGINE_FUNCTIONS = set(
         "substring",
         "length",
         "indexOf",
+        "lastIndexOf",
         "replace",
         "split",
         "join",
