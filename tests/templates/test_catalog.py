@@ -60,6 +60,8 @@ ENGINE_FUNCTIONS = set(
         "select",
         "foreach",
         "where",
+        "sortBy",
+        "indicesAndValues",
         "sum",
         "min",
         "max",
