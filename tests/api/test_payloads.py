@@ -103,7 +103,7 @@ def test_an_azure_monitor_alert_shows_rule_severity_state_resource_time_and_link
         assert essentials["alertRule"] in texts(card)[0]
     if essentials.get("severity"):
         assert essentials["severity"] in shown
-    assert ("RESOLVED" if is_resolved(data["data"]) else "FIRED") in texts(card)
+    assert ("RESOLVED" if is_resolved(data["data"]) else "FIRING") in texts(card)
     assert fact(card, "Fired") == utc(essentials["firedDateTime"])
     if essentials.get("resolvedDateTime"):
         assert fact(card, "Resolved") == utc(essentials["resolvedDateTime"])

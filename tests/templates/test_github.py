@@ -76,7 +76,7 @@ def test_the_sample_data_is_a_workflow_run_as_posted() -> None:
 def test_a_failed_workflow_run_is_red_with_branch_commit_and_run_link() -> None:
     card = card_for("github-workflow-run-failure")
     assert title(card) == "CI #412"
-    assert status(card) == "❌ FAILURE"
+    assert status(card) == "❌ FAILED"
     assert banner(card)["style"] == "attention"
     assert fact(card, "Branch") == "main"
     # The first line of the commit message only.
@@ -89,7 +89,7 @@ def test_a_failed_workflow_run_is_red_with_branch_commit_and_run_link() -> None:
 
 def test_a_successful_rerun_is_green_and_shows_its_attempt() -> None:
     card = card_for("github-workflow-run-success")
-    assert status(card) == "✅ SUCCESS"
+    assert status(card) == "✅ SUCCEEDED"
     assert banner(card)["style"] == "good"
     assert fact(card, "Attempt") == "2"
     assert fact(card, "Event") == "pull_request"
@@ -218,7 +218,7 @@ def test_an_opened_issue_shows_author_labels_and_assignees() -> None:
 def test_a_failed_deployment_links_its_logs() -> None:
     card = card_for("github-deployment-status-failure")
     assert title(card) == "🚀 production"
-    assert status(card) == "FAILURE"
+    assert status(card) == "FAILED"
     assert banner(card)["style"] == "attention"
     assert "Health check failed after swap" in texts(card)
     assert fact(card, "Ref") == "v1.4.2"
@@ -397,7 +397,7 @@ def test_a_team_asked_for_review_is_named_as_a_team() -> None:
 def test_a_failed_check_run_is_red_with_its_app_and_link() -> None:
     card = card_for("github-check-run-failure")
     assert title(card) == "☑️ lint"
-    assert status(card) == "❌ FAILURE"
+    assert status(card) == "❌ FAILED"
     assert banner(card)["style"] == "attention"
     assert fact(card, "App") == "GitHub Actions"
     assert links(card)[0] == ("View check", f"{REPO}/runs/24123456789")
@@ -405,7 +405,7 @@ def test_a_failed_check_run_is_red_with_its_app_and_link() -> None:
 
 def test_a_check_suite_links_its_commit() -> None:
     card = card_for("github-check-suite-success")
-    assert status(card) == "✅ SUCCESS"
+    assert status(card) == "✅ SUCCEEDED"
     sha = payload("github-check-suite-success")["check_suite"]["head_sha"]
     assert links(card)[0] == ("View commit", f"{REPO}/commit/{sha}")
 
@@ -413,7 +413,7 @@ def test_a_check_suite_links_its_commit() -> None:
 def test_a_failed_workflow_job_names_workflow_and_job_and_links_the_job() -> None:
     card = card_for("github-workflow-job-failure")
     assert title(card) == "⚙️ CI · test (3.11)"
-    assert status(card) == "❌ FAILURE"
+    assert status(card) == "❌ FAILED"
     assert fact(card, "Runner") == "GitHub Actions 12"
     assert links(card)[0] == ("View job", f"{REPO}/actions/runs/8899001122/job/24123456790")
 
@@ -429,7 +429,7 @@ def test_a_queued_workflow_job_is_running_blue() -> None:
 def test_a_commit_status_shows_state_context_and_both_links() -> None:
     card = card_for("github-status-failure")
     assert title(card) == "🔎 ci/jenkins"
-    assert status(card) == "❌ FAILURE"
+    assert status(card) == "❌ FAILED"
     assert "Build #1871 failed in 4 min" in texts(card)
     assert fact(card, "Branches") == "main"
     assert links(card)[:2] == [
