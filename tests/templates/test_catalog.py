@@ -64,6 +64,7 @@ ENGINE_FUNCTIONS = set(
         "round",
         "isFloat",
         "isInteger",
+        "isArray",
         "indicesAndValues",
         "sum",
         "min",
