@@ -32,6 +32,7 @@ from tests.support.templates import (
     payload,
     payload_names,
     texts,
+    walk,
 )
 
 
@@ -102,7 +103,7 @@ def test_an_azure_monitor_alert_shows_rule_severity_state_resource_time_and_link
         assert essentials["alertRule"] in texts(card)[0]
     if essentials.get("severity"):
         assert essentials["severity"] in shown
-    assert ("RESOLVED" if is_resolved(data["data"]) else "FIRED") in texts(card)
+    assert ("RESOLVED" if is_resolved(data["data"]) else "FIRING") in texts(card)
     assert fact(card, "Fired") == utc(essentials["firedDateTime"])
     if essentials.get("resolvedDateTime"):
         assert fact(card, "Resolved") == utc(essentials["resolvedDateTime"])
@@ -141,7 +142,9 @@ def test_an_alertmanager_group_shows_each_alert_its_state_times_and_links(
     alerts = data["alerts"]
     firing = sum(alert["status"] == "firing" for alert in alerts)
     assert f"{firing} firing · {len(alerts) - firing} resolved" in shown
-    assert ("FIRING" if data["status"] == "firing" else "RESOLVED") in texts(card)
+    # The state in the header, after the severity when the group has one: "Critical · FIRING".
+    state = "FIRING" if data["status"] == "firing" else "RESOLVED"
+    assert any(text == state or text.endswith(f" · {state}") for text in texts(card))
     alertname = data["commonLabels"].get("alertname")
     if alertname:
         assert alertname in texts(card)[0]
@@ -256,7 +259,13 @@ def test_a_github_delivery_shows_event_repository_actor_and_links_the_object(
     else:
         action = f" · {data['action']}" if "action" in data else ""
         assert heading == f"🔔 {event.replace('_', ' ')}{action}"
-    urls = [url for _title, url in links(card)]
+    # The buttons: a push's commit lines open their commits by selecting them (issue 16).
+    urls = [
+        action["url"]
+        for node in walk(card)
+        for action in node.get("actions", [])
+        if action.get("type") == "Action.OpenUrl"
+    ]
     expected = github_object_url(event, data)
     if expected is not None:
         assert urls[0] == expected
@@ -391,4 +400,4 @@ def test_a_group_over_teams_size_limit_is_split_between_alerts_not_refused(
         assert record.outcome == "delivered"
     instances = "\n".join("\n".join(texts(card)) for card in cards)
     for index in (0, 149, 299):
-        assert f"instance=10.0.{index // 250}.{index % 250}:9100" in instances
+        assert f"· 10.0.{index // 250}.{index % 250}:9100 ·" in instances

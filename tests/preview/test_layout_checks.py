@@ -12,7 +12,7 @@ from shared.cli import main
 from shared.preview import layout
 from shared.preview.browser import PreviewBrowser
 from shared.preview.pins import THEMES
-from tests.support.templates import payload, payload_names, render
+from tests.support.templates import delivery_headers, payload, payload_names, render
 
 
 def card(*body: dict[str, Any]) -> dict[str, Any]:
@@ -69,27 +69,8 @@ def test_what_reaches_outside_the_card_at_phone_width_is_found(browser: PreviewB
     assert layout.overflow_problems(browser.preview(card(wide), theme="light").layout) == []
 
 
-# github, azure-devops and azure-monitor-alert are being rewritten for issue 18: until then their
-# status words are coloured text on the status header, which these checks rightly refuse.
-REWRITTEN_ELSEWHERE = {"github", "azure-devops", "azure-monitor-alert"}
-
-
 @pytest.mark.usefixtures("commands_share_the_browser")
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                reason="issue 18 rewrites this template; its colours fail issue 16's checks",
-                strict=True,
-            ),
-        )
-        if name in REWRITTEN_ELSEWHERE
-        else name
-        for name in catalog.template_names()
-    ],
-)
+@pytest.mark.parametrize("name", catalog.template_names())
 def test_check_render_passes_the_shipped_template(
     capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
@@ -98,17 +79,39 @@ def test_check_render_passes_the_shipped_template(
     assert code == 0, out
 
 
-@pytest.mark.parametrize("fixture", payload_names("alertmanager-"))
-def test_real_alertmanager_groups_pass_the_checks_in_both_themes(
-    browser: PreviewBrowser, fixture: str
+# Each payload fixture and the template that reads it, by the fixture's name.
+TEMPLATE_OF_FIXTURE = {
+    "alertmanager-": "alertmanager",
+    "azure-devops-": "azure-devops",
+    "azure-monitor-": "azure-monitor-alert",
+    "github-": "github",
+}
+
+
+@pytest.mark.parametrize(
+    ("template", "fixture"),
+    [
+        (template, fixture)
+        for prefix, template in TEMPLATE_OF_FIXTURE.items()
+        for fixture in payload_names(prefix)
+    ],
+)
+def test_real_payloads_pass_the_checks_in_both_themes(
+    browser: PreviewBrowser, template: str, fixture: str
 ) -> None:
-    card = render("alertmanager", payload(fixture))
+    card = render(template, payload(fixture), headers=delivery_headers(fixture))
     found = [
         str(problem)
         for render_pass in layout.RENDER_PASSES
         for problem in render_pass.problems(
             browser.preview(card, theme=render_pass.theme, width=render_pass.width),
-            "alertmanager",
+            template,
         )
     ]
     assert found == []
+
+
+def test_every_payload_fixture_is_checked() -> None:
+    checked = {f for prefix in TEMPLATE_OF_FIXTURE for f in payload_names(prefix)}
+    assert checked
+    assert checked == set(payload_names(""))

@@ -22,6 +22,7 @@ from tests.support.templates import (
     render,
     texts,
     title,
+    walk,
 )
 
 
@@ -49,7 +50,7 @@ def test_a_firing_group_names_the_alert_counts_and_receiver() -> None:
     card = card_for("alertmanager-firing")
     assert title(card) == "🔴 KubePodCrashLooping"
     assert header(card)["style"] == "attention"  # commonLabels.severity: critical
-    assert readable(block(card, "FIRING"))  # the header's style carries the colour
+    assert readable(block(card, "Critical · FIRING"))  # severity and state; the style is the colour
     assert "2 firing · 0 resolved · receiver teams-checkout" in texts(card)
 
 
@@ -60,8 +61,7 @@ def test_common_annotations_and_labels_are_shown_once() -> None:
         ("cluster", "aks-prod-weu"),
         ("container", "api"),
         ("namespace", "checkout"),
-        ("severity", "critical"),
-    ]
+    ]  # the severity is in the header
 
 
 def test_each_alert_shows_its_summary_own_labels_and_start() -> None:
@@ -69,55 +69,61 @@ def test_each_alert_shows_its_summary_own_labels_and_start() -> None:
     shown = texts(card)
     assert "🔴 Pod checkout/checkout-api-7d9c8b6f5-x2k4q is crash looping." in shown
     assert "🔴 Pod checkout/checkout-api-7d9c8b6f5-m8r2t is crash looping." in shown
-    assert "pod=checkout-api-7d9c8b6f5-x2k4q" in shown
-    assert "Firing since 2024-05-01 07:41 UTC" in shown
-    assert "Firing since 2024-05-01 07:43 UTC" in shown
+    assert "pod checkout-api-7d9c8b6f5-x2k4q · firing since 2024-05-01 07:41 UTC" in shown
+    assert "pod checkout-api-7d9c8b6f5-m8r2t · firing since 2024-05-01 07:43 UTC" in shown
 
 
-def test_links_go_to_the_source_the_common_runbook_and_alertmanager() -> None:
+def test_links_go_to_the_common_runbook_first_then_the_shared_source_and_alertmanager() -> None:
     data = payload("alertmanager-firing")
+    assert data["alerts"][0]["generatorURL"] == data["alerts"][1]["generatorURL"]
     card = render(TEMPLATE, data)
+    # One "Source" for the rule both alerts come from, not one button per alert.
     assert links(card) == [
-        ("Source", data["alerts"][0]["generatorURL"]),
-        ("Source", data["alerts"][1]["generatorURL"]),
         ("Runbook", RUNBOOK),
+        ("Source", data["alerts"][0]["generatorURL"]),
         ("Open Alertmanager", ALERTMANAGER),
     ]
+    assert card["actions"][0]["style"] == "positive"  # the next step first
 
 
 def test_a_resolved_group_is_green_with_start_and_end_times() -> None:
     card = card_for("alertmanager-resolved")
     assert title(card) == "✅ KubePodCrashLooping"
     assert header(card)["style"] == "good"
-    assert readable(block(card, "RESOLVED"))
+    assert readable(block(card, "Critical · RESOLVED"))
     assert "0 firing · 2 resolved · receiver teams-checkout" in texts(card)
-    assert "Started 2024-05-01 07:41 UTC · resolved 2024-05-01 08:02 UTC" in texts(card)
+    assert (
+        "pod checkout-api-7d9c8b6f5-x2k4q · resolved 2024-05-01 08:02 UTC"
+        " · started 2024-05-01 07:41 UTC" in texts(card)
+    )
 
 
 def test_a_mixed_group_colours_each_alert_by_its_own_status() -> None:
     card = card_for("alertmanager-mixed")
     assert header(card)["style"] == "warning"  # firing, commonLabels.severity: warning
     assert "1 firing · 1 resolved · receiver teams-platform" in texts(card)
-    firing = block(card, "🟠 Filesystem has less than 5% space left.")
-    resolved = block(card, "✅ Filesystem has less than 5% space left.")
+    # The group's summary once; each alert is named by where it fires, as people read it.
+    assert texts(card).count("Filesystem has less than 5% space left.") == 1
+    firing = block(card, "🟠 10.0.4.17:9100")
+    resolved = block(card, "✅ 10.0.4.18:9100")
     # Each alert's emoji carries its state; the words stay in the text colour (issue 16).
     assert readable(firing)
     assert readable(resolved)
-    assert "instance=10.0.4.17:9100" in texts(card)
-    assert "Started 2024-05-01 05:20 UTC · resolved 2024-05-01 06:55 UTC" in texts(card)
+    assert not any("instance=" in text for text in texts(card))
+    assert "resolved 2024-05-01 06:55 UTC · started 2024-05-01 05:20 UTC" in texts(card)
 
 
 def test_start_times_with_an_offset_and_nanoseconds_are_shown_in_utc() -> None:
     card = card_for("alertmanager-mixed")  # "startsAt": "2024-05-01T08:10:00.118403762+02:00"
-    assert "Firing since 2024-05-01 06:10 UTC" in texts(card)
+    assert "firing since 2024-05-01 06:10 UTC" in texts(card)
 
 
 def test_alerts_without_annotations_are_named_by_alertname() -> None:
     card = card_for("alertmanager-no-annotations")  # "annotations": {} and no annotations at all
     shown = texts(card)
-    assert shown.count("🔴 TargetDown") == 3  # the group's title and each of the two alerts
-    assert "instance=https://shop.contoso.com" in shown
-    assert "instance=https://api.contoso.com" in shown
+    assert shown.count("🔴 TargetDown") == 1  # the group's title; each alert is named by its target
+    assert "🔴 https://shop.contoso.com" in shown
+    assert "🔴 https://api.contoso.com" in shown
 
 
 def test_an_empty_generator_url_gives_no_source_link() -> None:
@@ -153,7 +159,8 @@ def test_a_group_of_different_alerts_is_named_by_its_group_labels() -> None:
     assert title(card) == "🔴 Alerts for cluster=aks-prod-weu"
     shown = texts(card)
     assert (
-        "alertname=KubeNodeNotReady, node=aks-system-12345678-vmss000002, severity=warning" in shown
+        "alertname KubeNodeNotReady · node aks-system-12345678-vmss000002 · severity warning"
+        " · firing since 2024-05-01 11:20 UTC" in shown
     )
     assert readable(block(card, "🟠 Node is not ready."))
     assert readable(block(card, "🔵 Cluster has overcommitted memory resource requests."))
@@ -180,13 +187,14 @@ def test_a_grafana_notification_links_each_alert_to_its_panel_and_silence() -> N
     data = payload("alertmanager-grafana")
     firing, resolved = data["alerts"]
     card = render(TEMPLATE, data)
+    assert firing["generatorURL"] == resolved["generatorURL"]
     assert links(card) == [
-        ("Source", firing["generatorURL"]),
         ("Runbook", firing["annotations"]["runbook_url"]),
         ("Panel", firing["panelURL"]),
         ("Silence", firing["silenceURL"]),
         # A resolved alert needs no silence; its empty dashboard and panel URLs give no link.
-        ("Source", resolved["generatorURL"]),
+        # The rule both come from: one "Source" for the group.
+        ("Source", firing["generatorURL"]),
         ("Open Grafana", data["externalURL"]),
     ]
 
@@ -206,3 +214,44 @@ def test_a_grafana_notification_reads_like_an_alertmanager_one() -> None:
     assert "1 firing · 1 resolved · receiver teams-notify" in shown
     assert "🔴 CPU above 90% on web-1" in shown
     assert "✅ CPU above 90% on web-2" in shown
+
+
+# --- a group of five ----------------------------------------------------------------------------
+
+
+def test_a_group_of_five_shows_firing_alerts_first_and_folds_the_resolved_ones() -> None:
+    data = payload("alertmanager-five-alerts")  # resolved, resolved, firing, firing, firing
+    card = render(TEMPLATE, data)
+    shown = texts(card)
+    assert "Warning · FIRING" in shown
+    assert "3 firing · 2 resolved · receiver teams-platform" in shown
+    assert shown.count("CPU load above 90% for 10 minutes.") == 1  # the group's summary once
+    names = [text for text in shown if text.startswith(("🟠 10.", "✅ 10."))]
+    assert names == [
+        "🟠 10.0.4.17:9100",
+        "🟠 10.0.4.18:9100",
+        "🟠 10.0.4.21:9100",
+        "✅ 10.0.4.12:9100",
+        "✅ 10.0.4.13:9100",
+    ]
+    assert "firing since 2024-05-01 05:31 UTC" in shown
+    assert "CPU load is 97.2% on 10.0.4.17:9100." in shown
+    alerts = [node for node in card["body"] if str(node.get("id", "")).startswith("alert-")]
+    assert [node.get("isVisible", True) for node in alerts] == [True, True, True, False, False]
+    [toggle] = [node for node in walk(card) if node.get("type") == "Action.ToggleVisibility"]
+    assert toggle["title"] == "Show 2 resolved"
+    assert toggle["targetElements"] == [alerts[3]["id"], alerts[4]["id"]]
+    # One Source for the rule all five come from; the runbook is the first, filled action.
+    assert links(card) == [
+        ("Runbook", data["commonAnnotations"]["runbook_url"]),
+        ("Source", data["alerts"][0]["generatorURL"]),
+        ("Open Alertmanager", ALERTMANAGER),
+    ]
+
+
+def test_resolved_alerts_are_shown_when_none_is_firing() -> None:
+    card = card_for("alertmanager-resolved")
+    alerts = [node for node in card["body"] if str(node.get("id", "")).startswith("alert-")]
+    assert len(alerts) == 2
+    assert all(node["isVisible"] for node in alerts)
+    assert not [node for node in walk(card) if node.get("type") == "Action.ToggleVisibility"]

@@ -9,6 +9,7 @@ resource, and links the web page the resource carries (the stage, job, release, 
 work item or build).
 """
 
+import re
 from typing import Any
 
 import pytest
@@ -37,7 +38,9 @@ def card_for(name: str) -> dict[str, Any]:
 
 def as_teams_markdown(text: str) -> str:
     """Azure DevOps' message text as the card shows it: CRLFs as newlines, HTML lists as
-    markdown lists."""
+    markdown lists, links as their labels (Teams' dark theme draws link text at 2.6:1; the card's
+    action opens the resource instead)."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
     for old, new in [
         ("\r\n", "\n"),
         ("\r", ""),
@@ -59,7 +62,7 @@ def test_every_service_hook_event_expands_into_a_card_teams_accepts(name: str) -
     assert check_card(card, "incoming") == []
     assert f"Azure DevOps · {data['eventType']}" in texts(card)
     assert as_teams_markdown(data["detailedMessage"]["markdown"]) in texts(card)
-    assert not any("\r" in text or "<li>" in text for text in texts(card))
+    assert not any("\r" in text or "<li>" in text or "](" in text for text in texts(card))
     [(label, url)] = links(card)
     assert label == "Open in Azure DevOps"
     assert url.startswith(f"{ORG}/Shop/")

@@ -13,7 +13,6 @@ import pytest
 from shared.cards.check import check_card
 from tests.support.templates import (
     block,
-    fact,
     fact_titles,
     header,
     links,
@@ -23,6 +22,7 @@ from tests.support.templates import (
     texts,
     title,
 )
+from tests.support.templates import fact as fact_as_sent
 
 TEMPLATE = "azure-monitor-alert"
 DASH = "\N{EN DASH}"  # the cards write time ranges with an en dash
@@ -34,6 +34,27 @@ VM = (
 
 def card_for(name: str) -> dict[str, Any]:
     return render(TEMPLATE, payload(name))
+
+
+ZWSP = "\N{ZERO WIDTH SPACE}"
+
+
+def fact(card: dict[str, Any], title: str) -> str:
+    """The fact as a person reads it: the zero-width spaces after each `/` that let a long path
+    wrap at phone width are invisible."""
+    return fact_as_sent(card, title).replace(ZWSP, "")
+
+
+def test_long_paths_may_wrap_at_phone_width() -> None:
+    card = card_for("azure-monitor-activity-log-administrative-fired")
+    assert fact_as_sent(card, "Operation") == ZWSP.join(
+        ["Microsoft.Compute/", "virtualMachines/", "restart/", "action"]
+    )
+
+
+def readable(text_block: dict[str, Any]) -> bool:
+    """The state word in the text colour, bold: the header's style carries the colour (issue 16)."""
+    return "color" not in text_block and text_block.get("weight") == "Bolder"
 
 
 @pytest.mark.parametrize("name", payload_names("azure-monitor-"))
@@ -54,7 +75,7 @@ def test_a_fired_metric_alert_shows_rule_severity_resource_and_time() -> None:
     card = card_for("azure-monitor-metric-fired")
     assert title(card) == "🟠 vm-shop-web-01 CPU above 80%"
     assert header(card)["style"] == "warning"  # Sev2
-    assert block(card, "FIRED")["color"] == "warning"
+    assert readable(block(card, "FIRING"))
     assert "Azure Monitor · Sev2 Warning · Metric · Platform" in texts(card)
     assert "Average CPU of the shop web server stayed above 80% for 5 minutes." in texts(card)
     assert fact(card, "Resource") == "vm-shop-web-01"
@@ -68,8 +89,8 @@ def test_a_metric_alert_shows_its_criterion_value_and_window() -> None:
     assert "Percentage CPU" in texts(card)
     assert "Microsoft.Compute/virtualMachines" in texts(card)
     assert fact(card, "Condition") == "Average > 80"
-    assert fact(card, "Value") == "91.4825"
-    assert fact(card, "Window") == f"PT5M, 2024-05-01 07:35 {DASH} 07:40 UTC"
+    assert fact(card, "Value") == "91.5 % (threshold 80)"  # 91.4825 for people
+    assert fact(card, "Window") == f"5 min, 2024-05-01 07:35 {DASH} 07:40 UTC"
 
 
 def test_custom_properties_are_listed() -> None:
@@ -94,10 +115,10 @@ def test_a_resolved_metric_alert_is_green_with_its_resolved_time() -> None:
     card = card_for("azure-monitor-metric-resolved")
     assert title(card) == "✅ vm-shop-web-01 CPU above 80%"
     assert header(card)["style"] == "good"
-    assert block(card, "RESOLVED")["color"] == "good"
+    assert readable(block(card, "RESOLVED"))
     assert fact(card, "Fired") == "2024-05-01 07:42:10 UTC"
     assert fact(card, "Resolved") == "2024-05-01 08:03:16 UTC"
-    assert fact(card, "Value") == "42.117"
+    assert fact(card, "Value") == "42.1 % (threshold 80)"
 
 
 def test_without_investigation_link_or_custom_properties_neither_is_shown() -> None:
@@ -113,7 +134,7 @@ def test_a_dynamic_threshold_shows_sensitivity_failing_periods_and_dimensions() 
     assert fact(card, "Condition") == "Total > 52013.77 (dynamic, sensitivity Medium)"
     assert fact(card, "Failing periods") == "3 of 4"
     assert fact(card, "Dimensions") == "ApiName = GetBlob"
-    assert fact(card, "Value") == "181,220"
+    assert fact(card, "Value") == "181,220 (threshold 52013.77)"
 
 
 def test_an_empty_description_is_not_shown() -> None:
@@ -132,9 +153,9 @@ def test_a_log_alerts_v2_alert_shows_query_condition_value_and_results_link() ->
     assert header(card)["style"] == "attention"  # Sev1
     assert block(card, criterion["searchQuery"])["fontType"] == "Monospace"
     assert fact(card, "Condition") == "Count > 25"
-    assert fact(card, "Value") == "61"
+    assert fact(card, "Value") == "61 (threshold 25)"
     assert fact(card, "Dimensions") == "_ResourceId = vm-shop-web-01"
-    assert fact(card, "Window") == f"PT15M, 2024-05-01 09:00 {DASH} 09:15 UTC"
+    assert fact(card, "Window") == f"15 min, 2024-05-01 09:00 {DASH} 09:15 UTC"
     assert ("View query results", criterion["linkToFilteredSearchResultsUI"]) in links(card)
 
 
@@ -148,9 +169,9 @@ def test_a_resolved_log_alert_has_no_resolved_time_to_show() -> None:
     # "resolvedDateTime ... Currently only applicable for metric alerts" (common alert schema).
     card = card_for("azure-monitor-log-v2-resolved")
     assert header(card)["style"] == "good"
-    assert block(card, "RESOLVED")["color"] == "good"
+    assert readable(block(card, "RESOLVED"))
     assert "Resolved" not in fact_titles(card)
-    assert fact(card, "Value") == "3"
+    assert fact(card, "Value") == "3 (threshold 25)"
 
 
 def test_a_simple_log_alert_with_null_criteria_shows_what_it_has() -> None:
@@ -302,7 +323,7 @@ def test_an_availability_test_alert_names_the_test() -> None:
     card = card_for("azure-monitor-metric-availability-fired")
     assert "availability test myAvailabilityTest-app-1" in texts(card)
     assert fact(card, "Condition") == "Sum > 2"
-    assert fact(card, "Value") == "5"
+    assert fact(card, "Value") == "5 (threshold 2)"
 
 
 def test_an_application_insights_log_alert_links_its_results() -> None:
@@ -362,7 +383,7 @@ def test_a_resolved_service_health_incident_is_resolved_although_the_alert_says_
 
 def test_an_active_service_health_incident_is_fired() -> None:
     card = card_for("azure-monitor-service-health")
-    assert state(card) == "FIRED"
+    assert state(card) == "FIRING"
 
 
 @pytest.mark.parametrize("stage", ["Resolved", "Complete", "RCA"])
@@ -376,13 +397,13 @@ def test_a_resource_that_is_available_again_is_resolved() -> None:
     card = card_for("azure-monitor-resource-health-available")
     assert state(card) == "RESOLVED"
     assert fact(card, "Health") == "Unavailable → Available"
-    assert state(card_for("azure-monitor-resource-health")) == "FIRED"
+    assert state(card_for("azure-monitor-resource-health")) == "FIRING"
 
 
 def test_a_degraded_resource_is_fired() -> None:
     data = payload("azure-monitor-resource-health-available")
     data["data"]["alertContext"]["properties"]["currentHealthStatus"] = "Degraded"
-    assert state(render(TEMPLATE, data)) == "FIRED"
+    assert state(render(TEMPLATE, data)) == "FIRING"
 
 
 # --- links to the alert and the incident ------------------------------------------------------

@@ -141,7 +141,7 @@ def test_build_stages_show_each_result_with_its_colour() -> None:
     ("result", "style", "badge"),
     [
         ("succeeded", "good", "✅ SUCCEEDED"),
-        ("success", "good", "✅ SUCCESS"),
+        ("success", "good", "✅ SUCCEEDED"),  # one word per state across templates
         ("partiallySucceeded", "warning", "⚠️ PARTIALLYSUCCEEDED"),
         ("canceled", "emphasis", "⏹️ CANCELED"),
         ("running", "accent", "⏳ RUNNING"),

@@ -48,9 +48,13 @@ def banner(card: dict[str, Any]) -> dict[str, Any]:
 
 
 def status(card: dict[str, Any]) -> str:
-    """The bold status word at the right of the header."""
+    """The bold status word at the right of the header, in the text colour: the header's style
+    carries the colour (coloured words on it read at 1.2 to 3.6:1, issue 16)."""
     columns = banner(card)["items"][0]["columns"]
-    text: str = columns[1]["items"][0]["text"]
+    word: dict[str, Any] = columns[1]["items"][0]
+    assert "color" not in word, word
+    assert word.get("weight") == "Bolder", word
+    text: str = word["text"]
     return text
 
 
@@ -72,7 +76,7 @@ def test_the_sample_data_is_a_workflow_run_as_posted() -> None:
 def test_a_failed_workflow_run_is_red_with_branch_commit_and_run_link() -> None:
     card = card_for("github-workflow-run-failure")
     assert title(card) == "CI #412"
-    assert status(card) == "❌ FAILURE"
+    assert status(card) == "❌ FAILED"
     assert banner(card)["style"] == "attention"
     assert fact(card, "Branch") == "main"
     # The first line of the commit message only.
@@ -85,7 +89,7 @@ def test_a_failed_workflow_run_is_red_with_branch_commit_and_run_link() -> None:
 
 def test_a_successful_rerun_is_green_and_shows_its_attempt() -> None:
     card = card_for("github-workflow-run-success")
-    assert status(card) == "✅ SUCCESS"
+    assert status(card) == "✅ SUCCEEDED"
     assert banner(card)["style"] == "good"
     assert fact(card, "Attempt") == "2"
     assert fact(card, "Event") == "pull_request"
@@ -107,19 +111,22 @@ def test_a_push_lists_its_commits_with_links_and_authors() -> None:
     data = payload("github-push")
     card = card_as("push", data)
     assert title(card) == "⬆️ adele-vance pushed 3 commits to main"
+    # Each commit's line opens the commit (a select action): a markdown link's colour reads at
+    # 2.6:1 in Teams' dark theme (issue 16).
     for commit in data["commits"]:
-        line = f"[{commit['id'][:7]}]({commit['url']}) "
-        assert any(text.startswith(line) for text in texts(card))
+        assert any(text.startswith(f"{commit['id'][:7]} ") for text in texts(card))
+        assert (f"Commit {commit['id'][:7]}", commit["url"]) in links(card)
     second = data["commits"][1]
-    line = f"[{second['id'][:7]}]({second['url']}) Honour Retry-After on 429 — Megan Bowen"
+    line = f"{second['id'][:7]} Honour Retry-After on 429 — Megan Bowen"
     assert line in texts(card)  # the first line of the message, and the author
+    assert not any("](" in text for text in texts(card))
     assert ("Compare", data["compare"]) in links(card)
 
 
 def test_a_push_of_many_commits_shows_ten_and_counts_the_rest() -> None:
     card = card_for("github-push-many-commits")
     assert title(card) == "⬆️ adele-vance pushed 14 commits to main"
-    assert sum(text.startswith("[") for text in texts(card)) == 10
+    assert sum(title.startswith("Commit ") for title, _url in links(card)) == 10
     assert "… and 4 more" in texts(card)
 
 
@@ -211,7 +218,7 @@ def test_an_opened_issue_shows_author_labels_and_assignees() -> None:
 def test_a_failed_deployment_links_its_logs() -> None:
     card = card_for("github-deployment-status-failure")
     assert title(card) == "🚀 production"
-    assert status(card) == "FAILURE"
+    assert status(card) == "FAILED"
     assert banner(card)["style"] == "attention"
     assert "Health check failed after swap" in texts(card)
     assert fact(card, "Ref") == "v1.4.2"
@@ -390,7 +397,7 @@ def test_a_team_asked_for_review_is_named_as_a_team() -> None:
 def test_a_failed_check_run_is_red_with_its_app_and_link() -> None:
     card = card_for("github-check-run-failure")
     assert title(card) == "☑️ lint"
-    assert status(card) == "❌ FAILURE"
+    assert status(card) == "❌ FAILED"
     assert banner(card)["style"] == "attention"
     assert fact(card, "App") == "GitHub Actions"
     assert links(card)[0] == ("View check", f"{REPO}/runs/24123456789")
@@ -398,7 +405,7 @@ def test_a_failed_check_run_is_red_with_its_app_and_link() -> None:
 
 def test_a_check_suite_links_its_commit() -> None:
     card = card_for("github-check-suite-success")
-    assert status(card) == "✅ SUCCESS"
+    assert status(card) == "✅ SUCCEEDED"
     sha = payload("github-check-suite-success")["check_suite"]["head_sha"]
     assert links(card)[0] == ("View commit", f"{REPO}/commit/{sha}")
 
@@ -406,7 +413,7 @@ def test_a_check_suite_links_its_commit() -> None:
 def test_a_failed_workflow_job_names_workflow_and_job_and_links_the_job() -> None:
     card = card_for("github-workflow-job-failure")
     assert title(card) == "⚙️ CI · test (3.11)"
-    assert status(card) == "❌ FAILURE"
+    assert status(card) == "❌ FAILED"
     assert fact(card, "Runner") == "GitHub Actions 12"
     assert links(card)[0] == ("View job", f"{REPO}/actions/runs/8899001122/job/24123456790")
 
@@ -422,7 +429,7 @@ def test_a_queued_workflow_job_is_running_blue() -> None:
 def test_a_commit_status_shows_state_context_and_both_links() -> None:
     card = card_for("github-status-failure")
     assert title(card) == "🔎 ci/jenkins"
-    assert status(card) == "❌ FAILURE"
+    assert status(card) == "❌ FAILED"
     assert "Build #1871 failed in 4 min" in texts(card)
     assert fact(card, "Branches") == "main"
     assert links(card)[:2] == [
