@@ -35,6 +35,8 @@ from typing import Any
 
 import httpx
 
+from devtools.azurite import Azurite
+from devtools.teams_standin import Received, records_of
 from shared.cards.envelope import to_message
 from shared.config.settings import Settings
 from shared.teams.client import aclose_client, http_client
@@ -44,8 +46,6 @@ from shared.teams.limiter import (
     RateLimiter,
     shortest_schedule,
 )
-from tests.support.azurite import Azurite
-from tests.support.teams_standin import Received, records_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -157,7 +157,7 @@ def naive_run(urls: list[str], targets: list[int]) -> tuple[float, int]:
 
 def start_standin(latency: float) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.teams_standin", "--latency", str(latency)],
+        [sys.executable, "-m", "devtools.teams_standin", "--latency", str(latency)],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -174,7 +174,7 @@ def start_standin(latency: float) -> tuple[subprocess.Popen[str], int]:
 def senders_run(
     urls: list[str], targets: list[int], processes: int, storage: str | None, budget: float
 ) -> tuple[float, int, list[float]]:
-    """`processes` sender processes (tests/support/shared_sender.py), each with its own limiter,
+    """`processes` sender processes (devtools/shared_sender.py), each with its own limiter,
     with or without the shared table. Returns the time until the last finished, the number queued
     and every shared reservation's cost in seconds."""
     start_at = time.time() + 4.0  # every process imported and warm before the first post
@@ -192,7 +192,7 @@ def senders_run(
     ]
     running = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.support.shared_sender", json.dumps(spec)],
+            [sys.executable, "-m", "devtools.shared_sender", json.dumps(spec)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -34,14 +34,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.support.alert_groups import alert_group, digest
-from tests.support.function_app import (
+from devtools.alert_groups import alert_group, digest
+from devtools.functions_host import (
     Invocation,
     Output,
     indexed,
     notify_request,
 )
-from tests.support.outgoing import command_request, make_endpoint
+from devtools.outgoing import command_request, make_endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,7 +121,7 @@ async def one_run(template: str, body: bytes, channels: list[str]) -> tuple[floa
 
 def start_standin() -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.teams_standin"],
+        [sys.executable, "-m", "devtools.teams_standin"],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -183,9 +183,8 @@ def run_cases(kind: str, rounds: int, port: int | None) -> None:
         )
 
 
+# Run with cwd=ROOT: `python -c` puts the working directory first on sys.path.
 MEMORY_CHILD = """
-import sys
-sys.path.insert(0, {root!r})
 from bench.heavy import memory_child
 memory_child({folder!r}, {body!r})
 """
@@ -257,7 +256,7 @@ def run_memory() -> None:
     with tempfile.TemporaryDirectory() as folder:
         body_file = Path(folder) / "body.json"
         body_file.write_bytes(largest_group())
-        code = MEMORY_CHILD.format(root=str(ROOT), folder=folder, body=str(body_file))
+        code = MEMORY_CHILD.format(folder=folder, body=str(body_file))
         result = subprocess.run(
             [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
         )

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from devtools.sdk import reference
 from shared.cards import compile_template
-from tests.sdk import reference
 
 ROOT = Path(__file__).resolve().parent.parent
 

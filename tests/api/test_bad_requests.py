@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from devtools.teams_standin import TeamsStandIn
 from shared import catalog
 from tests.support.function_app import (
     FUNCTION_KEY,
@@ -25,7 +26,6 @@ from tests.support.function_app import (
     notify_request,
     render_request,
 )
-from tests.support.teams_standin import TeamsStandIn
 
 MB = 1024 * 1024
 WEBHOOK_URL = "https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456"

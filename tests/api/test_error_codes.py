@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from devtools.teams_standin import TeamsStandIn
 from shared import catalog
 from shared.api.answers import delivery_answer
 from shared.api.errors import ApiError, ErrorCode
@@ -20,7 +21,6 @@ from shared.teams.delivery import DeliveryResult
 from shared.teams.errors import PermanentDeliveryError
 from tests.support.function_app import Answer, call_notify, configure, notify_request
 from tests.support.paths import ROOT
-from tests.support.teams_standin import TeamsStandIn
 
 MESSAGE_CARD = compile_template(
     {"@type": "MessageCard", "@context": "https://schema.org/extensions", "text": "${text}"}

@@ -14,16 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devtools.alert_groups import alert_group
+from devtools.outgoing import command_request, make_endpoint
+from devtools.teams_standin import TeamsStandIn
 from shared import catalog
 from shared.cards import TemplateError
 from shared.config.settings import Settings
 from shared.pipeline import CardProblems, notify
 from shared.teams.client import aclose_client
 from shared.teams.delivery import Delivery, RetryPolicy
-from tests.support.alert_groups import alert_group
 from tests.support.function_app import Invocation, Output, configure, indexed, notify_request
-from tests.support.outgoing import command_request, make_endpoint
-from tests.support.teams_standin import TeamsStandIn
 
 
 def test_the_event_loop_keeps_answering_while_a_1000_alert_group_is_rendered(

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devtools.teams_standin import TeamsStandIn
 from shared.config.once import reset_configuration
 from shared.config.settings import Settings
 from shared.schedules.entries import ScheduleEntry, Source, source_problems
@@ -26,7 +27,6 @@ from tests.support.function_app import (
     render_request,
 )
 from tests.support.paths import ROOT
-from tests.support.teams_standin import TeamsStandIn
 
 PATH = "/webhookb2/a@b/IncomingWebhook/c/d"
 # Each passes urlsplit and the host rules, and httpx refuses to post to it.

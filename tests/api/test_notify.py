@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from devtools.teams_standin import SUMMARY_REQUIRED, Answer, TeamsStandIn
 from shared.cards import check_card
 from shared.config.once import reset_configuration
 from tests.support.function_app import (
@@ -20,7 +21,6 @@ from tests.support.function_app import (
     host_params,
     notify_request,
 )
-from tests.support.teams_standin import SUMMARY_REQUIRED, Answer, TeamsStandIn
 
 DATA = {"title": "Nightly backup finished", "text": "All **42** databases were backed up."}
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from devtools.teams_standin import TEAMS_LIMIT_BYTES, TeamsStandIn
 from shared.cards import check_card
 from tests.support.function_app import (
     Channels,
@@ -23,7 +24,6 @@ from tests.support.function_app import (
     notify_request,
     render_request,
 )
-from tests.support.teams_standin import TEAMS_LIMIT_BYTES, TeamsStandIn
 from tests.support.templates import (
     delivery_headers,
     fact,

@@ -3,12 +3,12 @@ people writing templates. Nothing is ever sent."""
 
 import pytest
 
+from devtools.teams_standin import TeamsStandIn
 from tests.support.function_app import (
     call_render,
     configure,
     render_request,
 )
-from tests.support.teams_standin import TeamsStandIn
 
 
 def test_render_answers_the_card_and_the_teams_message_and_sends_nothing(

@@ -5,7 +5,7 @@ SDK throws. The SDK's answers are recorded in expected.json and also checked liv
 The SDK's output depends on its process's time zone (dates without an offset are local
 time) and default locale (Intl's, used when a function gets no locale). Both are pinned for
 the SDK's Node process, to what the engine assumes: TZ=UTC and en-US (LC_ALL/LANG
-en_US.UTF-8), see tests/sdk/reference.py NODE_ENV; test_sdk_process_is_pinned checks it.
+en_US.UTF-8), see devtools/sdk/reference.py NODE_ENV; test_sdk_process_is_pinned checks it.
 
 Cases in the group "real-world" are written here after public templates; each names its
 source in "source"."""
@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
+from devtools.sdk import reference
+from devtools.sdk.random_cases import random_cases
 from shared.cards import TemplateError, expand
-from tests.sdk import reference
-from tests.sdk.random_cases import random_cases
 from tests.support.paths import PAYLOADS, TEMPLATES
 from tests.support.templates import sources
 

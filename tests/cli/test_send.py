@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from devtools.teams_standin import Answer, TeamsStandIn, closed_port
 from shared.cli import send as cli_send
 from shared.cli.common import CliError
 from shared.config.once import reset_configuration
 from shared.teams.splitting import TEAMS_MESSAGE_LIMIT
-from tests.support.teams_standin import Answer, TeamsStandIn, closed_port
 
 
 def send(*argv: str) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from devtools.teams_standin import TeamsStandIn
 from shared.config.once import reset_configuration
 from tests.support.function_app import (
     call_notify,
@@ -20,7 +21,6 @@ from tests.support.function_app import (
     notify_request,
 )
 from tests.support.paths import ROOT
-from tests.support.teams_standin import TeamsStandIn
 
 HOST = json.loads((ROOT / "host.json").read_text(encoding="utf-8"))
 LOCAL = json.loads((ROOT / "local.settings.example.json").read_text(encoding="utf-8"))

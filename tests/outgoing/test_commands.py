@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from devtools.outgoing import answer, command_request, make_endpoint, run
+from devtools.teams_standin import Answer, TeamsStandIn
 from shared import __version__, catalog
 from shared.cards.check import check_card
 from shared.config.once import reset_configuration
 from shared.outgoing.registry import CommandContext, Registry, commands
-from tests.support.outgoing import answer, command_request, make_endpoint, run
-from tests.support.teams_standin import Answer, TeamsStandIn
 
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 

@@ -5,11 +5,11 @@ import base64
 
 import pytest
 
+from devtools.outgoing import DEV_TOKEN, OPS_TOKEN
 from shared.config.once import reset_configuration
 from shared.config.settings import ConfigProblem
 from shared.outgoing import config
 from shared.outgoing.config import load_config, setting_for
-from tests.support.outgoing import DEV_TOKEN, OPS_TOKEN
 
 
 def test_each_token_setting_defines_a_webhook_with_its_decoded_key() -> None:

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.outgoing import answer, command_request, make_endpoint, run
+from devtools.teams_standin import Answer, TeamsStandIn
 from shared.config.once import reset_configuration
 from shared.outgoing import deadline
 from shared.outgoing.registry import CommandContext, Registry, commands
-from tests.support.outgoing import answer, command_request, make_endpoint, run
-from tests.support.teams_standin import Answer, TeamsStandIn
 
 # What may pass between the deadline and the answer: building a short text and the test's own
 # event loop start-up, on a slow shared CI machine.

@@ -16,11 +16,7 @@ from datetime import UTC, datetime, timedelta
 import azure.functions as func
 import pytest
 
-from shared.config.once import reset_configuration
-from shared.outgoing.handler import MAX_BODY_BYTES
-from shared.outgoing.registry import CommandContext, Registry, commands
-from shared.triggers.outgoing_webhook import bp
-from tests.support.outgoing import (
+from devtools.outgoing import (
     DEV_TOKEN,
     OPS_TOKEN,
     activity,
@@ -33,6 +29,10 @@ from tests.support.outgoing import (
     signed_request,
     teams_signature,
 )
+from shared.config.once import reset_configuration
+from shared.outgoing.handler import MAX_BODY_BYTES
+from shared.outgoing.registry import CommandContext, Registry, commands
+from shared.triggers.outgoing_webhook import bp
 from tests.support.paths import ROOT
 
 LOGGER = "shared.outgoing.handler"

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.outgoing.text import clean_text, parse_command
-from tests.support.outgoing import (
+from devtools.outgoing import (
     activity,
     answer,
     make_endpoint,
@@ -18,6 +17,7 @@ from tests.support.outgoing import (
     run,
     signed_request,
 )
+from shared.outgoing.text import clean_text, parse_command
 
 BASE = raw_body(activity(mention_text("ping")))
 

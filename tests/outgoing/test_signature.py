@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from devtools.outgoing import OPS_TOKEN, teams_signature
 from shared.outgoing.signature import (
     SignatureError,
     decode_token,
@@ -13,7 +14,6 @@ from shared.outgoing.signature import (
     sign,
     verify_signature,
 )
-from tests.support.outgoing import OPS_TOKEN, teams_signature
 
 BODY = b'{"type": "message", "text": "<at>Notifier</at>&nbsp;ping"}'
 KEY = base64.b64decode(OPS_TOKEN)

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from devtools.teams_standin import TeamsStandIn
 from shared.schedules.entries import ScheduleEntry, read_schedules
 from shared.schedules.run import MAX_CATCH_UP, RunOutcome, run_entry
 from tests.support.function_app import Channels, configure, run
 from tests.support.schedules import Timer
-from tests.support.teams_standin import TeamsStandIn
 
 
 def status(last: datetime | None, next_: datetime) -> dict[str, Any]:

@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from azure.data.tables import TableServiceClient
 
+from devtools.azurite import Azurite
+from devtools.teams_standin import TeamsStandIn, closed_port
 from shared.config.once import reset_configuration
 from shared.schedules.entries import read_schedules
 from shared.schedules.ledger import TABLE_NAME, Ledger, occurrence_key
 from shared.schedules.run import run_entry
-from tests.support.azurite import Azurite
 from tests.support.function_app import configure, run
 from tests.support.paths import ROOT
 from tests.support.schedules import Timer
-from tests.support.teams_standin import TeamsStandIn, closed_port
 
 EIGHT = datetime(2026, 6, 2, 8, tzinfo=UTC)
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
+from devtools.teams_standin import TeamsStandIn
 from shared.cards import check_card
 from shared.schedules.entries import SCHEDULES_FILE, ScheduleEntry, read_schedules
 from shared.schedules.run import RunOutcome, run_entry
 from tests.support.function_app import Channels, configure, run
 from tests.support.schedules import SUMMARY_PATH, Reply, StatusPage, status_page, summary
-from tests.support.teams_standin import TeamsStandIn
 from tests.support.templates import fact, texts
 
 MONDAY_0800_BERLIN = datetime(2025, 1, 6, 7, 0, tzinfo=UTC)  # CET: UTC+1
@@ -196,7 +196,7 @@ def test_a_failed_fetch_posts_nothing_and_logs_why(
 def test_an_unreachable_source_posts_nothing(
     monkeypatch: pytest.MonkeyPatch, teams: TeamsStandIn, tmp_path: Path
 ) -> None:
-    from tests.support.teams_standin import closed_port
+    from devtools.teams_standin import closed_port
 
     channels = status_settings(monkeypatch, teams)
     url = f"http://127.0.0.1:{closed_port()}{SUMMARY_PATH}"

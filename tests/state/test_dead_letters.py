@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy
 
+from devtools.azurite import Azurite
+from devtools.teams_standin import Answer, TeamsStandIn
 from shared.cli import main as cli
 from shared.health import health_report
 from shared.teams.redelivery import RedeliveryPending
-from tests.support.azurite import Azurite
 from tests.support.function_app import (
     as_queue_message,
     call_notify,
@@ -22,7 +23,6 @@ from tests.support.function_app import (
     notify_request,
     run,
 )
-from tests.support.teams_standin import Answer, TeamsStandIn
 
 
 def retry_queue(azurite: Azurite) -> QueueClient:

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
+from devtools.azurite import Azurite
+from devtools.teams_standin import Answer, TeamsStandIn
 from shared import catalog
 from shared.api.idempotency import duplicate_window, notification_key
-from tests.support.azurite import Azurite
 from tests.support.function_app import Answer as Reply
 from tests.support.function_app import Channels, call_notify, configure, notify_request
 from tests.support.paths import ROOT
-from tests.support.teams_standin import Answer, TeamsStandIn
 
 PAYLOADS = ROOT / "tests" / "fixtures" / "payloads"
 

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from azure.functions.queue import QueueMessage
 
+from devtools.azurite import Azurite
+from devtools.delivery import run
+from devtools.teams_standin import Answer, TeamsStandIn
 from shared.config.settings import Settings
 from shared.state.parts import PartsLedger
 from shared.state.store import StateStore, StorageTarget
 from shared.teams.delivery import Delivery, RetryPolicy
 from shared.teams.redelivery import RedeliveryPending, redeliver
-from tests.support.azurite import Azurite
-from tests.support.delivery import run
-from tests.support.teams_standin import Answer, TeamsStandIn
 from tests.teams.test_split import alert_group, alert_numbers
 
 

@@ -11,10 +11,10 @@ import time
 from collections import Counter
 from typing import Any
 
-from tests.support.azurite import Azurite
+from devtools.azurite import Azurite
+from devtools.shared_sender import number_of
+from devtools.teams_standin import TeamsStandIn
 from tests.support.paths import ROOT
-from tests.support.shared_sender import number_of
-from tests.support.teams_standin import TeamsStandIn
 
 # Teams' windows scaled down so that 100 posts per webhook take seconds, not an hour.
 WINDOWS = ((4, 0.4), (20, 2.5), (40, 5.0))
@@ -29,7 +29,7 @@ MARGIN = 0.2
 def run_senders(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.support.shared_sender", json.dumps(spec)],
+            [sys.executable, "-m", "devtools.shared_sender", json.dumps(spec)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from devtools.azurite import Azurite
+from devtools.teams_standin import TeamsStandIn
 from shared.health import health_report
 from shared.state.store import StateStore, StorageTarget, current_availability
 from shared.state.windows import _decode
-from tests.support.azurite import Azurite
 from tests.support.function_app import call_notify, configure, notify_request
-from tests.support.teams_standin import TeamsStandIn
 
 
 @pytest.fixture

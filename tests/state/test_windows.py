@@ -10,11 +10,11 @@ import time
 
 import pytest
 
+from devtools.azurite import Azurite
+from devtools.teams_standin import closed_port
 from shared.state.store import Availability, StateStore, StorageTarget
 from shared.state.windows import SharedWindows, next_send_time
 from shared.teams.errors import RateLimitWait
-from tests.support.azurite import Azurite
-from tests.support.teams_standin import closed_port
 
 WINDOWS = ((4, 0.4), (10, 2.0))
 

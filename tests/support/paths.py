@@ -1,10 +1,5 @@
-"""Where things are in the repository, for tests at any depth of `tests/`."""
+"""Where things are in the repository (defined once in devtools.paths)."""
 
-from pathlib import Path
+from devtools.paths import BAD_CARDS, FIXTURES, PAYLOADS, ROOT, TEMPLATES, TESTS
 
-ROOT = Path(__file__).resolve().parents[2]
-TESTS = ROOT / "tests"
-FIXTURES = TESTS / "fixtures"
-PAYLOADS = FIXTURES / "payloads"
-BAD_CARDS = FIXTURES / "bad_cards"
-TEMPLATES = ROOT / "shared" / "templates"
+__all__ = ["BAD_CARDS", "FIXTURES", "PAYLOADS", "ROOT", "TEMPLATES", "TESTS"]

@@ -5,22 +5,17 @@ tests then assert concrete texts, so a template that drops the rule name or show
 name fails.
 """
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from devtools.alert_groups import payload as payload
 from shared import catalog
 from tests.support.paths import PAYLOADS
 
 # One fixed moment for `$host.now`, so cards that show it are predictable.
 NOW = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)
-
-
-def payload(name: str) -> Any:
-    """A real-world payload from tests/fixtures/payloads/NAME.json."""
-    return json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def payload_names(prefix: str) -> list[str]:

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devtools.alert_groups import alert_group
+from devtools.teams_standin import TeamsStandIn
 from shared import catalog, pipeline
 from shared.pipeline import Rendered, deliver_rendered, render
 from shared.teams.fitting import shorten
 from shared.teams.splitting import TEAMS_MESSAGE_LIMIT, encode
-from tests.support.alert_groups import alert_group
 from tests.support.function_app import call_notify, configure, notify_request
-from tests.support.teams_standin import TeamsStandIn
 
 TEMPLATE = "alertmanager"
 
@@ -187,9 +187,9 @@ def test_only_templates_that_may_read_the_channel_are_expanded_per_channel() -> 
 
 
 def test_the_budget_counts_from_the_request_s_arrival(teams: TeamsStandIn) -> None:
+    from devtools.delivery import run
     from shared.config.settings import Settings
     from shared.teams.delivery import Delivery
-    from tests.support.delivery import run
 
     url = teams.url("classic", "ops")
     settings = Settings.from_environ({"TEAMS_ALLOW_HOSTS": "127.0.0.1", "TEAMS_WEBHOOK_OPS": url})

@@ -12,14 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devtools.delivery import run
+from devtools.teams_standin import Answer, TeamsStandIn
 from shared.config.settings import Settings
 from shared.teams import transports
 from shared.teams.channels import ChannelKind
 from shared.teams.delivery import Delivery, RetryPolicy, _limiter_key
 from shared.teams.errors import TeamsThrottled, TransientDeliveryError
 from shared.teams.outcome import RETRY_AFTER_CAP, classify, parse_retry_after
-from tests.support.delivery import run
-from tests.support.teams_standin import Answer, TeamsStandIn
 
 FAST = RetryPolicy(base=0.05, cap=0.2, min_attempt=0.1, read_timeout=1.0)
 CARD: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""Delivering over real loopback HTTP to the Teams stand-in (tests/support/teams_standin.py)."""
+"""Delivering over real loopback HTTP to the Teams stand-in (devtools/teams_standin.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.delivery import run
+from devtools.teams_standin import Answer, Kind, TeamsStandIn, closed_port
 from shared.cards.envelope import to_message
 from shared.config.settings import Settings
 from shared.teams.client import http_client
@@ -27,8 +29,6 @@ from shared.teams.errors import (
     TeamsUnavailable,
 )
 from shared.teams.splitting import TEAMS_MESSAGE_LIMIT
-from tests.support.delivery import run
-from tests.support.teams_standin import Answer, Kind, TeamsStandIn, closed_port
 
 FAST = RetryPolicy(base=0.05, cap=0.2, min_attempt=0.1, read_timeout=1.0)
 CARD: dict[str, Any] = {

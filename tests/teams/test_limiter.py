@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from devtools.delivery import run
+from devtools.teams_standin import TeamsStandIn, naive_send
 from shared.cards.envelope import to_message
 from shared.config.settings import Settings
 from shared.teams.delivery import Delivery, DeliveryResult, RetryPolicy
 from shared.teams.limiter import TEAMS_WINDOWS, RateLimiter, Window, shortest_schedule
-from tests.support.delivery import run
-from tests.support.teams_standin import TeamsStandIn, naive_send
 
 POLICY = RetryPolicy(base=0.05, cap=0.2, min_attempt=0.1, read_timeout=2.0)
 

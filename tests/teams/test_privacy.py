@@ -16,14 +16,14 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from azure.functions.queue import QueueMessage
 
+from devtools.delivery import run
+from devtools.teams_standin import Answer, TeamsStandIn, closed_port
 from shared.config.settings import Settings
 from shared.teams.client import http_client
 from shared.teams.delivery import Delivery, DeliveryResult, RetryPolicy
 from shared.teams.limiter import RateLimiter
 from shared.teams.redact import install_log_scrubbing, scrub
 from shared.teams.redelivery import redeliver
-from tests.support.delivery import run
-from tests.support.teams_standin import Answer, TeamsStandIn, closed_port
 
 POLICY = RetryPolicy(base=0.05, cap=0.1, min_attempt=0.1, read_timeout=0.4)
 CARD: dict[str, Any] = {

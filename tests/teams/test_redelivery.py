@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 from azure.functions.queue import QueueMessage
 
+from devtools.delivery import run
+from devtools.teams_standin import Answer, TeamsStandIn
 from shared.cards.envelope import to_message
 from shared.config.settings import Settings
 from shared.teams.client import aclose_client
 from shared.teams.delivery import QUEUE_MESSAGE_LIMIT, Delivery, DeliveryResult, RetryPolicy
 from shared.teams.limiter import RateLimiter
 from shared.teams.redelivery import RedeliveryPending, redeliver
-from tests.support.delivery import run
-from tests.support.teams_standin import Answer, TeamsStandIn
 
 POLICY = RetryPolicy(base=0.05, cap=0.2, min_attempt=0.1, read_timeout=1.0)
 CARD: dict[str, Any] = {

@@ -14,6 +14,7 @@ import azure.functions as func
 import pytest
 from azure.functions.timer import TimerRequest
 
+from devtools.teams_standin import TeamsStandIn
 from shared.config.once import reset_configuration
 from shared.schedules import run as schedule_run
 from shared.schedules.entries import read_schedules
@@ -31,7 +32,6 @@ from tests.support.function_app import (
     worker_accepts,
 )
 from tests.support.paths import ROOT
-from tests.support.teams_standin import TeamsStandIn
 
 EXPECTED_FUNCTIONS = {
     "notify",
@@ -372,7 +372,7 @@ def test_the_outgoing_webhook_answers_a_signed_mention_through_the_app(
 ) -> None:
     # Teams signs the raw body with the webhook's token
     # (docs/teams-protocol.md#outgoing-webhook-hmac).
-    from tests.support.outgoing import OPS_TOKEN, command_request
+    from devtools.outgoing import OPS_TOKEN, command_request
 
     monkeypatch.setenv("TEAMS_OUTGOING_TOKEN_OPS", OPS_TOKEN)
     reset_configuration()

@@ -1,4 +1,4 @@
-"""Helpers shared by the delivery tests."""
+"""Run a coroutine as the tests and benchmarks do: a fresh loop, the shared client closed after."""
 
 from __future__ import annotations
 

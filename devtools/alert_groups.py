@@ -5,9 +5,15 @@ each alert gets its own pod, fingerprint and start time, so no two alerts are al
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
-from tests.support.templates import payload
+from devtools.paths import PAYLOADS
+
+
+def payload(name: str) -> Any:
+    """A real-world payload from tests/fixtures/payloads/NAME.json."""
+    return json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def alert_group(count: int, *, description: str | None = None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from tests.sdk.reference import EXPECTED, expand_all, install, load_cases
+from devtools.sdk.reference import EXPECTED, expand_all, install, load_cases
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ Facts it reproduces (docs/teams-protocol.md):
 Tests script answers per webhook (`script(url, Answer...)`), make Teams slow, reset connections,
 take it down and bring it back on the same port, and read what it received (`records`). It runs in a
 thread (`with TeamsStandIn() as teams:`) or as its own process
-(`python -m tests.support.teams_standin --latency 0.05`, from the repository root), where
+(`python -m devtools.teams_standin --latency 0.05`, from the repository root), where
 `GET /_standin/records` returns the records as JSON.
 """
 
@@ -429,7 +429,7 @@ class _Args:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the stand-in as its own process; prints `PORT <n>` once it listens."""
-    parser = argparse.ArgumentParser(prog="python -m tests.support.teams_standin")
+    parser = argparse.ArgumentParser(prog="python -m devtools.teams_standin")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     args = parser.parse_args(argv, namespace=_Args(0, 0.0))

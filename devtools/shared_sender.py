@@ -1,7 +1,7 @@
 """One sender process for the shared-state tests and bench: its own Delivery (its own in-process
 limiter) with the shared rate windows of the table, posting numbered notifications.
 
-    python -m tests.support.shared_sender SPEC_JSON
+    python -m devtools.shared_sender SPEC_JSON
 
 SPEC_JSON: {"storage": connection string or null, "webhooks": [url, ...], "numbers": [[n, webhook
 index], ...], "windows": [[limit, seconds], ...], "budget": s, "margin": s, "start_at": wall time}.

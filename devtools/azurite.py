@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from devtools.paths import ROOT
 from shared.state.store import development_connection_string
-from tests.support.paths import ROOT
 
 TOOLS = ROOT / ".tools"
 BINARY = TOOLS / "node_modules" / ".bin" / "azurite"

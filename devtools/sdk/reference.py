@@ -9,9 +9,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from devtools.paths import TESTS
+
 HERE = Path(__file__).parent
-CASES = HERE.parent / "conformance" / "cases.json"
-EXPECTED = HERE.parent / "conformance" / "expected.json"
+CASES = TESTS / "conformance" / "cases.json"
+EXPECTED = TESTS / "conformance" / "expected.json"
 
 # Node prints dates and numbers by its locale and time zone; pin what the engine assumes.
 NODE_ENV = {"TZ": "UTC", "LC_ALL": "en_US.UTF-8", "LANG": "en_US.UTF-8"}
