@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from devtools.azurite import Azurite
-from devtools.teams_standin import Received, records_of
+from devtools.teams_standin import Received, records_of, start_process
 from shared.cards.envelope import to_message
 from shared.config.settings import Settings
 from shared.teams.client import aclose_client, http_client
@@ -153,22 +153,6 @@ def naive_run(urls: list[str], targets: list[int]) -> tuple[float, int]:
                 continue
             believed += response.is_success
     return time.monotonic() - started, believed
-
-
-def start_standin(latency: float) -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.teams_standin", "--latency", str(latency)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline().split()
-    if len(line) != 2 or line[0] != "PORT":
-        process.kill()
-        raise SystemExit("the Teams stand-in did not start")
-    return process, int(line[1])
 
 
 def senders_run(
@@ -290,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     per_webhook = max(targets.count(i) for i in range(WEBHOOKS))
     shortest = shortest_schedule(per_webhook, TEAMS_WINDOWS) + args.latency
 
-    process, port = start_standin(args.latency)
+    process, port = start_process(args.latency)
     shared: list[Figures] = []
     costs: list[float] = []
     try:

@@ -42,6 +42,7 @@ from devtools.functions_host import (
     notify_request,
 )
 from devtools.outgoing import command_request, make_endpoint
+from devtools.teams_standin import start_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,22 +118,6 @@ async def one_run(template: str, body: bytes, channels: list[str]) -> tuple[floa
 
     await aclose_client()
     return elapsed, p99(latencies), len(latencies), json.loads(response.get_body())
-
-
-def start_standin() -> tuple[subprocess.Popen[str], int]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.teams_standin"],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline().split()
-    if len(line) != 2 or line[0] != "PORT":
-        process.kill()
-        raise SystemExit("the Teams stand-in did not start")
-    return process, int(line[1])
 
 
 def summary(answer: Any) -> str:
@@ -288,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     run_cases("outbox channels (file://)", args.rounds, None)
     if not args.skip_standin:
-        process, port = start_standin()
+        process, port = start_process()
         try:
             run_cases("Teams stand-in channels (loopback HTTP, Teams' rate windows)", 1, port)
         finally:

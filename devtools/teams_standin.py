@@ -27,6 +27,7 @@ import json
 import secrets
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -38,6 +39,8 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+
+from devtools.paths import ROOT
 
 TEAMS_WINDOWS: tuple[tuple[int, float], ...] = (
     (4, 1.0),
@@ -441,6 +444,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         standin.down()
     return 0
+
+
+def start_process(latency: float = 0.0) -> tuple[subprocess.Popen[str], int]:
+    """The stand-in as its own process (as the benchmarks run it): the process and its port.
+    It runs until its standard input closes."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.teams_standin", "--latency", str(latency)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().split()
+    if len(line) != 2 or line[0] != "PORT":
+        process.kill()
+        raise SystemExit("the Teams stand-in did not start")
+    return process, int(line[1])
 
 
 def records_of(port: int) -> list[Received]:
