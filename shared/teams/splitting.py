@@ -6,9 +6,10 @@ boundaries the template engine recorded (`RepeatSpan`) for its items (`item_span
 directly in the card's body, such as the alerts of an alert group; other repeated elements, such as
 a common-labels fact table, stay whole in every part). Each part keeps every other element of the
 card (title, summary, actions) plus a small "Part i of n" line, and carries as many consecutive
-items as fit. At most `max_parts` parts go out: the last then says how many items were left out.
-Only an item too large on its own (or a card too large without any of its items) is refused;
-`shared.teams.fitting` shortens long texts first so that this does not happen.
+items as fit. Each part works on its own: its `Action.ToggleVisibility` targets only elements in
+that part (`self_contained`). At most `max_parts` parts go out: the last then says how many items
+were left out. Only an item too large on its own (or a card too large without any of its items) is
+refused; `shared.teams.fitting` shortens long texts first so that this does not happen.
 
 Each item is measured once and parts are packed greedily from those sizes (an upper bound: one
 comma per item), so the work is in proportion to the card, whatever the number of items.
@@ -17,6 +18,7 @@ comma per item), so the work is in proportion to the card, whatever the number o
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -34,6 +36,7 @@ __all__ = [
     "item_spans",
     "item_units",
     "part_card",
+    "self_contained",
     "split_card",
     "unit_sizes",
 ]
@@ -180,6 +183,87 @@ def part_card(
     return part
 
 
+_TOGGLE = "Action.ToggleVisibility"
+
+
+def _element_ids(node: Any, found: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("id"), str) and "type" in node:
+            found.add(node["id"])
+        for value in node.values():
+            _element_ids(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _element_ids(value, found)
+    return found
+
+
+def _target_id(target: Any) -> Any:
+    return target.get("elementId") if isinstance(target, dict) else target
+
+
+_GONE: Any = object()  # what `_contained` answers for a toggle left with nothing to do
+
+
+def _toggle_in(action: dict[str, Any], ids: set[str]) -> Any:
+    """`action` targeting only the elements in `ids`; _GONE when it has nothing left to toggle."""
+    targets = action.get("targetElements")
+    if not isinstance(targets, list):
+        return action
+    kept = [t for t in targets if _target_id(t) in ids]
+    if len(kept) == len(targets):
+        return action
+    if not kept:
+        return _GONE
+    changed = {**action, "targetElements": kept}
+    # "Show 5 resolved" in a part that folds 2 of them says 2: a count of the targets in the
+    # title follows the targets (only when the title holds that number exactly once).
+    title = action.get("title")
+    count = re.compile(rf"(?<!\d){len(targets)}(?!\d)")
+    if isinstance(title, str) and len(count.findall(title)) == 1:
+        changed["title"] = count.sub(str(len(kept)), title)
+    return changed
+
+
+def _contained(node: Any, ids: set[str]) -> Any:
+    """`node` with its toggles narrowed to `ids`, copying only what changes; _GONE for a toggle,
+    or an ActionSet, left with nothing to do."""
+    if isinstance(node, dict):
+        if node.get("type") == _TOGGLE:
+            return _toggle_in(node, ids)
+        changed: dict[str, Any] | None = None
+        for key, value in node.items():
+            new = _contained(value, ids)
+            if new is value:
+                continue
+            changed = dict(node) if changed is None else changed
+            if new is _GONE or (key == "actions" and new == []):
+                del changed[key]
+            else:
+                changed[key] = new
+        if changed is None:
+            return node
+        if node.get("type") == "ActionSet" and not changed.get("actions"):
+            return _GONE
+        return changed
+    if isinstance(node, list):
+        items = [_contained(value, ids) for value in node]
+        if all(new is old for new, old in zip(items, node, strict=True)):
+            return node
+        return [item for item in items if item is not _GONE]
+    return node
+
+
+def self_contained(card: dict[str, Any]) -> dict[str, Any]:
+    """A part of a split card that works on its own: each `Action.ToggleVisibility` targets only
+    elements in this part, and one with none of its targets here is left out (with an ActionSet
+    it leaves empty). Teams shows each part as its own message, so a toggle cannot reach into
+    another; an Alertmanager group's resolved alerts folded in an earlier part stay reachable
+    from that part. The caller's card is not changed; only what changes is copied."""
+    result = _contained(card, _element_ids(card, set()))
+    return result if isinstance(result, dict) else card
+
+
 def item_spans(card: Any, repeats: Sequence[SpanLike]) -> list[SpanLike]:
     """The spans that carry the card's items, the only places it may be split.
 
@@ -306,7 +390,7 @@ def split_card(
     for number, (first, stop) in enumerate(runs, start=1):
         missing = left_out if number == count else 0
         line = _line(number, count, missing, noun)
-        message = to_message(part_card(card, spans, units[first:stop], line))
+        message = to_message(self_contained(part_card(card, spans, units[first:stop], line)))
         encoded = encode(message)
         if len(encoded) > limit:  # the sizes are upper bounds: this cannot happen
             raise CardTooLarge(f"part {number} came out at {len(encoded):,} bytes")

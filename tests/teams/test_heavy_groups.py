@@ -234,3 +234,67 @@ def test_a_shortened_text_fits_its_byte_budget_and_says_how_much_was_cut(
     kept, _, tail = shorter.rpartition("\u2026 (shortened, ")
     assert text.startswith(kept)
     assert int(tail.split()[0].replace(",", "")) == len(text) - len(kept)
+
+
+def elements(card: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "type" in node:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return found
+
+
+def test_each_part_of_a_split_group_folds_and_unfolds_only_its_own_resolved_alerts() -> None:
+    # 100 firing and 150 resolved: sorted firing first, the resolved alerts fill the later parts,
+    # one of them shared with the last firing alerts.
+    group = alert_group(250)
+    for alert in group["alerts"][:150]:
+        alert["status"] = "resolved"
+        alert["endsAt"] = "2024-05-01T08:10:00Z"
+    [rendered] = render(TEMPLATE, group, ["ops"], max_parts=100)
+    assert len(rendered.parts) >= 3
+    folded_per_part = []
+    for part in rendered.parts:
+        card = card_of(part.message)
+        found = elements(card)
+        ids = {e["id"] for e in found if "id" in e}
+        hidden = {e["id"] for e in found if e.get("isVisible") is False}
+        toggles = [e for e in found if e["type"] == "Action.ToggleVisibility"]
+        targets = [t for toggle in toggles for t in toggle["targetElements"]]
+        # Every target is in this very message, and every folded alert has a toggle here.
+        assert set(targets) <= ids
+        assert set(targets) == hidden
+        if hidden:
+            [toggle] = toggles
+            assert toggle["title"] == f"Show {len(hidden)} resolved"
+        else:
+            assert toggles == []
+            assert all(e["type"] != "ActionSet" or e["actions"] for e in found)
+        folded_per_part.append(len(hidden))
+    # Firing alerts first: the first part folds nothing, and all 150 resolved are folded somewhere.
+    assert folded_per_part[0] == 0
+    assert sum(folded_per_part) == 150
+    assert sum(1 for n in folded_per_part if n) >= 2
+
+
+def test_an_unsplit_group_keeps_its_toggle_whole() -> None:
+    group = alert_group(5)
+    for alert in group["alerts"][:3]:
+        alert["status"] = "resolved"
+        alert["endsAt"] = "2024-05-01T08:10:00Z"
+    [rendered] = render(TEMPLATE, group, ["ops"])
+    [part] = rendered.parts
+    [toggle] = [
+        e for e in elements(card_of(part.message)) if e["type"] == "Action.ToggleVisibility"
+    ]
+    assert toggle["title"] == "Show 3 resolved"
+    assert len(toggle["targetElements"]) == 3

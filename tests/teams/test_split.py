@@ -15,7 +15,7 @@ import pytest
 
 from shared.cards.envelope import to_message
 from shared.teams.errors import CardTooLarge, InvalidCard
-from shared.teams.splitting import TEAMS_MESSAGE_LIMIT, encode, split_card
+from shared.teams.splitting import TEAMS_MESSAGE_LIMIT, encode, self_contained, split_card
 
 
 @dataclass(frozen=True)
@@ -230,3 +230,27 @@ def test_repeats_outside_the_body_stay_whole_in_every_part() -> None:
         assert part.message["attachments"][0]["content"]["msteams"]["entities"] == entities
     numbers = [n for part in parts for n in alert_numbers(part.message)]
     assert numbers == list(range(300))
+
+
+def test_a_part_keeps_only_the_toggles_and_targets_that_are_in_it() -> None:
+    hidden = {"type": "TextBlock", "id": "b", "text": "b", "isVisible": False}
+    both = {"type": "Action.ToggleVisibility", "title": "Show 2", "targetElements": ["a", "b"]}
+    card = {
+        "type": "AdaptiveCard",
+        "body": [
+            hidden,
+            {"type": "ActionSet", "actions": [both]},
+            {"type": "ActionSet", "actions": [{**both, "targetElements": [{"elementId": "a"}]}]},
+        ],
+        "actions": [{"type": "Action.ToggleVisibility", "title": "x", "targetElements": ["c"]}],
+    }
+    before = json.dumps(card)
+    part = self_contained(card)
+    assert part["body"] == [
+        hidden,
+        {"type": "ActionSet", "actions": [{**both, "title": "Show 1", "targetElements": ["b"]}]},
+    ]
+    assert "actions" not in part
+    assert json.dumps(card) == before  # the caller's card is not changed
+    whole = {"type": "AdaptiveCard", "body": [{**hidden, "id": "a"}, hidden, card["body"][1]]}
+    assert self_contained(whole) is whole  # everything it toggles is here: nothing to change
