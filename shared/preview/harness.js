@@ -177,7 +177,29 @@
         weight: Number(style.fontWeight) || 400,
       });
     }
-    return { height: frame.height, width: frame.width, texts, outside };
+    // Where each label column's values start, from the card's left edge: the value column of
+    // every FactSet, and of every two-column ColumnSet whose first column has a fixed width in
+    // pixels (a fact row written as columns).
+    const facts = [];
+    const shown = (element) => {
+      if (!element) return null;
+      const rect = element.getBoundingClientRect();
+      return rect.width === 0 || rect.height === 0 ? null : rect;
+    };
+    for (const table of root.querySelectorAll("table.ac-factset")) {
+      const value = shown(table.querySelector("td.ac-fact-value"));
+      if (!shown(table) || !value) continue;
+      facts.push({ path: ownerPath(table), type: "FactSet", values: value.left - frame.left });
+    }
+    for (const [object, path] of current ? current.owners : []) {
+      if (!(object instanceof AdaptiveCards.ColumnSet) || object.getItemCount() !== 2) continue;
+      const width = object.getColumnAt(0).width;
+      if (!(width instanceof AdaptiveCards.SizeAndUnit) || width.unit !== AdaptiveCards.SizeUnit.Pixel) continue;
+      const value = shown(object.getColumnAt(1).renderedElement);
+      if (!shown(object.renderedElement) || !value) continue;
+      facts.push({ path, type: "ColumnSet", values: value.left - frame.left });
+    }
+    return { height: frame.height, width: frame.width, texts, outside, facts };
   };
 
   window.cardPreview = async (input) => {

@@ -8,6 +8,10 @@ reach outside the card.
   minimum for normal text, success criterion 1.4.3), in both themes.
 - Height: a card taller than its budget at the default width is read by scrolling, not at a glance.
 - Width: at phone width (320 px) nothing may reach outside the card.
+- Facts: the fact tables of one card share their label column, so that their values line up.
+  The renderer sizes each FactSet's label column to its own labels: a card with several groups
+  of facts writes them as rows of two columns with the same fixed-width label column (or as one
+  FactSet). Checked at both widths.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ if TYPE_CHECKING:
     from shared.preview.browser import Rendering
 
 __all__ = [
+    "ALIGNMENT_TOLERANCE",
     "DEFAULT_HEIGHT_BUDGET",
     "HEIGHT_BUDGETS",
     "MIN_CONTRAST",
     "PHONE_WIDTH",
     "RENDER_PASSES",
     "RenderPass",
+    "alignment_problems",
     "contrast",
     "contrast_problems",
     "height_problems",
@@ -37,6 +43,7 @@ __all__ = [
 ]
 
 MIN_CONTRAST: Final = 4.5
+ALIGNMENT_TOLERANCE: Final = 1.0  # px: sub-pixel layout differences are not a misalignment
 PHONE_WIDTH: Final = 320
 DEFAULT_HEIGHT_BUDGET: Final = 900  # px at the default 450 px width
 # Templates whose sample data is long by nature may have their own budget here.
@@ -104,6 +111,31 @@ def overflow_problems(layout: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def alignment_problems(layout: Mapping[str, Any]) -> list[Problem]:
+    """Each fact table (a FactSet, or a fact row: two columns, the first of a fixed width in
+    pixels) whose values start elsewhere than the first one's."""
+    tables = layout.get("facts", [])
+    if len(tables) < 2:
+        return []
+    first = tables[0]
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for table in tables[1:]:
+        if abs(table["values"] - first["values"]) <= ALIGNMENT_TOLERANCE or table["path"] in seen:
+            continue
+        seen.add(table["path"])
+        problems.append(
+            Problem(
+                table["path"],
+                f"facts: this {table['type']}'s values start {table['values']:.0f} px from the "
+                f"card's left edge, {first['values']:.0f} px in the {first['type']} at "
+                f"{first['path']}: fact tables in one card share their label column (one FactSet, "
+                "or fact rows with the same fixed-width label Column)",
+            )
+        )
+    return problems
+
+
 @dataclass(frozen=True)
 class RenderPass:
     """One way `check --render` draws every card, and what it looks for in that drawing."""
@@ -119,11 +151,12 @@ def _light(rendering: Rendering, template: str) -> list[Problem]:
         *rendering.problems,
         *contrast_problems(rendering.layout, "light"),
         *height_problems(rendering.layout, template),
+        *alignment_problems(rendering.layout),
     ]
 
 
 def _phone(rendering: Rendering, template: str) -> list[Problem]:
-    return overflow_problems(rendering.layout)
+    return [*overflow_problems(rendering.layout), *alignment_problems(rendering.layout)]
 
 
 def _dark(rendering: Rendering, template: str) -> list[Problem]:

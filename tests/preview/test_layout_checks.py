@@ -69,6 +69,46 @@ def test_what_reaches_outside_the_card_at_phone_width_is_found(browser: PreviewB
     assert layout.overflow_problems(browser.preview(card(wide), theme="light").layout) == []
 
 
+def fact_row(title: str, value: str, label: str = "120px") -> dict[str, Any]:
+    return {
+        "type": "ColumnSet",
+        "spacing": "None",
+        "columns": [
+            {"type": "Column", "width": label, "items": [{"type": "TextBlock", "text": title}]},
+            {"type": "Column", "width": "stretch", "items": [{"type": "TextBlock", "text": value}]},
+        ],
+    }
+
+
+def test_fact_tables_whose_values_do_not_line_up_are_found(browser: PreviewBrowser) -> None:
+    # Each FactSet's label column is as wide as its own labels: these two do not line up.
+    short = {"type": "FactSet", "facts": [{"title": "Team", "value": "shop"}]}
+    long = {"type": "FactSet", "facts": [{"title": "Resource group", "value": "rg-shop"}]}
+    for width in (layout.PHONE_WIDTH, 450):
+        rendering = browser.preview(card(long, short), theme="light", width=width)
+        [problem] = layout.alignment_problems(rendering.layout)
+        assert problem.path == "$.body[1]"
+        assert "fact tables in one card share their label column" in problem.message
+    # Fact rows with one fixed-width label column line up, and so do they with each other inside
+    # unstyled containers; a row with another label width does not.
+    rows = card(
+        fact_row("Resource group", "rg-shop"),
+        {"type": "Container", "items": [fact_row("Team", "shop"), fact_row("On call", "x")]},
+        fact_row("Window", "5 min", label="80px"),
+    )
+    rendering = browser.preview(rows, theme="light")
+    assert [p.path for p in layout.alignment_problems(rendering.layout)] == ["$.body[2]"]
+    # A FactSet beside the rows is measured too.
+    mixed = browser.preview(card(long, fact_row("Team", "shop")), theme="light")
+    [problem] = layout.alignment_problems(mixed.layout)
+    assert problem.path == "$.body[1]"
+    # One FactSet alone, or a hidden one, is nothing to line up with.
+    hidden = {**short, "isVisible": False}
+    assert (
+        layout.alignment_problems(browser.preview(card(long, hidden), theme="light").layout) == []
+    )
+
+
 @pytest.mark.usefixtures("commands_share_the_browser")
 @pytest.mark.parametrize("name", catalog.template_names())
 def test_check_render_passes_the_shipped_template(

@@ -90,14 +90,29 @@ def block(card: dict[str, Any], text: str) -> dict[str, Any]:
     return found[0]
 
 
+def fact_row(node: dict[str, Any]) -> tuple[str, str] | None:
+    """(title, value) of a fact written as a row of columns (a ColumnSet of two columns, the
+    first of a fixed width in pixels, one TextBlock in each), or None."""
+    columns = node.get("columns") if node.get("type") == "ColumnSet" else None
+    if not isinstance(columns, list) or len(columns) != 2:
+        return None
+    label, value = columns
+    if not str(label.get("width", "")).endswith("px"):
+        return None
+    [title] = label["items"]
+    [text] = value["items"]
+    return title["text"], text["text"]
+
+
 def facts(card: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every fact of every FactSet as (title, value), in order."""
-    return [
-        (fact["title"], fact["value"])
-        for node in walk(card)
-        if node.get("type") == "FactSet"
-        for fact in node["facts"]
-    ]
+    """Every fact, of every FactSet and every fact row (`fact_row`), as (title, value), in order."""
+    found: list[tuple[str, str]] = []
+    for node in walk(card):
+        if node.get("type") == "FactSet":
+            found.extend((fact["title"], fact["value"]) for fact in node["facts"])
+        elif (row := fact_row(node)) is not None:
+            found.append(row)
+    return found
 
 
 def fact(card: dict[str, Any], title: str) -> str:
