@@ -21,6 +21,7 @@ from tests.support.templates import (
     header,
     links,
     render,
+    text_blocks,
     texts,
     title,
 )
@@ -162,6 +163,22 @@ def test_a_short_commit_id_is_shown_whole() -> None:
 def test_a_build_without_stages_has_no_stage_list() -> None:
     card = render("build-status", {"pipeline": "p", "result": "failed"})
     assert "Stages" not in texts(card)
+    assert not any(text.startswith("Failed stage") for text in texts(card))
+
+
+def test_the_build_header_names_the_failed_stage() -> None:
+    card = render("build-status", catalog.get("build-status").sample_data)
+    assert block(card, "Failed stage: **Unit tests**") in text_blocks(header(card))
+    stages = [
+        {"name": "Build", "result": "FAILURE"},  # Jenkins' word
+        {"name": "Lint", "result": "succeeded"},
+        {"name": "E2E", "result": "timedOut"},
+    ]
+    card = render("build-status", {"pipeline": "p", "result": "failed", "stages": stages})
+    assert block(card, "Failed stages: **Build**, **E2E**") in text_blocks(header(card))
+    passed = [{"name": "Build", "result": "succeeded"}]
+    card = render("build-status", {"pipeline": "p", "result": "succeeded", "stages": passed})
+    assert not any(text.startswith("Failed stage") for text in texts(card))
 
 
 # --- deployment ---------------------------------------------------------------------------------
