@@ -216,10 +216,10 @@ def test_a_critical_firing_alert_is_red_with_its_resource_and_runbook() -> None:
     card = render("alert", catalog.get("alert").sample_data)
     assert title(card) == "🔴 Disk almost full on sql-prod-01"
     assert header(card)["style"] == "attention"
-    assert readable(block(card, "FIRING"))
+    assert readable(block(card, "Critical · FIRING"))  # severity and state, the next step first
     assert "sql-prod-01 · from Grafana" in texts(card)
-    # The header says the state and the resource; the facts do not say them again.
-    assert not {"State", "Resource"} & set(fact_titles(card))
+    # The header says the severity, the state and the resource; the facts do not say them again.
+    assert not {"Severity", "State", "Resource"} & set(fact_titles(card))
     assert fact(card, "Fired") == "2024-05-01 07:42 UTC"
     assert fact(card, "Used") == "93 %"
     assert links(card)[0] == ("Runbook", "https://example.com/runbooks/disk-full")
@@ -235,7 +235,7 @@ def test_a_resolved_alert_turns_green_whatever_its_severity() -> None:
     card = render("alert", data)
     assert title(card) == "✅ Disk almost full on sql-prod-01"
     assert header(card)["style"] == "good"
-    assert readable(block(card, "RESOLVED"))
+    assert readable(block(card, "Critical · RESOLVED"))
     assert fact(card, "Resolved") == "2024-05-01 09:10 UTC"
 
 
@@ -247,6 +247,13 @@ def test_the_alert_severity_sets_colour_and_icon(severity: str, style: str, icon
     card = render("alert", {"title": "Queue backlog", "severity": severity})
     assert header(card)["style"] == style
     assert title(card) == f"{icon} Queue backlog"
+    assert f"{severity[0].upper()}{severity[1:]} · FIRING" in texts(card)
+
+
+@pytest.mark.parametrize("severity", [None, "", "  "])
+def test_an_alert_without_a_severity_says_only_its_state(severity: str | None) -> None:
+    data = {"title": "Queue backlog"} if severity is None else {"title": "t", "severity": severity}
+    assert "FIRING" in texts(render("alert", data))
 
 
 # --- digest -------------------------------------------------------------------------------------
