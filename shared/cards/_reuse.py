@@ -22,7 +22,9 @@ Such a node is evaluated once and its value reused, exactly:
   noted (strict mode reads them) and the error it raised;
 - only plain values (strings, numbers, booleans, null) and lists of them are reused, a fresh
   list each time: objects an expression makes have an identity that `union`, `intersection`
-  and `unique` tell apart, as the SDK's fresh objects would be.
+  and `unique` tell apart, as the SDK's fresh objects would be. A path into `$root` or `$host`
+  with no computed part (`$root.commonLabels`) is the third kind kept, whatever it finds: a
+  read makes no object, so the data's own object is what every read returns.
 """
 
 from __future__ import annotations
@@ -87,12 +89,32 @@ def mark_reused(roots: Iterable[Node]) -> None:
         return
     for node in seen:
         if node.kind in _NOT_CALLS:
+            if _reads_fixed_data(node):
+                node.reused = True
             continue
         found = _scan(node, scans)
         if found is None or not found[1]:
             continue
         if uses.get(node, 0) > 1 or found[0] <= _FIXED_NAMES:
             node.reused = True
+
+
+def _reads_fixed_data(node: Node) -> bool:
+    """A path into `$root` or `$host` with no computed part (`$root.commonLabels.severity`,
+    `$root.alerts[0].generatorURL`): read the same way by every element of the expansion."""
+    while node.kind in (ACCESSOR, ELEMENT):
+        children = node.children
+        if node.kind == ELEMENT:
+            if children[1].kind != CONSTANT:
+                return False
+            node = children[0]
+        elif len(children) == 2:
+            node = children[1]
+        else:
+            return str(children[0].value).lower() in _FIXED_NAMES
+    if node.kind == PATH:
+        return len(node.value) > 1 and str(node.value[0]).lower() in _FIXED_NAMES
+    return False
 
 
 def _binds_fixed_name(node: Node) -> bool:
@@ -147,6 +169,10 @@ def _storable(value: Any) -> bool:
     return type(value) is list and all(type(item) in _PLAIN_TYPES for item in value)
 
 
+def _any_value(value: Any) -> bool:
+    return True
+
+
 def _fresh(error: EvalError | HardError) -> EvalError | HardError:
     """The same error again (a new exception each time, as each evaluation raises its own)."""
     if isinstance(error, EvalError):
@@ -158,6 +184,9 @@ def reusing(node: Node, run: Fn) -> Fn:
     """`run`, the closure of a node marked by `mark_reused`, reusing its value where it
     cannot differ (see the module's docstring)."""
 
+    # A path read makes no object: what it finds is the data's own, whatever its type.
+    storable = _any_value if node.kind in _NOT_CALLS else _storable
+
     def reused(scope: Scope, subst: bool) -> Any:
         key = (node, subst)
         memo = scope.memo
@@ -168,7 +197,7 @@ def reusing(node: Node, run: Fn) -> Fn:
                 scope.unbound.extend(unbound)
             if error is not None:
                 raise _fresh(error)
-            return list(value) if type(value) is list else value
+            return list(value) if type(value) is list and storable is _storable else value
         depth = len(scope.locals)
         epoch = scope.epoch
         outer = scope.low
@@ -189,10 +218,10 @@ def reusing(node: Node, run: Fn) -> Fn:
             raise
         low = scope.low
         scope.low = min(outer, low)
-        if _storable(value):
+        if storable(value):
             memo[key] = (
                 None if low >= depth else epoch,
-                list(value) if type(value) is list else value,
+                list(value) if type(value) is list and storable is _storable else value,
                 tuple(scope.unbound[mark:]),
                 None,
             )

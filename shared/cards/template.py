@@ -484,13 +484,36 @@ def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expan
 def _locate(value: Any, trace: Trace) -> tuple[RepeatSpan, ...]:
     if not trace:
         return ()
-    paths = {id(node): path for path, node in _nodes(value) if isinstance(node, list)}
+    paths = {id(node): path for path, node in _arrays(value)}
     spans = [
         RepeatSpan(paths[id(array)], start, stop)
         for array, start, stop in trace
         if id(array) in paths
     ]
     return tuple(sorted(spans, key=lambda span: (len(span.path), repr(span.path), span.start)))
+
+
+def _arrays(value: Any) -> list[tuple[Path, list[Any]]]:
+    """Every array in an expanded card with its path: only containers are visited (a big card's
+    strings and numbers are most of its values)."""
+    found: list[tuple[Path, list[Any]]] = []
+    stack: list[tuple[Path, Any]] = [((), value)]
+    while stack:
+        path, node = stack.pop()
+        if type(node) is list:
+            found.append((path, node))
+            stack.extend(
+                ((*path, index), item)
+                for index, item in enumerate(node)
+                if type(item) is list or type(item) is dict
+            )
+        elif type(node) is dict:
+            stack.extend(
+                ((*path, key), item)
+                for key, item in node.items()
+                if type(item) is list or type(item) is dict
+            )
+    return found
 
 
 def _find_unbound(value: Any, literals: set[str]) -> list[Binding]:
