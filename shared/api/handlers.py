@@ -34,9 +34,16 @@ from shared.pipeline import inspect as inspect_card
 from shared.pipeline import render as render_cards
 from shared.teams.delivery import DeliveryResult, new_notification_id
 
-__all__ = ["guarded", "notify", "render", "templates"]
+__all__ = ["guarded", "notify", "prepare", "render", "templates"]
 
 logger = logging.getLogger("shared.api")
+
+
+def prepare() -> None:
+    """What every route reads first, read once: run off the event loop on the first request
+    (shared.triggers.loading). Templates are compiled by the first render, in its worker thread."""
+    current_settings()
+    catalog.template_names()
 
 
 class Output(Protocol):
@@ -80,7 +87,8 @@ async def guarded(
 def _template(req: func.HttpRequest) -> str:
     name = str(req.route_params.get("template", ""))
     try:
-        catalog.compiled(name)
+        # The name only: compiling waits for the render's worker thread, off the event loop.
+        catalog.options(name)
     except catalog.UnknownTemplateError as error:
         if catalog.is_valid_name(name):
             head = f"unknown template {name!r}"

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from ._js import UNDEFINED, is_integer, parse_int, template_string
 from ._parser import ACCESSOR, CONSTANT, ELEMENT, PATH, Node, render
+from ._reuse import reusing
 from ._scope import (
     EvalError,
     Fn,
@@ -83,7 +84,10 @@ def compile_node(node: Node, closures: Closures) -> Fn:
     """The closure for a checked tree (see check_tree), built once per `closures`."""
     compiled = closures.get(node)
     if compiled is None:
-        compiled = closures[node] = _compile_node(node, closures)
+        compiled = _compile_node(node, closures)
+        if node.reused:
+            compiled = reusing(node, compiled)
+        closures[node] = compiled
     return compiled
 
 
@@ -210,6 +214,7 @@ def _static_path(parts: list[str]) -> Fn:
 
     def static_path(scope: Scope, subst: bool) -> Any:
         if single is not None and not scope.locals:
+            scope.low = -1
             value = access_property(scope.data, single)
         else:
             value = memory_get(scope, parts)

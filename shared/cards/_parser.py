@@ -43,6 +43,8 @@ class Node:
     # Set once the parse-time checks passed, so a tree shared by identical bindings of
     # one template is checked once.
     checked: bool = False
+    # Set when its value may be reused within an expansion (`_reuse.mark_reused`).
+    reused: bool = False
 
     def __str__(self) -> str:
         return render(self)

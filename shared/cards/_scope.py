@@ -49,9 +49,26 @@ class Scope:
 
     `unbound` collects the substitutions made (strict mode reads it); `strict` makes
     coalesce skip them, since a template author writing `coalesce(x, 'n/a')` means it.
+    `low`, `epoch` and `memo` serve values reused within the expansion (`_reuse`): `low` is
+    the outermost thing read (-1 for `$data`, `$index` and the current item, N for lambda
+    variable layer N; `$root` and `$host` lower nothing), and `epoch` names the current
+    `data`, `index` and `locals`: a new number whenever they change, the old one when they
+    are restored.
     """
 
-    __slots__ = ("data", "host", "index", "locals", "root", "strict", "unbound")
+    __slots__ = (
+        "data",
+        "epoch",
+        "epochs",
+        "host",
+        "index",
+        "locals",
+        "low",
+        "memo",
+        "root",
+        "strict",
+        "unbound",
+    )
 
     def __init__(self, root: Any, host: Any, *, strict: bool = False) -> None:
         self.root = root
@@ -61,6 +78,13 @@ class Scope:
         self.locals: tuple[dict[str, Any], ...] = ()
         self.strict = strict
         self.unbound: list[str] = []
+        self.low = 0
+        self.epoch = self.epochs = 0
+        self.memo: dict[tuple[Any, bool], tuple[Any, ...]] = {}
+
+    def new_epoch(self) -> int:
+        self.epochs += 1
+        return self.epochs
 
 
 Fn = Callable[[Scope, bool], Any]
@@ -158,15 +182,19 @@ def walk(current: Any, parts: Sequence[str]) -> Any:
 def _template_memory(scope: Scope, first: str) -> Any:
     lowered = first.lower()
     if lowered == "$data":
+        scope.low = -1
         return scope.data
     if lowered == "$root":
         return scope.root
     if lowered == "$index":
+        scope.low = -1
         return scope.index
     if lowered == "$host":
         return scope.host
     if lowered == "$_actemplateversion":
         return _TEMPLATE_VERSION
+    # Not fixed for the expansion: a lambda variable of that name elsewhere would be found.
+    scope.low = -1
     return UNDEFINED
 
 
@@ -174,16 +202,22 @@ def memory_get(scope: Scope, parts: Sequence[str]) -> Any:
     """StackedMemory over lambda variables, then the template's own memory."""
     if not parts:
         return UNDEFINED
-    for layer in reversed(scope.locals):
-        first = parts[0]
+    first = parts[0]
+    layers = scope.locals
+    depth = len(layers)
+    while depth:
+        depth -= 1
+        layer = layers[depth]
         if first in layer:
             value = walk(layer[first], parts[1:]) if len(parts) > 1 else js_value(layer[first])
         else:
             value = walk(layer, parts)
         if value is not UNDEFINED:
+            if depth < scope.low:
+                scope.low = depth
             return value
-    first = parts[0]
     if first.startswith("$"):
         base = _template_memory(scope, first)
         return walk(base, parts[1:]) if len(parts) > 1 else js_value(base)
+    scope.low = -1
     return walk(scope.data, parts)

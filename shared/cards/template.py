@@ -19,6 +19,7 @@ from typing import Any, Final
 from ._compile import Closures, check_tree, compile_node
 from ._js import MAX_SAFE, UNDEFINED, BigInt, JSTypeError, js_truthy, json_number, to_string
 from ._parser import CONCAT, CONSTANT, ExpressionSyntaxError, Node, parse_interpolated, render
+from ._reuse import mark_reused
 from ._scope import EvalError, Fn, HardError, Scope, Unbound, ValidationError
 from .errors import (
     Binding,
@@ -38,10 +39,12 @@ class Memo:
     once), the ids of subtrees with nothing to expand (copied whole, see _frozen) and the
     expressions' closures, built on first use and kept by the template's own closures."""
 
-    __slots__ = ("closures", "numbers", "parsed", "static")
+    __slots__ = ("closures", "numbers", "parsed", "roots", "static")
 
     def __init__(self, template: Any) -> None:
         self.parsed: dict[str, Node] = {}
+        # Each binding's tree, once per place it is written (see _reuse.mark_reused).
+        self.roots: list[Node] = []
         self.closures: Closures = {}
         self.static: set[int] = set()
         # Whether the template holds a number JSON.stringify writes differently from
@@ -142,6 +145,7 @@ class CompiledTemplate:
                 template = _json_numbers(template)
                 memo = Memo(template)
             self._root = _compile(template, (), memo)
+            mark_reused(memo.roots)
         except RecursionError:
             raise TemplateSyntaxError("$", "", "the template is nested too deeply") from None
 
@@ -221,6 +225,7 @@ def _parse(text: str, path: Path, memo: Memo) -> Node | None:
         raise TemplateSyntaxError(json_path(path), text, f"invalid expression ({error})") from None
     if node.kind != CONCAT:
         return None
+    memo.roots.append(node)
     children = node.children
     if len(children) == 2 and _is_empty_constant(children[0]) and children[1].kind != CONSTANT:
         # One binding and nothing else: the value keeps its type (number, object, ...).
@@ -435,7 +440,7 @@ def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expan
             ) from None
 
     def many(scope: Scope, trace: Trace | None) -> tuple[list[Any], bool]:
-        saved_data, saved_index = scope.data, scope.index
+        saved_data, saved_index, saved_epoch = scope.data, scope.index, scope.epoch
         try:
             if not has_data:
                 return ([expand_fields(scope, trace)] if keep(scope) else []), False
@@ -449,16 +454,18 @@ def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expan
                 for index, item in enumerate(context):
                     scope.index = index
                     scope.data = item
+                    scope.epoch = scope.new_epoch()
                     if keep(scope):
                         results.append(expand_fields(scope, trace))
                 return results, True
             if context is not UNDEFINED:
                 scope.data = context
+                scope.epoch = scope.new_epoch()
             if keep(scope):
                 results.append(expand_fields(scope, trace))
             return results, False
         finally:
-            scope.data, scope.index = saved_data, saved_index
+            scope.data, scope.index, scope.epoch = saved_data, saved_index, saved_epoch
 
     def single(scope: Scope, trace: Trace | None) -> Any:
         results, _repeated = many(scope, trace)
@@ -477,13 +484,36 @@ def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expan
 def _locate(value: Any, trace: Trace) -> tuple[RepeatSpan, ...]:
     if not trace:
         return ()
-    paths = {id(node): path for path, node in _nodes(value) if isinstance(node, list)}
+    paths = {id(node): path for path, node in _arrays(value)}
     spans = [
         RepeatSpan(paths[id(array)], start, stop)
         for array, start, stop in trace
         if id(array) in paths
     ]
     return tuple(sorted(spans, key=lambda span: (len(span.path), repr(span.path), span.start)))
+
+
+def _arrays(value: Any) -> list[tuple[Path, list[Any]]]:
+    """Every array in an expanded card with its path: only containers are visited (a big card's
+    strings and numbers are most of its values)."""
+    found: list[tuple[Path, list[Any]]] = []
+    stack: list[tuple[Path, Any]] = [((), value)]
+    while stack:
+        path, node = stack.pop()
+        if type(node) is list:
+            found.append((path, node))
+            stack.extend(
+                ((*path, index), item)
+                for index, item in enumerate(node)
+                if type(item) is list or type(item) is dict
+            )
+        elif type(node) is dict:
+            stack.extend(
+                ((*path, key), item)
+                for key, item in node.items()
+                if type(item) is list or type(item) is dict
+            )
+    return found
 
 
 def _find_unbound(value: Any, literals: set[str]) -> list[Binding]:

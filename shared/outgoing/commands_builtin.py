@@ -47,8 +47,11 @@ def help_data(entries: Iterable[Command]) -> dict[str, Any]:
 
 # help and ping never block (help reads its template once, then only computes), so they run on
 # the event loop: a worker thread would add a thread hand-off to every answer.
+# Not `async`: plain commands run in a worker thread, and the first answer compiles the help
+# template and checks the card against the schema (compiled on first use: about 0.4 s of CPU),
+# which on the event loop would hold every other request on the instance.
 @command("help", help="List the commands I answer.")
-async def help_command(context: CommandContext) -> CommandResult:
+def help_command(context: CommandContext) -> CommandResult:
     card: dict[str, Any] = json.loads(_help_card_json(tuple(context.registry)))
     return card
 

@@ -169,6 +169,12 @@ def current_endpoint() -> Endpoint:
     return Endpoint(current_outgoing_config())
 
 
+def prepare() -> None:
+    """The endpoint built from the settings ahead of the first request's handling, off the
+    event loop (shared.triggers.loading)."""
+    current_endpoint()
+
+
 async def handle(request: func.HttpRequest) -> func.HttpResponse:
     """Answer one Outgoing Webhook request (the function behind `POST /api/teams/outgoing`)."""
     return await current_endpoint().handle(request)

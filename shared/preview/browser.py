@@ -15,14 +15,27 @@ of the function app).
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
+import functools
+import math
 import threading
+import time
 from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from playwright.async_api import Browser, BrowserContext, Playwright, Route, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Playwright,
+    Route,
+    ViewportSize,
+    async_playwright,
+)
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page as BrowserPage
 
@@ -31,7 +44,14 @@ from shared.preview.install import PreviewUnavailableError, chromium_path, rende
 from shared.preview.page import DEFAULT_WIDTH, Page, page_input, preview_page
 from shared.preview.pins import Theme, pinned_files
 
-__all__ = ["CHROMIUM_ARGS", "PreviewBrowser", "PreviewFailedError", "Rendering", "open_browser"]
+__all__ = [
+    "CHROMIUM_ARGS",
+    "PreviewBrowser",
+    "PreviewFailedError",
+    "PreviewRequest",
+    "Rendering",
+    "open_browser",
+]
 
 # The page's own address: never resolved, every request is answered by the route below.
 PAGE_URL: Final = "https://card-preview.invalid/"
@@ -44,10 +64,11 @@ CHROMIUM_ARGS: Final = (
 )
 _TYPES: Final = {".js": "text/javascript", ".json": "application/json", ".css": "text/css"}
 _TIMEOUT_MS: Final = 20_000
+_VIEWPORT: Final[ViewportSize] = {"width": 1300, "height": 900}
 
 # Renders (a new card, or awaits the page's own first render) and reads what the page shows, in
 # one round trip: where the card is and the problems list as a person reads it.
-_COLLECT: Final = """async (input) => {
+_COLLECT: Final = """async ([input, measure]) => {
     const result = await (input ? window.cardPreview(input) : window.previewDone);
     if (!result) return null;
     const rect = document.getElementById("frame").getBoundingClientRect();
@@ -56,9 +77,25 @@ _COLLECT: Final = """async (input) => {
         ...result,
         box: {x: rect.x, y: rect.y, width: rect.width, height: rect.height},
         listed,
-        layout: result.state === "ready" ? window.cardLayout() : null,
+        layout: measure && result.state === "ready" ? window.cardLayout() : null,
     };
 }"""
+
+# What `warm` renders: the kinds of thing the first card of a batch would load on first use.
+_WARM_CARD: Final = {
+    "type": "AdaptiveCard",
+    "version": "1.5",
+    "body": [
+        {
+            "type": "TextBlock",
+            "text": "\u2705 \U0001f534 warm-up",
+            "weight": "Bolder",
+            "size": "Large",
+        },
+        {"type": "FactSet", "facts": [{"title": "a", "value": "b"}]},
+    ],
+    "actions": [{"type": "Action.OpenUrl", "title": "Open", "url": "https://example.com/"}],
+}
 
 T = TypeVar("T")
 
@@ -77,6 +114,7 @@ class Rendering:
     refused: list[str] = field(default_factory=list)  # requests for anything not pinned
     blocked: list[str] = field(default_factory=list)  # what the page's CSP refused
     layout: dict[str, Any] = field(default_factory=dict)  # the page's cardLayout() (layout.py)
+    seconds: float = 0.0  # from the browser's side: page load or render, and screenshot
 
 
 class _Loop:
@@ -98,25 +136,67 @@ class _Loop:
         self._loop.close()
 
 
+@dataclass(frozen=True)
+class PreviewRequest:
+    """One card to preview (see `PreviewBrowser.preview`)."""
+
+    card: Any
+    theme: Theme
+    width: int = DEFAULT_WIDTH
+    title: str = "card"
+    problems: Sequence[str] = ()
+
+
+class _Window:
+    """A browser context with one tab, and the page its address answers now. Each theme gets a
+    window of its own: a second tab in one window is a background tab, which Chromium throttles
+    (its screenshots waited about a second each), while windows render side by side."""
+
+    def __init__(self, context: BrowserContext, tab: BrowserPage) -> None:
+        self.context = context
+        self.tab = tab
+        self.page: Page | None = None
+        self.theme: Theme | None = None  # whose page the tab shows, for `preview`
+        self.cdp: CDPSession | None = None
+
+
 class PreviewBrowser:
     """One Chromium for many previews. `render(page)` loads a whole preview page, as a person's
-    browser does; `preview(card, ...)` loads the page once per theme and then renders each
-    further card in it with the page's own `cardPreview` function (the renderer is parsed once)."""
+    browser does; `preview(card, ...)` loads each theme's page once, in a window of its own, and
+    then renders each further card of that theme in it with the page's own `cardPreview`
+    function (the renderer is parsed once per theme). `preview_many` renders a batch, the
+    themes' windows side by side."""
 
-    def __init__(self, loop: _Loop, context: BrowserContext, modules: Path) -> None:
+    def __init__(self, loop: _Loop, browser: Browser, modules: Path) -> None:
         self._loop = loop
-        self._context = context
+        self._browser = browser
         self._files = {p.url: modules / p.package / p.path for p in pinned_files()}
-        self._page: Page | None = None  # what the page's address answers now
+        self._windows: dict[str, _Window] = {}
+        self._opening: dict[str, asyncio.Task[_Window]] = {}
         self._refused: list[str] = []
-        # One tab: a second one would be a background tab, which Chromium throttles (screenshots
-        # of it waited about a second each). A change of theme loads that theme's page in it.
-        self._tab: BrowserPage | None = None
-        self._theme: Theme | None = None
 
-    async def _answer(self, route: Route) -> None:
+    async def _window(self, key: str) -> _Window:
+        """The window for `key` (a theme, or "page" for `render`), opened on first use; two
+        callers asking at once share one opening."""
+        if key in self._windows:
+            return self._windows[key]
+        if key not in self._opening:
+            self._opening[key] = asyncio.ensure_future(self._open_window(key))
+        window = await self._opening[key]
+        self._windows[key] = window
+        return window
+
+    async def _open_window(self, key: str) -> _Window:
+        context = await self._browser.new_context(viewport=_VIEWPORT, device_scale_factor=1)
+        context.set_default_timeout(_TIMEOUT_MS)
+        tab = await context.new_page()
+        window = _Window(context, tab)
+        await context.route("**/*", functools.partial(self._answer, window))
+        return window
+
+    async def _answer(self, window: _Window, route: Route) -> None:
         url = route.request.url
-        page = self._page
+        page = window.page
         if url == PAGE_URL and page is not None:
             await route.fulfill(
                 status=200,
@@ -136,11 +216,26 @@ class PreviewBrowser:
             self._refused.append(url)
             await route.abort("blockedbyclient")
 
+    def warm(self, themes: Sequence[Theme]) -> None:
+        """Open each theme's window and load its page with a small card (text, an emoji, a fact
+        list, a button), side by side: the renderer is parsed and the fonts are loaded before the
+        first real preview. What this costs is start-up, and callers that time previews say so
+        (bench/preview.py reports it apart)."""
+        self.preview_many(
+            [PreviewRequest(_WARM_CARD, theme, title="warm-up") for theme in themes],
+            screenshot=True,
+            layout=False,
+        )
+
     def render(self, page: Page, *, screenshot: bool = True) -> Rendering:
         """`page` loaded, as a browser opens the HTML answer."""
-        self._theme = None  # the tab no longer shows a theme's page for `preview`
-        self._page = page
-        return self._loop.run(self._load(screenshot=screenshot))
+
+        async def load() -> Rendering:
+            window = await self._window("page")
+            window.page = page
+            return await self._load(window, screenshot=screenshot, layout=True)
+
+        return self._loop.run(load())
 
     def preview(
         self,
@@ -151,42 +246,81 @@ class PreviewBrowser:
         title: str = "card",
         problems: Sequence[str] = (),
         screenshot: bool = True,
+        layout: bool = True,
     ) -> Rendering:
-        """`card` rendered in `theme`'s page (loaded when the theme changes: preview many cards
-        theme by theme)."""
-        if self._theme != theme:
-            self._theme = theme
-            self._page = preview_page(
-                card, theme=theme, width=width, title=title, problems=problems
+        """`card` rendered in `theme`'s page (loaded in the theme's window on first use).
+        `layout`: measure what `check --render`'s layout checks read (`Rendering.layout`)."""
+        request = PreviewRequest(card, theme, width, title, problems)
+        return self._loop.run(self._preview(request, screenshot=screenshot, layout=layout))
+
+    def preview_many(
+        self, requests: Sequence[PreviewRequest], *, screenshot: bool = True, layout: bool = True
+    ) -> list[Rendering]:
+        """Each request's rendering, in order: each theme's cards one after the other in its
+        window, the themes' windows at the same time (two renderer processes)."""
+        results: list[Rendering | None] = [None] * len(requests)
+
+        async def theme_in_turn(indices: list[int]) -> None:
+            for index in indices:
+                results[index] = await self._preview(
+                    requests[index], screenshot=screenshot, layout=layout
+                )
+
+        by_theme: dict[Theme, list[int]] = {}
+        for index, request in enumerate(requests):
+            by_theme.setdefault(request.theme, []).append(index)
+
+        async def every_theme() -> None:
+            await asyncio.gather(*(theme_in_turn(indices) for indices in by_theme.values()))
+
+        self._loop.run(every_theme())
+        return [result for result in results if result is not None]
+
+    async def _preview(
+        self, request: PreviewRequest, *, screenshot: bool, layout: bool
+    ) -> Rendering:
+        started = time.perf_counter()
+        rendering = await self._preview_once(request, screenshot=screenshot, layout=layout)
+        return dataclasses.replace(rendering, seconds=time.perf_counter() - started)
+
+    async def _preview_once(
+        self, request: PreviewRequest, *, screenshot: bool, layout: bool
+    ) -> Rendering:
+        window = await self._window(request.theme)
+        if window.theme != request.theme:
+            window.theme = request.theme
+            window.page = preview_page(
+                request.card,
+                theme=request.theme,
+                width=request.width,
+                title=request.title,
+                problems=request.problems,
             )
-            return self._loop.run(self._load(screenshot=screenshot))
-        state = page_input(card, theme=theme, width=width, problems=problems)
-        return self._loop.run(self._again(state, screenshot=screenshot))
+            return await self._load(window, screenshot=screenshot, layout=layout)
+        state = page_input(
+            request.card, theme=request.theme, width=request.width, problems=request.problems
+        )
+        return await self._again(window, state, screenshot=screenshot, layout=layout)
 
-    async def _open_tab(self) -> BrowserPage:
-        if self._tab is None:
-            self._tab = await self._context.new_page()
-        return self._tab
-
-    async def _load(self, *, screenshot: bool) -> Rendering:
+    async def _load(self, window: _Window, *, screenshot: bool, layout: bool) -> Rendering:
         try:
-            tab = await self._open_tab()
-            await tab.goto(PAGE_URL)
-            result = await tab.evaluate(_COLLECT, None)
-            return await self._collect(tab, result, screenshot=screenshot)
+            await window.tab.goto(PAGE_URL)
+            result = await window.tab.evaluate(_COLLECT, [None, layout])
+            return await self._collect(window, result, screenshot=screenshot)
         except PlaywrightError as error:
             raise PreviewFailedError(f"the browser failed: {error.message}") from None
 
-    async def _again(self, state: dict[str, Any], *, screenshot: bool) -> Rendering:
+    async def _again(
+        self, window: _Window, state: dict[str, Any], *, screenshot: bool, layout: bool
+    ) -> Rendering:
         try:
-            tab = await self._open_tab()
-            result = await tab.evaluate(_COLLECT, state)
-            return await self._collect(tab, result, screenshot=screenshot)
+            result = await window.tab.evaluate(_COLLECT, [state, layout])
+            return await self._collect(window, result, screenshot=screenshot)
         except PlaywrightError as error:
             raise PreviewFailedError(f"the browser failed: {error.message}") from None
 
     async def _collect(
-        self, tab: BrowserPage, result: dict[str, Any], *, screenshot: bool
+        self, window: _Window, result: dict[str, Any], *, screenshot: bool
     ) -> Rendering:
         refused, self._refused = self._refused, []
         if result is None:
@@ -194,9 +328,7 @@ class PreviewBrowser:
         if result["state"] != "ready":
             raise PreviewFailedError(str(result["error"]))
         box = result["box"]
-        png = b""
-        if screenshot:
-            png = await tab.screenshot(type="png", clip=box, animations="disabled", caret="hide")
+        png = await self._screenshot(window, box) if screenshot else b""
         listed: list[str] = result["listed"]
         return Rendering(
             png=png,
@@ -209,8 +341,31 @@ class PreviewBrowser:
             layout=result["layout"] or {},
         )
 
+    async def _screenshot(self, window: _Window, box: dict[str, float]) -> bytes:
+        """The card's box as a PNG, asked of Chromium directly (DevTools protocol
+        `Page.captureScreenshot`): Playwright's screenshot adds round trips to stop animations
+        and hide the caret, which a rendered card has neither of, and encodes slower. About 40%
+        less time per preview; the whole box, out to the next whole pixel."""
+        if window.cdp is None:
+            window.cdp = await window.context.new_cdp_session(window.tab)
+        left, top = math.floor(box["x"]), math.floor(box["y"])
+        right = math.ceil(box["x"] + box["width"])
+        bottom = math.ceil(box["y"] + box["height"])
+        clip = {"x": left, "y": top, "width": right - left, "height": bottom - top, "scale": 1}
+        answer = await window.cdp.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "clip": clip,
+                # Only for a card taller than the window: otherwise it costs a relayout.
+                "captureBeyondViewport": bottom > _VIEWPORT["height"] or right > _VIEWPORT["width"],
+                "optimizeForSpeed": True,
+            },
+        )
+        return base64.b64decode(answer["data"])
 
-async def _start(executable: str) -> tuple[Playwright, Browser, BrowserContext]:
+
+async def _start(executable: str) -> tuple[Playwright, Browser]:
     playwright = await async_playwright().start()
     try:
         browser = await playwright.chromium.launch(
@@ -221,11 +376,7 @@ async def _start(executable: str) -> tuple[Playwright, Browser, BrowserContext]:
         raise PreviewUnavailableError(
             f"Chromium ({executable}) did not start: {error.message.splitlines()[0]}"
         ) from None
-    context = await browser.new_context(
-        viewport={"width": 1300, "height": 900}, device_scale_factor=1
-    )
-    context.set_default_timeout(_TIMEOUT_MS)
-    return playwright, browser, context
+    return playwright, browser
 
 
 async def _stop(playwright: Playwright, browser: Browser) -> None:
@@ -243,11 +394,9 @@ def open_browser() -> Iterator[PreviewBrowser]:
     executable = chromium_path()
     loop = _Loop()
     try:
-        playwright, browser, context = loop.run(_start(executable))
+        playwright, browser = loop.run(_start(executable))
         try:
-            session = PreviewBrowser(loop, context, modules)
-            loop.run(context.route("**/*", session._answer))
-            yield session
+            yield PreviewBrowser(loop, browser, modules)
         finally:
             loop.run(_stop(playwright, browser))
     finally:

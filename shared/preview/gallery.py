@@ -20,7 +20,7 @@ from PIL import Image
 
 from shared import catalog
 from shared.cards.check import Target, check_card
-from shared.preview.browser import open_browser
+from shared.preview.browser import PreviewRequest, open_browser
 from shared.preview.pins import THEMES
 
 __all__ = ["DARK_TOO", "PICTURE_WIDTH", "main"]
@@ -52,24 +52,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     if pictures is not None:
         pictures.mkdir(parents=True, exist_ok=True)
     problems = 0
+    requests: list[PreviewRequest] = []
+    folders: list[Path] = []  # where each request's PNG goes
+    for theme in THEMES:
+        for name in catalog.template_names():
+            info = catalog.get(name)
+            host = catalog.host_object(name, None, PICTURE_TIME)
+            card = catalog.compiled(name).expand(info.sample_data, host, strict=True)
+            target: Target = "reply" if info.options.get("target") == "reply" else "incoming"
+            found = [str(p) for p in check_card(card, target)]
+            for problem in found:
+                print(f"{name} ({theme}): {problem}", file=sys.stderr)
+                problems += 1
+            requests.append(PreviewRequest(card, theme, title=name, problems=found))
+            folders.append(previews)
+            if pictures is not None and (theme == "light" or name in DARK_TOO):
+                requests.append(
+                    PreviewRequest(card, theme, PICTURE_WIDTH, title=name, problems=found)
+                )
+                folders.append(pictures)
     with open_browser() as browser:
-        for theme in THEMES:  # theme by theme: the browser loads each theme's page once
-            for name in catalog.template_names():
-                info = catalog.get(name)
-                host = catalog.host_object(name, None, PICTURE_TIME)
-                card = catalog.compiled(name).expand(info.sample_data, host, strict=True)
-                target: Target = "reply" if info.options.get("target") == "reply" else "incoming"
-                found = [str(p) for p in check_card(card, target)]
-                rendering = browser.preview(card, theme=theme, title=name, problems=found)
-                (previews / f"{name}-{theme}.png").write_bytes(rendering.png)
-                for problem in [*found, *map(str, rendering.problems)]:
-                    print(f"{name} ({theme}): {problem}", file=sys.stderr)
-                    problems += 1
-                if pictures is not None and (theme == "light" or name in DARK_TOO):
-                    picture = browser.preview(
-                        card, theme=theme, width=PICTURE_WIDTH, title=name, problems=found
-                    )
-                    (pictures / f"{name}-{theme}.png").write_bytes(small_png(picture.png))
+        # Both themes at once, each in its own window; no layout measures (check --render's).
+        renderings = browser.preview_many(requests, layout=False)
+    for request, folder, rendering in zip(requests, folders, renderings, strict=True):
+        name = request.title
+        if folder is not previews:
+            (folder / f"{name}-{request.theme}.png").write_bytes(small_png(rendering.png))
+            continue
+        (folder / f"{name}-{request.theme}.png").write_bytes(rendering.png)
+        for problem in map(str, rendering.problems):
+            print(f"{name} ({request.theme}): {problem}", file=sys.stderr)
+            problems += 1
     print(f"wrote {previews}/" + (f" and {pictures}/" if pictures else ""))
     return 1 if problems else 0
 

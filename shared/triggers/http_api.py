@@ -16,6 +16,10 @@ import typing
 import azure.functions as func
 
 from shared.config.bindings import RETRY_QUEUE, STORAGE_CONNECTION
+from shared.triggers.loading import load_off_loop
+
+# Loaded on the first request, off the event loop (shared.triggers.loading).
+HANDLERS = "shared.api.handlers"
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions lacks the hint
 
@@ -32,6 +36,7 @@ RetryMessages = func.Out[typing.List[str]]  # noqa: UP006
 async def notify(
     req: func.HttpRequest, retry: RetryMessages, context: func.Context
 ) -> func.HttpResponse:
+    await load_off_loop(HANDLERS)
     from shared.api import handlers
 
     return await handlers.guarded(
@@ -44,6 +49,7 @@ async def notify(
     route="render/{template}", methods=[func.HttpMethod.POST], auth_level=func.AuthLevel.FUNCTION
 )
 async def render(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    await load_off_loop(HANDLERS)
     from shared.api import handlers
 
     return await handlers.guarded("render", context.invocation_id, lambda: handlers.render(req))
@@ -52,6 +58,7 @@ async def render(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
 @bp.function_name("templates")
 @bp.route(route="templates", methods=[func.HttpMethod.GET], auth_level=func.AuthLevel.FUNCTION)
 async def templates(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    await load_off_loop(HANDLERS)
     from shared.api import handlers
 
     return await handlers.guarded("templates", context.invocation_id, handlers.templates)

@@ -6,6 +6,8 @@ each request is the authentication.
 
 import azure.functions as func
 
+from shared.triggers.loading import load_off_loop
+
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions lacks the hint
 
 
@@ -17,7 +19,9 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions lacks 
 )
 async def teams_outgoing(req: func.HttpRequest) -> func.HttpResponse:
     # Imported on the first request, not when the function app starts: the parsing models and
-    # commands cost tens of milliseconds that every cold start of every route would pay.
+    # commands cost tens of milliseconds that every cold start of every route would pay. And
+    # imported off the event loop, which other requests on the instance need meanwhile.
+    await load_off_loop("shared.outgoing.handler")
     from shared.outgoing.handler import handle
 
     return await handle(req)

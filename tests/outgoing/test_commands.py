@@ -4,9 +4,11 @@ Teams facts relied on (docs/teams-protocol.md): the reply is `{"type":"message",
 or a message with an Adaptive Card attachment, and only `openUrl` actions work in replies.
 """
 
+import asyncio
 import logging
 import re
 import sys
+import threading
 import types
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -76,6 +78,35 @@ def test_help_answers_a_card_listing_every_command_with_its_usage() -> None:
         assert entry.usage in texts
         assert entry.help in texts
     assert check_card(card, "reply") == []
+
+
+def test_help_compiles_and_checks_its_card_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The first help of a process compiles the help template and the schema validator (about
+    # 0.4 s of CPU): on the event loop, every other request on the instance would wait for it.
+    import shared.cards.check
+    from shared.outgoing import commands_builtin, replies
+
+    threads: list[int] = []
+    real = shared.cards.check.check_card
+
+    def recorded(card: Any, kind: Any) -> Any:
+        threads.append(threading.get_ident())
+        return real(card, kind)
+
+    monkeypatch.setattr(shared.cards.check, "check_card", recorded)
+    commands_builtin._help_card_json.cache_clear()
+    replies._reply_problems.cache_clear()
+
+    async def scenario() -> tuple[int, Any]:
+        endpoint = make_endpoint()
+        return threading.get_ident(), await endpoint.handle(command_request("help"))
+
+    loop_thread, response = asyncio.run(scenario())
+    assert card_of(answer(response))["type"] == "AdaptiveCard"
+    assert threads, "the reply card was checked"
+    assert loop_thread not in threads
 
 
 def test_help_lists_commands_added_with_the_decorator() -> None:

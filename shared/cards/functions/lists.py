@@ -110,16 +110,17 @@ def run_lambda(
     name = str(node.children[1].children[0].value)
     body = children[2]
     results = []
-    saved = scope.locals
+    saved, saved_epoch = scope.locals, scope.epoch
     try:
         for item in items:
             scope.locals = (*saved, {name: item})
+            scope.epoch = scope.new_epoch()
             try:
                 results.append((item, body(scope, subst), False))
             except EvalError:
                 results.append((item, UNDEFINED, True))
     finally:
-        scope.locals = saved
+        scope.locals, scope.epoch = saved, saved_epoch
     return results
 
 

@@ -1,0 +1,230 @@
+"""Reusing an expression's value within one expansion, where the SDK would compute it again.
+
+Two patterns make big cards slow, and both are common in real templates:
+- an expression inside a `$data` repeat that reads the whole data: the Alertmanager card asks,
+  for each alert, whether any alert of the group is still firing
+  (`count(where($root.alerts, a, a.status != 'resolved'))`). Evaluated per item, that is O(n²):
+  3 million lambda calls for a group of 1,000 alerts;
+- the same call written several times for one element (a condition repeated in a `$when` and
+  in the text it guards): the template's parser already shares one tree between identical
+  calls (`_parser.Parser.call`), so each is the same node.
+
+Such a node is evaluated once and its value reused, exactly:
+- only calls that walk a collection (and whatever contains one) are kept, and none that is
+  time-dependent (`utcNow`);
+- a kept value is tied to the scope it was computed in: `Scope.epoch` changes whenever `$data`,
+  `$index` or a lambda variable changes, and a value is reused only in the same epoch, unless
+  its evaluation read none of those (`Scope.low`, kept by `_scope.memory_get`): then it holds
+  for the whole expansion. A lambda body's path that finds nothing falls through to the
+  enclosing data (AEL's StackedMemory), so whether an expression depends on the item is decided
+  by each evaluation, not by reading the expression;
+- what an evaluation did besides its value is done again on reuse: the `${path}` texts it
+  noted (strict mode reads them) and the error it raised;
+- only plain values (strings, numbers, booleans, null) and lists of them are reused, a fresh
+  list each time: objects an expression makes have an identity that `union`, `intersection`
+  and `unique` tell apart, as the SDK's fresh objects would be. A path into `$root` or `$host`
+  with no computed part (`$root.commonLabels`) is the third kind kept, whatever it finds: a
+  read makes no object, so the data's own object is what every read returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Final
+
+from ._js import UNDEFINED
+from ._parser import ACCESSOR, CONSTANT, ELEMENT, PATH, Node
+from ._scope import EvalError, Fn, HardError, Scope, Unbound
+
+# Calls whose cost grows with a collection: worth keeping, with the calls that contain them.
+_WALKS: Final = frozenset(
+    (
+        "where",
+        "foreach",
+        "select",
+        "any",
+        "all",
+        "sortBy",
+        "sortByDescending",
+        "indicesAndValues",
+        "unique",
+        "union",
+        "intersection",
+        "flatten",
+    )
+)
+_LAMBDAS: Final = frozenset(("where", "foreach", "select", "any", "all"))
+# Calls whose value changes between evaluations without any input changing.
+_IMPURE: Final = frozenset(("utcNow",))
+# Names that are the same for every element of one expansion (compared lowercase, as AEL
+# looks them up).
+_FIXED_NAMES: Final = frozenset(("$root", "$host", "$_actemplateversion"))
+_PLAIN_TYPES: Final = frozenset((bool, int, float, str, Unbound, type(None), type(UNDEFINED)))
+_NOT_CALLS: Final = frozenset((CONSTANT, PATH, ACCESSOR, ELEMENT))
+
+# (free names, lowercase; whether a collection walk is inside), or None when impure.
+_Scan = tuple[frozenset[str], bool] | None
+
+
+def mark_reused(roots: Iterable[Node]) -> None:
+    """Mark the calls worth keeping among the trees of one template's bindings (`roots`, one
+    entry per place a binding is written): those that read only what is fixed for the
+    expansion, and those written more than once."""
+    uses: dict[Node, int] = {}
+    scans: dict[Node, _Scan] = {}
+    seen: set[Node] = set()
+    stack = list(roots)
+    for root in stack:
+        uses[root] = uses.get(root, 0) + 1
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for child in node.children:
+            uses[child] = uses.get(child, 0) + 1
+            stack.append(child)
+    if any(_binds_fixed_name(node) for node in seen):
+        # `foreach(x, $root, ...)`: then `$root` is not the same everywhere in the expansion.
+        return
+    for node in seen:
+        if node.kind in _NOT_CALLS:
+            if _reads_fixed_data(node):
+                node.reused = True
+            continue
+        found = _scan(node, scans)
+        if found is None or not found[1]:
+            continue
+        if uses.get(node, 0) > 1 or found[0] <= _FIXED_NAMES:
+            node.reused = True
+
+
+def _reads_fixed_data(node: Node) -> bool:
+    """A path into `$root` or `$host` with no computed part (`$root.commonLabels.severity`,
+    `$root.alerts[0].generatorURL`): read the same way by every element of the expansion."""
+    while node.kind in (ACCESSOR, ELEMENT):
+        children = node.children
+        if node.kind == ELEMENT:
+            if children[1].kind != CONSTANT:
+                return False
+            node = children[0]
+        elif len(children) == 2:
+            node = children[1]
+        else:
+            return str(children[0].value).lower() in _FIXED_NAMES
+    if node.kind == PATH:
+        return len(node.value) > 1 and str(node.value[0]).lower() in _FIXED_NAMES
+    return False
+
+
+def _binds_fixed_name(node: Node) -> bool:
+    children = node.children
+    return (
+        node.kind in _LAMBDAS
+        and len(children) == 3
+        and children[1].kind == ACCESSOR
+        and str(children[1].children[0].value).lower() in _FIXED_NAMES
+    )
+
+
+def _scan(node: Node, scans: dict[Node, _Scan]) -> _Scan:
+    if node in scans:
+        return scans[node]
+    kind = node.kind
+    children = node.children
+    result: _Scan
+    if kind == CONSTANT:
+        result = frozenset(), False
+    elif kind == PATH:
+        result = frozenset((str(node.value[0]).lower(),)), False
+    elif kind == ACCESSOR and len(children) == 1:
+        result = frozenset((str(children[0].value).lower(),)), False
+    elif kind == ACCESSOR:
+        result = _scan(children[1], scans)
+    elif kind in _IMPURE:
+        result = None
+    elif kind in _LAMBDAS and len(children) == 3 and children[1].kind == ACCESSOR:
+        source, body = _scan(children[0], scans), _scan(children[2], scans)
+        bound = str(children[1].children[0].value).lower()
+        result = None if source is None or body is None else (source[0] | (body[0] - {bound}), True)
+    else:
+        names: frozenset[str] = frozenset()
+        walks = kind in _WALKS
+        result = None
+        for child in children:
+            found = _scan(child, scans)
+            if found is None:
+                break
+            names |= found[0]
+            walks = walks or found[1]
+        else:
+            result = names, walks
+    scans[node] = result
+    return result
+
+
+def _storable(value: Any) -> bool:
+    if type(value) in _PLAIN_TYPES:
+        return True
+    return type(value) is list and all(type(item) in _PLAIN_TYPES for item in value)
+
+
+def _any_value(value: Any) -> bool:
+    return True
+
+
+def _fresh(error: EvalError | HardError) -> EvalError | HardError:
+    """The same error again (a new exception each time, as each evaluation raises its own)."""
+    if isinstance(error, EvalError):
+        return EvalError(str(error), error.value)
+    return HardError(str(error))
+
+
+def reusing(node: Node, run: Fn) -> Fn:
+    """`run`, the closure of a node marked by `mark_reused`, reusing its value where it
+    cannot differ (see the module's docstring)."""
+
+    # A path read makes no object: what it finds is the data's own, whatever its type.
+    storable = _any_value if node.kind in _NOT_CALLS else _storable
+
+    def reused(scope: Scope, subst: bool) -> Any:
+        key = (node, subst)
+        memo = scope.memo
+        hit = memo.get(key)
+        if hit is not None and (hit[0] is None or hit[0] == scope.epoch):
+            _epoch, value, unbound, error = hit
+            if unbound:
+                scope.unbound.extend(unbound)
+            if error is not None:
+                raise _fresh(error)
+            return list(value) if type(value) is list and storable is _storable else value
+        depth = len(scope.locals)
+        epoch = scope.epoch
+        outer = scope.low
+        # Reads at `depth` or above are of the expression's own lambda variables.
+        scope.low = depth
+        mark = len(scope.unbound)
+        try:
+            value = run(scope, subst)
+        except (EvalError, HardError) as error:
+            low = scope.low
+            scope.low = min(outer, low)
+            memo[key] = (
+                None if low >= depth else epoch,
+                None,
+                tuple(scope.unbound[mark:]),
+                _fresh(error),
+            )
+            raise
+        low = scope.low
+        scope.low = min(outer, low)
+        if storable(value):
+            memo[key] = (
+                None if low >= depth else epoch,
+                list(value) if type(value) is list and storable is _storable else value,
+                tuple(scope.unbound[mark:]),
+                None,
+            )
+        return value
+
+    return reused

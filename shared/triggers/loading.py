@@ -1,0 +1,34 @@
+"""A route's handler module, loaded off the event loop on the route's first request.
+
+Handlers are imported on first use, not at start, so that cold start stays light. Imported on the
+event loop, though, that first use held the loop for the whole import (the card engine, pydantic
+models, httpx: a few hundred milliseconds, more on a busy instance), and every other request on
+the instance waited, an Outgoing Webhook's included. Here the import, and the module's
+`prepare()` (settings read once, say), run in a worker thread while the loop goes on.
+"""
+
+import asyncio
+import contextlib
+import importlib
+from collections.abc import Callable
+
+_loaded: set[str] = set()
+
+
+async def load_off_loop(module: str) -> None:
+    """Import `module` and run its `prepare()`, if it has one, in a worker thread; at once when
+    that was done before. Requests that arrive meanwhile each wait in a thread of their own
+    (imports are safe to race: Python locks each module while it is imported)."""
+    if module in _loaded:
+        return
+    await asyncio.to_thread(_load, module)
+    _loaded.add(module)
+
+
+def _load(module: str) -> None:
+    loaded = importlib.import_module(module)
+    prepare: Callable[[], object] | None = getattr(loaded, "prepare", None)
+    if prepare is not None:
+        # Only a head start: what fails here fails again in the handler, which answers it.
+        with contextlib.suppress(Exception):
+            prepare()
