@@ -287,6 +287,7 @@ def test_the_app_starts_and_answers_health_with_every_setting_broken() -> None:
         "schedules",
         "shared_state",
         "dead_letters",
+        "subscriptions",
     }
     for secret in ("SECRET-SIG", "198.51.100.7", "TEAMS_", "KeyVault", "team-a", "not configured"):
         assert secret not in body
@@ -305,11 +306,12 @@ def test_health_is_ok_with_good_settings(
         "status": "ok",
         "problems": 0,
         "version": "0.1.0",
-        "templates": 10,
+        "templates": 13,
         "channels": 2,
         "schedules": 0,  # this test's settings turn no schedule on
         "shared_state": "off",  # no storage setting: each instance keeps its own windows
         "dead_letters": None,
+        "subscriptions": None,  # no key: subscriptions are off
     }
 
 
