@@ -67,7 +67,6 @@ def a_topic_nobody_else_uses(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> 
         )
     )
     monkeypatch.setattr(topics, "TOPICS_FILE", path)
-    monkeypatch.setattr(topics.read_topics, "__defaults__", (path,))
     reset_configuration()
     return name
 
