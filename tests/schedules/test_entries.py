@@ -65,8 +65,11 @@ def test_the_shipped_examples_are_valid_and_off_until_their_settings_are_set() -
     assert [(e.name, e.enabled, e.enabled_by) for e in found.entries] == [
         ("weekday-digest", False, "SCHEDULE_WEEKDAY_DIGEST"),
         ("service-status", False, "SCHEDULE_SERVICE_STATUS"),
+        # Run per subscription by the sweeper, never on a timer of its own.
+        ("weather", False, None),
     ]
     assert found.registered == ()
+    assert [e.name for e in found.entries if e.subscribable] == ["weather"]
 
 
 def test_the_shipped_examples_run_when_enabled() -> None:
@@ -104,7 +107,7 @@ def test_the_service_status_example_needs_its_host_allowed() -> None:
     found = read_schedules(SCHEDULES_FILE, environ, now=NOW)
     assert problems_of(found) == [("service-status", "source.url")]
     assert "SOURCE_ALLOW_HOSTS" in found.problems[0].message
-    assert [e.name for e in found.entries] == ["weekday-digest"]
+    assert [e.name for e in found.entries] == ["weekday-digest", "weather"]
 
 
 def test_entries_offer_what_the_outgoing_webhook_s_schedule_interface_reads() -> None:
@@ -414,3 +417,51 @@ def test_check_warns_about_a_schedule_that_never_fires_without_refusing_it(
     # Warnings are not problems: they neither count on the health route nor fail `check`.
     [schedules] = [s for s in configuration_sections() if s.title == "schedules"]
     assert schedules.problem_count == 0
+
+
+# --- subscribable entries (docs/subscriptions.md) ------------------------------------------------
+
+
+def test_a_subscribable_entry_is_never_registered_and_needs_no_channel(tmp_path: Path) -> None:
+    item = entry(
+        channel=None,
+        subscribable=True,
+        label="Morning digest",
+        parameters=[{"name": "place", "label": "City", "kind": "place"}],
+    )
+    found = read(tmp_path, item, environ={})
+    assert found.problems == ()
+    [subscribable] = found.entries
+    assert subscribable.subscribable
+    assert not subscribable.enabled
+    assert found.registered == ()
+    assert subscribable.label == "Morning digest"
+    assert [(p.name, p.kind) for p in subscribable.parameters] == [("place", "place")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"subscribable": "yes", "label": "x"}, "subscribable"),
+        ({"subscribable": True}, "label"),
+        ({"subscribable": True, "label": "x", "parameters": {"city": "x"}}, "parameters"),
+        (
+            {"subscribable": True, "label": "x", "parameters": [{"name": "City", "label": "x"}]},
+            "parameters[0]",
+        ),
+        (
+            {
+                "subscribable": True,
+                "label": "x",
+                "parameters": [{"name": "city", "label": "x", "kind": "map"}],
+            },
+            "parameters[0]",
+        ),
+    ],
+)
+def test_a_bad_subscribable_entry_is_named_by_field(
+    tmp_path: Path, changes: dict[str, Any], field: str
+) -> None:
+    found = read(tmp_path, entry(**changes))
+    assert problems_of(found) == [("morning", field)]
+    assert found.entries == ()

@@ -43,6 +43,7 @@ EXPECTED_FUNCTIONS = {
     "notifications_dead_letter",
     "schedule_weekday_digest",
     "schedule_service_status",
+    "subscriptions_sweeper",
 }
 
 
@@ -132,6 +133,8 @@ def test_the_queue_name_is_the_one_delivery_writes() -> None:
         # 08:00 Europe/Berlin on weekdays: both UTC hours it can be (see shared.schedules.zoned).
         ("schedule_weekday_digest", "0 0 6-7 * * *"),
         ("schedule_service_status", "0 */15 * * * *"),
+        # Every 5 minutes in UTC: the subscriptions' updates at their own local times.
+        ("subscriptions_sweeper", "0 */5 * * * *"),
     ],
 )
 def test_each_enabled_schedule_is_a_timer_that_never_runs_on_startup(
@@ -246,7 +249,7 @@ def test_importing_the_app_loads_nothing_heavy() -> None:
         "print(len(function_app.app.get_functions()))\n"
         f"print([m for m in sys.modules if m.startswith({HEAVY!r})])",
     )
-    assert loaded.split("\n")[:2] == ["9", "[]"]
+    assert loaded.split("\n")[:2] == ["10", "[]"]
 
 
 def test_the_app_starts_and_answers_health_with_every_setting_broken() -> None:
@@ -287,6 +290,7 @@ def test_the_app_starts_and_answers_health_with_every_setting_broken() -> None:
         "schedules",
         "shared_state",
         "dead_letters",
+        "subscriptions",
     }
     for secret in ("SECRET-SIG", "198.51.100.7", "TEAMS_", "KeyVault", "team-a", "not configured"):
         assert secret not in body
@@ -305,11 +309,12 @@ def test_health_is_ok_with_good_settings(
         "status": "ok",
         "problems": 0,
         "version": "0.1.0",
-        "templates": 10,
+        "templates": 13,
         "channels": 2,
         "schedules": 0,  # this test's settings turn no schedule on
         "shared_state": "off",  # no storage setting: each instance keeps its own windows
         "dead_letters": None,
+        "subscriptions": None,  # no key: subscriptions are off
     }
 
 
