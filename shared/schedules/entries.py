@@ -33,6 +33,7 @@ __all__ = [
     "CATCH_UP_CHOICES",
     "SCHEDULES_FILE",
     "SOURCE_ALLOW_HOSTS_SETTING",
+    "EntryParameter",
     "HeaderFromSetting",
     "ScheduleEntry",
     "ScheduleProblem",
@@ -71,8 +72,14 @@ _FIELDS: Final = frozenset(
         "source",
         "when",
         "catch_up",
+        "subscribable",
+        "label",
+        "parameters",
     }
 )
+# The kinds of parameter a subscribable entry declares: "place" (a city the page looks up with
+# Open-Meteo's geocoding; it gives the run city, latitude, longitude and timezone) or "text".
+PARAMETER_KINDS: Final = ("place", "text")
 # What a run does with occurrences the host missed (shared.schedules.run): post every one, only
 # the latest, or none of them.
 CATCH_UP_CHOICES: Final = ("all", "latest", "none")
@@ -111,6 +118,15 @@ class Source:
 
 
 @dataclass(frozen=True)
+class EntryParameter:
+    """A parameter a subscribable entry takes from each subscription (shown by the page)."""
+
+    name: str
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
 class ScheduleEntry:
     """One scheduled notification (shared.outgoing.commands_builtin.Schedule)."""
 
@@ -127,6 +143,10 @@ class ScheduleEntry:
     when: str | None = None
     description: str = ""
     catch_up: str = DEFAULT_CATCH_UP
+    subscribable: bool = False
+    """Run per subscription by the sweeper at each team's own time, never on its own timer."""
+    label: str = ""
+    parameters: tuple[EntryParameter, ...] = ()
 
     @property
     def function_name(self) -> str:
@@ -294,6 +314,18 @@ class _Checker:
             problem("enabled_by", "must be the name of an app setting (letters, digits, _)")
             enabled_by = None
         enabled = enabled_by is None or is_on(self.environ.get(enabled_by))
+        subscribable = item.get("subscribable", False)
+        if not isinstance(subscribable, bool):
+            problem("subscribable", "must be true or false")
+            subscribable = False
+        if subscribable:
+            # The sweeper runs it for each subscription (shared.subscriptions.sweeper).
+            enabled = False
+        page_label = item.get("label", "")
+        if not isinstance(page_label, str) or (subscribable and not page_label.strip()):
+            problem("label", "is required for a subscribable entry: what the page shows")
+            page_label = ""
+        parameters = _parameters(item.get("parameters", []), problem)
 
         zoned = self._schedule(item, problem)
         template = self._template(item, problem)
@@ -333,6 +365,9 @@ class _Checker:
             when=when,
             description=description if isinstance(description, str) else "",
             catch_up=catch_up,
+            subscribable=subscribable,
+            label=page_label,
+            parameters=parameters,
         )
 
     def _schedule(
@@ -498,6 +533,31 @@ class _Checker:
         return tuple(headers) if ok else None
 
 
+def _parameters(raw: Any, problem: Callable[[str, str], None]) -> tuple[EntryParameter, ...]:
+    if not isinstance(raw, list):
+        problem("parameters", "must be a list of {name, label, kind}")
+        return ()
+    found: list[EntryParameter] = []
+    for position, item in enumerate(raw):
+        where = f"parameters[{position}]"
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and _NAME.fullmatch(item["name"])
+            and isinstance(item.get("label"), str)
+            and item["label"].strip()
+            and item.get("kind", "text") in PARAMETER_KINDS
+        ):
+            problem(
+                where,
+                'must be {"name": "lowercase-name", "label": "what the page shows", "kind": '
+                f"one of {', '.join(PARAMETER_KINDS)}}}",
+            )
+            continue
+        found.append(EntryParameter(item["name"], item["label"], item.get("kind", "text")))
+    return tuple(found)
+
+
 def _source_host(url: Any, problem: Callable[[str, str], None]) -> str | None:
     if not isinstance(url, str) or not url.strip():
         problem("source.url", "is required: the https URL whose JSON answer becomes the data")
@@ -531,8 +591,9 @@ def current_schedules() -> ScheduleSet:
 
 
 def load_schedules() -> list[ScheduleEntry]:
-    """Every valid entry, enabled or not (for the Outgoing Webhook's `schedules` command)."""
-    return list(current_schedules().entries)
+    """Every valid entry, enabled or not (for the Outgoing Webhook's `schedules` command); not
+    the subscribable ones, which go to whoever subscribed (docs/subscriptions.md)."""
+    return [entry for entry in current_schedules().entries if not entry.subscribable]
 
 
 def schedule_problems() -> list[ScheduleProblem]:

@@ -49,6 +49,7 @@ TABLES: Final = {
     "duplicates": "teamsduplicates",
     "parts": "teamsparts",
     "deadletters": "teamsdeadletters",
+    "subscriptions": "teamssubscriptions",
 }
 """The app's tables by job (created by the Bicep in Azure, on first use elsewhere)."""
 
@@ -196,7 +197,11 @@ class StateStore:
         )
 
 
-def guarded(call: Callable[[], T], *, passing: type[Exception] | None = None) -> T:
+def guarded(
+    call: Callable[[], T],
+    *,
+    passing: type[Exception] | tuple[type[Exception], ...] | None = None,
+) -> T:
     """`call()`, with every storage or network failure turned into StateUnavailable (except
     `passing`, which the caller handles: a conflict, an entity that exists)."""
     from azure.core.exceptions import AzureError

@@ -65,8 +65,11 @@ def test_the_shipped_examples_are_valid_and_off_until_their_settings_are_set() -
     assert [(e.name, e.enabled, e.enabled_by) for e in found.entries] == [
         ("weekday-digest", False, "SCHEDULE_WEEKDAY_DIGEST"),
         ("service-status", False, "SCHEDULE_SERVICE_STATUS"),
+        # Run per subscription by the sweeper, never on a timer of its own.
+        ("weather", False, None),
     ]
     assert found.registered == ()
+    assert [e.name for e in found.entries if e.subscribable] == ["weather"]
 
 
 def test_the_shipped_examples_run_when_enabled() -> None:
@@ -104,7 +107,7 @@ def test_the_service_status_example_needs_its_host_allowed() -> None:
     found = read_schedules(SCHEDULES_FILE, environ, now=NOW)
     assert problems_of(found) == [("service-status", "source.url")]
     assert "SOURCE_ALLOW_HOSTS" in found.problems[0].message
-    assert [e.name for e in found.entries] == ["weekday-digest"]
+    assert [e.name for e in found.entries] == ["weekday-digest", "weather"]
 
 
 def test_entries_offer_what_the_outgoing_webhook_s_schedule_interface_reads() -> None:
