@@ -43,6 +43,14 @@ EXPECTED_FUNCTIONS = {
     "notifications_dead_letter",
     "schedule_weekday_digest",
     "schedule_service_status",
+    "connect_page",
+    "connect_assets",
+    "connect_offer",
+    "connect_places",
+    "connect_subscriptions",
+    "connect_subscription",
+    "connect_pause",
+    "connect_resume",
 }
 
 
@@ -68,6 +76,15 @@ def test_indexing_the_same_app_twice_is_refused() -> None:
         ("templates", "templates", ["GET"], "FUNCTION"),
         ("health", "health", ["GET"], "ANONYMOUS"),
         ("teams_outgoing", "teams/outgoing", ["POST"], "ANONYMOUS"),
+        # The page's own access check decides who may use these (shared/connect/access.py).
+        ("connect_page", "connect", ["GET"], "ANONYMOUS"),
+        ("connect_assets", "connect/assets/{name}", ["GET"], "ANONYMOUS"),
+        ("connect_offer", "connect/offer", ["GET"], "ANONYMOUS"),
+        ("connect_places", "connect/places", ["GET"], "ANONYMOUS"),
+        ("connect_subscriptions", "connect/subscriptions", ["GET", "POST"], "ANONYMOUS"),
+        ("connect_subscription", "connect/subscriptions/{id}", ["PUT", "DELETE"], "ANONYMOUS"),
+        ("connect_pause", "connect/subscriptions/{id}/pause", ["POST"], "ANONYMOUS"),
+        ("connect_resume", "connect/subscriptions/{id}/resume", ["POST"], "ANONYMOUS"),
     ],
 )
 def test_http_routes_methods_and_auth_levels(
@@ -246,7 +263,7 @@ def test_importing_the_app_loads_nothing_heavy() -> None:
         "print(len(function_app.app.get_functions()))\n"
         f"print([m for m in sys.modules if m.startswith({HEAVY!r})])",
     )
-    assert loaded.split("\n")[:2] == ["9", "[]"]
+    assert loaded.split("\n")[:2] == [str(len(EXPECTED_FUNCTIONS)), "[]"]
 
 
 def test_the_app_starts_and_answers_health_with_every_setting_broken() -> None:
@@ -305,7 +322,7 @@ def test_health_is_ok_with_good_settings(
         "status": "ok",
         "problems": 0,
         "version": "0.1.0",
-        "templates": 10,
+        "templates": 13,
         "channels": 2,
         "schedules": 0,  # this test's settings turn no schedule on
         "shared_state": "off",  # no storage setting: each instance keeps its own windows

@@ -107,6 +107,11 @@
   function fieldFor(path, sent) {
     const simple = { channelName: "channel-name", webhookUrl: "webhook-url" };
     if (simple[path]) return [$(simple[path]), $(`${simple[path]}-error`)];
+    if (path === "topics" || path === "schedules") {
+      // About the whole list ("choose at least one"): shown under it, focus on its first box.
+      const first = document.querySelector(`#${path} input[type=checkbox]`);
+      return first ? [first, $(`${path}-error`)] : null;
+    }
     const match = /^(topics|schedules)\[(\d+)\](?:\.(\w+))?(?:\.(\w+))?/.exec(path);
     if (!match) return null;
     const [, list, index, part, parameter] = match;
@@ -117,7 +122,13 @@
     if (list === "topics") id = part === "filter" ? `${key}-filter` : key;
     else if (part === "timeOfDay") id = `${key}-time`;
     else if (part === "timeZone") id = `${key}-zone`;
-    else if (part === "parameters" && parameter) id = `${key}-param-${slug(parameter)}`;
+    else if (part === "parameters" && parameter) {
+      id = `${key}-param-${slug(parameter)}`;
+      // A place parameter is posted as city, latitude and longitude: all three are its picker.
+      const offered = state.offer.schedules.find((s) => s.name === item.entry);
+      const place = offered && offered.parameters.find((p) => p.kind === "place");
+      if (!$(id) && place) id = `${key}-param-${slug(place.name)}`;
+    }
     const input = $(id);
     const message = $(`${id}-error`);
     return input && message ? [input, message] : null;
