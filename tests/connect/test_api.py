@@ -40,7 +40,8 @@ def test_subscribe_list_pause_resume_edit_delete(local: PageClient, teams: Teams
     assert view["active"] is True
     assert view["createdBy"] == {"id": "local", "name": "you (local)"}
     assert url not in created.text
-    assert view["fingerprint"] and view["fingerprint"] not in url
+    assert view["fingerprint"]
+    assert view["fingerprint"] not in url
     (welcome,) = teams.received(url)
     assert "Ops alerts" in str(welcome.json())
 
@@ -208,8 +209,10 @@ def test_every_answer_carries_the_security_headers(local: PageClient) -> None:
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert answer.headers["cache-control"] == "no-store"
         assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
-    assert local.http.get("/api/connect/assets/connect.js").headers["content-type"].startswith(
-        "text/javascript"
+    assert (
+        local.http.get("/api/connect/assets/connect.js")
+        .headers["content-type"]
+        .startswith("text/javascript")
     )
 
 
