@@ -192,7 +192,6 @@
         box,
         el("label", { for: id, text: topic.name }),
         el("p", { class: "help", id: `${id}-help`, text: topic.description }),
-        el("span"),
         errorSlot(id),
       ),
       body,
@@ -327,7 +326,6 @@
         box,
         el("label", { for: key, text: schedule.label }),
         el("p", { class: "help", id: `${key}-help`, text: schedule.description }),
-        el("span"),
         errorSlot(key),
       ),
       body,
@@ -464,11 +462,11 @@
       const view = state.editing
         ? await api("PUT", `/subscriptions/${encodeURIComponent(state.editing)}`, sent)
         : await api("POST", "/subscriptions", sent);
-      const verb = state.editing ? "Saved" : "Connected";
+      const verb = state.editing ? "Saved" : "Connected: a welcome card was posted to";
       resetForm();
-      $("form-status").className = "status ok";
-      $("form-status").textContent = `${verb}: “${view.channelName}”.`;
       await loadMine();
+      $("form-status").className = "status ok";
+      $("form-status").textContent = `${verb} “${view.channelName}”.`;
     } catch (error) {
       $("form-status").textContent = "";
       report(error, sent);
@@ -501,16 +499,18 @@
     const status = $("list-status");
     status.className = "status";
     try {
+      let said;
       if (action === "delete") {
         await api("DELETE", `/subscriptions/${encodeURIComponent(view.id)}`);
-        status.textContent = `Deleted “${view.channelName}”: a goodbye card was posted to it.`;
+        said = `Deleted “${view.channelName}”: a goodbye card was posted to it.`;
         if (state.editing === view.id) resetForm();
       } else {
         await api("POST", `/subscriptions/${encodeURIComponent(view.id)}/${action}`);
-        status.textContent = `${action === "pause" ? "Paused" : "Resumed"} “${view.channelName}”.`;
+        said = `${action === "pause" ? "Paused" : "Resumed"} “${view.channelName}”.`;
       }
-      status.className = "status ok";
       await loadMine();
+      status.className = "status ok";
+      status.textContent = said;
       const again = document.querySelector(`[data-id="${CSS.escape(view.id)}"] button`);
       if (again) again.focus();
     } catch (error) {
