@@ -239,3 +239,17 @@ def test_without_storage_the_api_says_which_setting(
     error = error_of(answer)
     assert (answer.status_code, error["code"]) == (503, "subscriptions_unavailable")
     assert "AzureWebJobsStorage" in error["message"]
+
+
+def test_with_platform_authentication_the_page_greets_the_signed_in_person(
+    local: PageClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBSITE_INSTANCE_ID", "test")
+    monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "True")
+    page = local.http.get("/api/connect", headers={**ADELE, "X-MS-CLIENT-PRINCIPAL-NAME": "<b>x"})
+    assert page.status_code == 200
+    assert "Signed in as <strong>&lt;b&gt;x</strong>" in page.text
+    # Served over HTTPS in Azure: the cookie is Secure and bound to the host.
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith("__Host-connect-csrf=")
+    assert "; Secure" in cookie
