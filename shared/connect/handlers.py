@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import azure.functions as func
 
@@ -47,6 +47,7 @@ __all__ = [
 logger = logging.getLogger("shared.connect")
 
 _MAX_QUERY: Final = 100
+LOGIN_PATH: Final = "/.auth/login/aad"
 Work = Callable[[Person], Awaitable[func.HttpResponse]]
 
 
@@ -135,6 +136,13 @@ async def page(req: func.HttpRequest) -> func.HttpResponse:
     try:
         principal = _principal(req)
     except ApiError as refusal:
+        if refusal.code is ErrorCode.SIGN_IN_REQUIRED:
+            # A person opening the page signs in first: App Service's own login route brings
+            # them back here (anonymous requests reach the app, so the app sends them there).
+            back = quote(_base(req), safe="/")
+            response = func.HttpResponse(b"", status_code=302)
+            response.headers["Location"] = f"{LOGIN_PATH}?post_login_redirect_uri={back}"
+            return secured(response)
         return secured(error_response(refusal))
     secure = _secure(req)
     token = csrf.token_for(dict(req.headers), secure)

@@ -190,6 +190,10 @@ def test_with_platform_authentication_an_anonymous_request_must_sign_in(
     monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "True")
     answer = local.http.get("/api/connect/subscriptions")
     assert (answer.status_code, error_of(answer)["code"]) == (401, "sign_in_required")
+    # The page itself sends a person to App Service's sign-in, which brings them back.
+    page = local.http.get("/api/connect")
+    assert page.status_code == 302
+    assert page.headers["location"] == ("/.auth/login/aad?post_login_redirect_uri=/api/connect")
 
 
 def test_every_answer_carries_the_security_headers(local: PageClient) -> None:

@@ -71,7 +71,11 @@
       document = null;
     }
     if (!response.ok) {
-      throw new ApiError(response.status, (document && document.error) || {});
+      const error = new ApiError(response.status, (document && document.error) || {});
+      if (error.code === "sign_in_required") {
+        error.message = "Your sign-in has ended: reload the page to sign in again.";
+      }
+      throw error;
     }
     return document;
   }
