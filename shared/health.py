@@ -5,6 +5,7 @@ check`.
 - Outgoing Webhooks (tokens, send lists, deadline): shared.outgoing.config;
 - schedules: shared/schedules.json as the function app registered it, plus what only the card
   engine can tell (a `when` or `data` that does not parse, static data the template does not take);
+- subscriptions: the key settings, topics.json, the hosts subscribable entries need;
 - the template catalog itself, if it cannot be read;
 - the shared tables (shared.state): "unreachable" makes the health route degraded (delivery then
   keeps Teams' windows per instance only), and the dead letters kept are counted.
@@ -80,6 +81,14 @@ def _outgoing_section() -> Section:
     )
 
 
+def _subscriptions_section() -> Section:
+    from shared.subscriptions.checks import subscriptions_state
+
+    state = subscriptions_state()
+    findings = [Finding(subject, messages) for subject, messages in state.problems.items()]
+    return Section("subscriptions", findings or [Finding(state.summary)])
+
+
 def _schedules_section() -> Section:
     from shared.schedules import current_schedules
 
@@ -88,11 +97,12 @@ def _schedules_section() -> Section:
     for problem in schedules.problems:
         findings.setdefault(problem.entry, Finding(problem.entry)).problems.append(str(problem))
     for entry in schedules.entries:
-        state = (
-            f"on, registered as '{entry.registered_schedule}' UTC"
-            if entry.enabled
-            else f"off until {entry.enabled_by} is set"
-        )
+        if entry.subscribable:
+            state = "subscribable: runs per subscription"
+        elif entry.enabled:
+            state = f"on, registered as '{entry.registered_schedule}' UTC"
+        else:
+            state = f"off until {entry.enabled_by} is set"
         finding = Finding(
             f"{entry.name} ({state})", _engine_problems(entry), _schedule_warnings(entry)
         )
@@ -178,6 +188,7 @@ _SECTIONS: tuple[Callable[[], Section], ...] = (
     _settings_section,
     _outgoing_section,
     _schedules_section,
+    _subscriptions_section,
 )
 
 
@@ -190,7 +201,7 @@ def _run(make: Callable[[], Section], title: str) -> Section:
 
 def configuration_checks() -> list[tuple[str, Callable[[], Section]]]:
     """Each configuration part as (title, check), run in this order; a check never raises."""
-    titles = ("app settings", "outgoing webhooks", "schedules")
+    titles = ("app settings", "outgoing webhooks", "schedules", "subscriptions")
     return [
         (title, functools.partial(_run, make, title))
         for title, make in zip(titles, _SECTIONS, strict=True)
@@ -218,8 +229,21 @@ def health_report() -> dict[str, Any]:
         "templates": _count(_template_count),
         "channels": _count(_channel_count),
         "schedules": _count(_schedule_count),
+        "subscriptions": _subscription_counts(),
     }
     return report
+
+
+def _subscription_counts() -> dict[str, int] | None:
+    """{"active": n, "paused": m}, or None when subscriptions are off or their table did not
+    answer (never names: the route is anonymous)."""
+    try:
+        from shared.subscriptions.service import current_subscriptions
+
+        active, paused = current_subscriptions().table.counts()
+    except Exception:  # off (no key or storage) or unreachable: its section says which
+        return None
+    return {"active": active, "paused": paused}
 
 
 def _count(counter: Callable[[], int]) -> int | None:

@@ -12,7 +12,7 @@
   could not be written.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shared.api.errors import ApiError, ErrorCode
@@ -46,15 +46,36 @@ _FAILURES: tuple[tuple[ErrorCode, tuple[type[Exception], ...], str], ...] = (
 
 
 def delivery_answer(
-    notification_id: str, template: str, results: Sequence[DeliveryResult]
+    notification_id: str,
+    template: str,
+    results: Sequence[DeliveryResult],
+    *,
+    topic: str | None = None,
+    subscriptions: Mapping[str, tuple[str, str]] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """The status and body of the answer. Failed deliveries become an ApiError (raised)."""
-    body = {
+    """The status and body of the answer. Failed deliveries become an ApiError (raised).
+
+    With `topic=`, `subscriptions` maps each subscription's delivery name (`sub-<id>`) to (id,
+    channel name): its entry names both. A subscription's failure is listed but does not decide
+    the status: the sender cannot fix someone's webhook (a gone one is paused,
+    shared.subscriptions.fanout)."""
+    targets = subscriptions or {}
+    entries = []
+    for result in results:
+        entry = result.to_dict()
+        if result.channel in targets:
+            id, name = targets[result.channel]
+            entry = {"subscription": id, **entry, "channel": name}
+        entries.append(entry)
+    body: dict[str, Any] = {
         "id": notification_id,
         "template": template,
-        "results": [result.to_dict() for result in results],
+        **({"topic": topic} if topic is not None else {}),
+        "results": entries,
     }
-    failed = [result for result in results if result.status == "failed"]
+    failed = [
+        result for result in results if result.status == "failed" and result.channel not in targets
+    ]
     for code, kinds, what in _FAILURES:
         matching = [r for r in failed if isinstance(r.error, kinds)]
         if matching:

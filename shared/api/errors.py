@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     CHANNEL_REQUIRED = "channel_required"
     UNKNOWN_TEMPLATE = "unknown_template"
     UNKNOWN_CHANNEL = "unknown_channel"
+    UNKNOWN_TOPIC = "unknown_topic"
     BODY_TOO_LARGE = "body_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     # The data against the template (422).
@@ -41,6 +42,7 @@ class ErrorCode(StrEnum):
     TEAMS_REFUSED = "teams_refused"
     DELIVERY_FAILED = "delivery_failed"
     CHANNEL_UNUSABLE = "channel_unusable"
+    SUBSCRIPTIONS_UNAVAILABLE = "subscriptions_unavailable"
     # The Outgoing Webhook's own refusals (400, 401, 413).
     UNAUTHORIZED = "unauthorized"
     INVALID_ACTIVITY = "invalid_activity"
@@ -54,7 +56,6 @@ class ErrorCode(StrEnum):
     UNKNOWN_SUBSCRIPTION = "unknown_subscription"
     INVALID_SUBSCRIPTION = "invalid_subscription"
     WELCOME_REFUSED = "welcome_refused"
-    SUBSCRIPTIONS_UNAVAILABLE = "subscriptions_unavailable"
     # The app (500): no input may cause it.
     INTERNAL_ERROR = "internal_error"
 
@@ -71,6 +72,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.CHANNEL_REQUIRED: 400,
     ErrorCode.UNKNOWN_TEMPLATE: 404,
     ErrorCode.UNKNOWN_CHANNEL: 404,
+    ErrorCode.UNKNOWN_TOPIC: 404,
     ErrorCode.BODY_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.UNRESOLVED_BINDINGS: 422,
@@ -81,6 +83,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TEAMS_REFUSED: 502,
     ErrorCode.DELIVERY_FAILED: 502,
     ErrorCode.CHANNEL_UNUSABLE: 503,
+    ErrorCode.SUBSCRIPTIONS_UNAVAILABLE: 503,
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.INVALID_ACTIVITY: 400,
     ErrorCode.NOT_A_MESSAGE: 400,
@@ -92,7 +95,6 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNKNOWN_SUBSCRIPTION: 404,
     ErrorCode.INVALID_SUBSCRIPTION: 422,
     ErrorCode.WELCOME_REFUSED: 422,
-    ErrorCode.SUBSCRIPTIONS_UNAVAILABLE: 503,
     ErrorCode.INTERNAL_ERROR: 500,
 }
 

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import azure.functions as func
 
@@ -33,6 +33,9 @@ from shared.pipeline import CardProblems, Rendered, deliver_rendered
 from shared.pipeline import inspect as inspect_card
 from shared.pipeline import render as render_cards
 from shared.teams.delivery import DeliveryResult, new_notification_id
+
+if TYPE_CHECKING:
+    from shared.subscriptions.fanout import Target
 
 __all__ = ["guarded", "notify", "render", "templates"]
 
@@ -155,20 +158,29 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
     template = _template(req)
     params = parse_params(req.params)
     settings = current_settings()
-    channels = _channels(params, settings, required=True)
+    if params.topic is not None:
+        _known_topic(params.topic)
+    # With a topic and no channel, only the topic's subscriptions get the card.
+    only_topic = params.topic is not None and not params.channels
+    channels = [] if only_topic else _channels(params, settings, required=True)
     data = await asyncio.to_thread(read_json_object, req)  # up to 1 MB: off the event loop
+    targets = await _topic_targets(params.topic, data) if params.topic is not None else []
+    names = [*channels, *(target.delivery_name for target in targets)]
     # The same pipeline as every other sender (shared.pipeline), with mentions added to
     # each channel's card (`$host.channel` may make them differ) before the checks. A worker
-    # thread does the CPU work, so that a big card does not hold the event loop.
+    # thread does the CPU work, so that a big card does not hold the event loop. A topic
+    # nobody subscribed to still has its data checked: the sender learns of a bad payload now.
     try:
         rendered = await asyncio.to_thread(
             render_cards,
             template,
             data,
-            channels,
+            names or [str(params.topic)],
             decorate=lambda card: add_mentions(card, params.mentions),
             headers=req.headers,
         )
+        if not names:
+            rendered = []
     except UnresolvedBindingsError as error:
         raise _unresolved(error, template) from None
     except TemplateError as error:
@@ -190,13 +202,50 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
         for result in results:
             if result.status == "failed":  # the sender's retry may try again
                 await claims.release(result.channel)
-    order = {name: position for position, name in enumerate(channels)}
+    if targets:
+        from shared.subscriptions.fanout import note_outcomes
+
+        await note_outcomes(results, targets)
+    order = {name: position for position, name in enumerate(names)}
     results = sorted([*results, *duplicates], key=lambda r: order.get(r.channel, len(order)))
     queued = [message for result in results for message in result.queue_messages]
     if queued:
         retry.set(queued)
-    status, body = delivery_answer(notification_id, template, results)
+    status, body = delivery_answer(
+        notification_id,
+        template,
+        results,
+        topic=params.topic,
+        subscriptions={t.delivery_name: (t.id, t.channel_name) for t in targets},
+    )
     return json_response(status, body)
+
+
+def _known_topic(topic: str) -> None:
+    from shared.subscriptions.topics import current_topics
+
+    known = current_topics()
+    if known.get(topic) is None:
+        raise ApiError(
+            ErrorCode.UNKNOWN_TOPIC,
+            f"unknown topic {topic!r}; topics: {', '.join(known.names()) or 'none'}",
+            {"known": known.names()},
+        )
+
+
+async def _topic_targets(topic: str, data: Any) -> "list[Target]":
+    """The subscriptions of `topic` whose filter accepts `data` (shared.subscriptions.fanout)."""
+    from shared.subscriptions.fanout import topic_targets
+    from shared.subscriptions.model import SubscriptionsUnavailable
+
+    try:
+        return await topic_targets(topic, data)
+    except SubscriptionsUnavailable as error:
+        raise ApiError(
+            ErrorCode.SUBSCRIPTIONS_UNAVAILABLE,
+            f"topic {topic!r} cannot be delivered: subscriptions are unavailable ({error}); "
+            "nothing was sent",
+        ) from None
 
 
 async def _without_duplicates(

@@ -3,6 +3,7 @@
 The Functions host joins a repeated query key with commas (`?channel=ops&channel=dev` arrives as
 `channel=ops,dev`), so every list parameter is comma-separated, and both spellings work:
 - `channel`: channel names (any case); at most 10;
+- `topic`: one topic name (shared/topics.json): the subscriptions of it get the card too;
 - `mention`: people to @mention, each a UPN (`adele.vance@contoso.com`) or an Entra object id (a
   GUID); at most 20.
 Other parameters are ignored; `code` (the function key) in particular is never read or repeated.
@@ -31,6 +32,7 @@ _OBJECT_ID: Final = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
 _MAX_UPN: Final = 113
+_TOPIC: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def _split(value: Any) -> Any:
@@ -46,6 +48,19 @@ class Params(BaseModel):
 
     channels: list[str] = Field(default_factory=list, alias="channel")
     mentions: list[str] = Field(default_factory=list, alias="mention")
+    topic: str | None = Field(None, alias="topic")
+
+    @field_validator("topic", mode="before")
+    @classmethod
+    def _topic_name(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            name = value.strip().lower()
+            if not name:
+                return None
+            if len(name) > MAX_NAME_LENGTH or not _TOPIC.fullmatch(name):
+                raise ValueError("one topic name: lowercase letters, digits and hyphens")
+            return name
+        return value
 
     @field_validator("channels", mode="before")
     @classmethod
@@ -81,7 +96,7 @@ def parse_params(params: Mapping[str, str]) -> Params:
     """The request's parameters. Raises ApiError (400 `invalid_parameter`)."""
     try:
         return Params.model_validate(
-            {key: value for key, value in params.items() if key in ("channel", "mention")}
+            {key: value for key, value in params.items() if key in ("channel", "mention", "topic")}
         )
     except ValidationError as error:
         problems = []

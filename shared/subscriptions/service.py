@@ -40,6 +40,7 @@ from shared.subscriptions.model import (
     TeamsRefused,
     TopicChoice,
 )
+from shared.subscriptions.names import CHANNEL_PREFIX, ID, channel_name_for, subscription_id_of
 from shared.subscriptions.offer import current_offer, subscribable_entries
 from shared.subscriptions.places import find_places
 from shared.subscriptions.table import Changed, StoredSubscription, SubscriptionTable
@@ -57,9 +58,7 @@ __all__ = [
 
 logger = logging.getLogger("shared.subscriptions")
 
-CHANNEL_PREFIX: Final = "sub-"
-"""Delivery names a subscription's channel `sub-<id>` (the retry queue carries that name)."""
-_ID: Final = re.compile(r"[0-9a-f]{20}")
+_ID: Final = ID
 MAX_TOPICS: Final = 20
 MAX_SCHEDULES: Final = 5
 MAX_CHANNEL_NAME: Final = 80
@@ -67,17 +66,6 @@ _TIME: Final = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 T = TypeVar("T")
-
-
-def channel_name_for(id: str) -> str:
-    return CHANNEL_PREFIX + id
-
-
-def subscription_id_of(channel: str) -> str | None:
-    """The subscription id in a delivery channel name `sub-<id>`, or None."""
-    if channel.startswith(CHANNEL_PREFIX) and _ID.fullmatch(channel[len(CHANNEL_PREFIX) :]):
-        return channel[len(CHANNEL_PREFIX) :]
-    return None
 
 
 def fingerprint(url: str) -> str:

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "QUEUE_MESSAGE_LIMIT",
     "RETRY_QUEUE",
+    "ChannelSource",
     "Delivery",
     "DeliveryResult",
     "RetryPolicy",
@@ -66,6 +67,15 @@ logger = logging.getLogger("shared.teams.delivery")
 QUEUE_MESSAGE_LIMIT = 48_000
 
 Status = Literal["delivered", "accepted", "queued", "failed", "duplicate"]
+
+
+class ChannelSource(Protocol):
+    """Channels that are not app settings (shared.subscriptions: `sub-<id>`), by name."""
+
+    async def channel(self, name: str) -> Channel | None:
+        """The channel called `name` when this source owns the name, else None. Raises
+        ChannelUnusable for a name it owns that cannot be used (deleted, unreadable)."""
+        ...
 
 
 class SlotGate(Protocol):
@@ -300,6 +310,8 @@ class Delivery:
     """Teams' windows shared by every instance (None: this process's limiter only)."""
     ledger: PartsLedger | None = None
     """Which parts reached which channel, for redeliveries (None: not recorded)."""
+    sources: ChannelSource | None = None
+    """Channels besides the settings' own (the subscriptions), asked first."""
 
     async def deliver(
         self,
@@ -404,9 +416,12 @@ class Delivery:
             return result
 
         try:
-            channel = self.settings.channel(channel_name)
+            found = await self.sources.channel(channel_name) if self.sources else None
+            channel = found or self.settings.channel(channel_name)
         except (UnknownChannelError, ChannelNotUsableError) as exc:
             return finish("failed", str(exc), error=ChannelUnusable(str(exc)))
+        except ChannelUnusable as exc:
+            return finish("failed", exc.reason, error=exc)
         transport = transport_for(channel)
         try:
             for part in parts:
@@ -491,11 +506,13 @@ def current_delivery() -> Delivery:
     when the app's storage is configured)."""
     from shared.state.parts import current_parts_ledger
     from shared.state.windows import current_shared_windows
+    from shared.subscriptions.channels import current_subscription_channels
 
     return Delivery(
         current_settings(),
         shared_windows=current_shared_windows(),
         ledger=current_parts_ledger(),
+        sources=current_subscription_channels(),
     )
 
 

@@ -1,4 +1,5 @@
-"""One timer function per enabled entry of shared/schedules.json, `schedule_<name>`.
+"""One timer function per enabled entry of shared/schedules.json, `schedule_<name>`, and the
+subscriptions' sweeper, `subscriptions_sweeper`.
 
 Registered when the function app is imported, from the entries as this process reads them: an
 entry that is off (its `enabled_by` setting unset) or has a problem is not registered; `python -m
@@ -46,3 +47,23 @@ def _register(blueprint: func.Blueprint, entry: ScheduleEntry) -> None:
 
 
 bp = build_blueprint(current_schedules().registered)
+
+# Every few minutes in UTC (Flex Consumption's timers know no time zone): posts the scheduled
+# updates people subscribed to, each at its own local time (shared.subscriptions.sweeper, which
+# keeps the schedule's own constant in step: tests/subscriptions/test_sweeper.py).
+SWEEPER_SCHEDULE = "0 */5 * * * *"
+
+
+@bp.function_name("subscriptions_sweeper")
+@bp.timer_trigger(
+    schedule=SWEEPER_SCHEDULE, arg_name="timer", run_on_startup=False, use_monitor=True
+)
+@bp.queue_output(arg_name="retry", queue_name=RETRY_QUEUE, connection=STORAGE_CONNECTION)
+async def subscriptions_sweeper(
+    timer: func.TimerRequest, retry: RetryMessages, context: func.Context
+) -> None:
+    from shared.subscriptions.sweeper import run_sweeper
+
+    queued = await run_sweeper(context.invocation_id)
+    if queued:
+        retry.set(queued)

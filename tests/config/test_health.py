@@ -166,8 +166,13 @@ def test_check_prints_every_configuration_part_after_the_templates() -> None:
         "app settings",
         "outgoing webhooks",
         "schedules",
+        "subscriptions",
     ]
     assert "weekday-digest (off until SCHEDULE_WEEKDAY_DIGEST is set): ok" in result.stdout
+    assert "weather (subscribable: runs per subscription): ok" in result.stdout
+    assert "subscriptions off (SUBSCRIPTIONS_KEY or SUBSCRIPTIONS_KEY_ID not set): ok" in (
+        result.stdout
+    )
 
 
 def test_check_names_every_problem_by_setting_or_entry_and_exits_1() -> None:

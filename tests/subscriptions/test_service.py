@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import secrets
 from typing import Any
 
 import pytest
 
+from devtools.delivery import run
 from devtools.teams_standin import Answer, TeamsStandIn
 from shared.state.store import current_state_store
 from shared.subscriptions.crypto import new_local_key
@@ -23,10 +23,6 @@ from shared.subscriptions.model import (
     TopicChoice,
 )
 from shared.subscriptions.service import Subscriptions, current_subscriptions
-
-
-def run(coroutine: Any) -> Any:
-    return asyncio.run(coroutine)
 
 
 def draft(url: str | None, **changes: Any) -> Draft:

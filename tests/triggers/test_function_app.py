@@ -43,6 +43,7 @@ EXPECTED_FUNCTIONS = {
     "notifications_dead_letter",
     "schedule_weekday_digest",
     "schedule_service_status",
+    "subscriptions_sweeper",
     "connect_page",
     "connect_assets",
     "connect_offer",
@@ -149,6 +150,8 @@ def test_the_queue_name_is_the_one_delivery_writes() -> None:
         # 08:00 Europe/Berlin on weekdays: both UTC hours it can be (see shared.schedules.zoned).
         ("schedule_weekday_digest", "0 0 6-7 * * *"),
         ("schedule_service_status", "0 */15 * * * *"),
+        # Every 5 minutes in UTC: the subscriptions' updates at their own local times.
+        ("subscriptions_sweeper", "0 */5 * * * *"),
     ],
 )
 def test_each_enabled_schedule_is_a_timer_that_never_runs_on_startup(
@@ -304,6 +307,7 @@ def test_the_app_starts_and_answers_health_with_every_setting_broken() -> None:
         "schedules",
         "shared_state",
         "dead_letters",
+        "subscriptions",
     }
     for secret in ("SECRET-SIG", "198.51.100.7", "TEAMS_", "KeyVault", "team-a", "not configured"):
         assert secret not in body
@@ -327,6 +331,7 @@ def test_health_is_ok_with_good_settings(
         "schedules": 0,  # this test's settings turn no schedule on
         "shared_state": "off",  # no storage setting: each instance keeps its own windows
         "dead_letters": None,
+        "subscriptions": None,  # no key: subscriptions are off
     }
 
 
