@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, Request, Route, sync_playwright
 
@@ -285,3 +286,63 @@ def test_the_page_follows_the_systems_colour_scheme(
     channels = [int(c) for c in background.strip("rgb()").split(",")]
     light = sum(channels) / 3 > 128
     assert light is (scheme == "light"), (scheme, background, text)
+
+
+def notify(base_url: str, severity: int) -> httpx.Response:
+    return httpx.post(
+        f"{base_url}/api/notify/message",
+        params={"topic": "incidents"},
+        json={"title": f"Severity {severity}", "text": "Disk almost full", "severity": severity},
+        timeout=30,
+    )
+
+
+def test_notify_with_a_topic_reaches_exactly_the_subscribed_channels(
+    opened: Opened, local: PageClient, teams: TeamsStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TEAMS_DEFAULT_CHANNEL", raising=False)
+    urls = {name: teams.url("workflows", name) for name in ("severe", "all", "deploys")}
+    opened.open()
+    connect_by_keyboard(opened, "Severe only", urls["severe"], filter_="${severity <= 2}")
+    opened.status("#form-status", "Severe only")
+    connect_by_keyboard(opened, "Every incident", urls["all"])
+    opened.status("#form-status", "Every incident")
+    connect_by_keyboard(opened, "Deployments", urls["deploys"], topic="deployments")
+    opened.status("#form-status", "Deployments")
+    ids = {view["channelName"]: view["id"] for view in local.mine()}
+    teams.clear()
+
+    def reached() -> set[str]:
+        got = {name for name, url in urls.items() if teams.received(url)}
+        teams.clear()
+        return got
+
+    answer = notify(opened.base_url, 1)
+    assert answer.status_code == 200, answer.text
+    assert ids["Severe only"] in answer.text
+    assert ids["Every incident"] in answer.text
+    assert ids["Deployments"] not in answer.text
+    assert reached() == {"severe", "all"}
+
+    assert notify(opened.base_url, 3).status_code == 200
+    assert reached() == {"all"}  # the filter keeps severity 3 out
+
+    opened.tab_to("#mine li.sub:has-text('Severe only') button:has-text('Pause')")
+    opened.page.keyboard.press("Enter")
+    opened.status("#list-status", "Paused")
+    assert notify(opened.base_url, 1).status_code == 200
+    assert reached() == {"all"}
+
+    opened.tab_to("#mine li.sub:has-text('Severe only') button:has-text('Resume')")
+    opened.page.keyboard.press("Enter")
+    opened.status("#list-status", "Resumed")
+    assert notify(opened.base_url, 1).status_code == 200
+    assert reached() == {"severe", "all"}
+
+    opened.tab_to("#mine li.sub:has-text('Severe only') button:has-text('Delete')")
+    opened.page.keyboard.press("Enter")
+    opened.page.keyboard.press("Enter")
+    opened.status("#list-status", "Deleted")
+    assert reached() == {"severe"}  # the goodbye card
+    assert notify(opened.base_url, 1).status_code == 200
+    assert reached() == {"all"}
