@@ -5,8 +5,8 @@ system executable, no sandbox or GPU, no background networking, a fresh profile 
 
 `python -m devtools.connect_page docs` (`make screenshots`) draws docs/connect-light.png and
 docs/connect-dark.png at 1280x800: Azurite, the Teams stand-in and the app's functions on
-loopback, two example channels connected through the page's own API, then the page in each
-colour scheme. Nothing leaves the machine.
+loopback, the Open-Meteo stand-in for the city picker, two example channels connected through the
+page's own API, then the page in each colour scheme. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Playwright, ViewportSize, sync_playwrig
 
 from devtools.azurite import Azurite
 from devtools.functions_server import FunctionsServer
+from devtools.openmeteo_standin import OpenMeteoStandIn
 from devtools.teams_standin import TeamsStandIn
 from shared.config.once import reset_configuration
 from shared.preview.browser import CHROMIUM_ARGS
@@ -102,7 +103,9 @@ def screenshot(browser: Browser, url: str, scheme: Scheme, path: Path) -> None:
         page.fill("#channel-name", "Payments · On call")
         page.check("#schedule-weather")
         page.fill("#schedule-weather-time", "07:30")
-        page.fill("#schedule-weather-param-place", "Berlin")
+        page.fill("#schedule-weather-param-place", "Berl")
+        page.click("#schedule-weather-param-place-find")
+        page.wait_for_selector("#schedule-weather-param-place-help:has-text('Chosen')")
         page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
         page.screenshot(path=str(path), animations="disabled", caret="hide")
     finally:
@@ -118,12 +121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.pop(name, None)
     from shared.subscriptions.crypto import new_local_key
 
-    with Azurite(in_memory=True) as azurite, TeamsStandIn() as teams:
+    with Azurite(in_memory=True) as azurite, TeamsStandIn() as teams, OpenMeteoStandIn() as meteo:
         os.environ.update(
             {
                 "AzureWebJobsStorage": azurite.connection_string,
                 "SUBSCRIPTIONS_KEY": new_local_key(),
                 "TEAMS_ALLOW_HOSTS": "127.0.0.1",
+                "OPEN_METEO_URL": meteo.base_url,
+                "SOURCE_ALLOW_HOSTS": "127.0.0.1",
             }
         )
         reset_configuration()

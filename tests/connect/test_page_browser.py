@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, Playwright, Request, Route, sync_
 
 from devtools.connect_page import VIEWPORT, launch
 from devtools.functions_server import FunctionsServer
+from devtools.openmeteo_standin import OpenMeteoStandIn
 from devtools.teams_standin import Answer, TeamsStandIn
 from shared.preview.install import PreviewUnavailableError
 from tests.connect.conftest import PageClient
@@ -346,3 +347,62 @@ def test_notify_with_a_topic_reaches_exactly_the_subscribed_channels(
     assert reached() == {"severe"}  # the goodbye card
     assert notify(opened.base_url, 1).status_code == 200
     assert reached() == {"all"}
+
+
+@pytest.fixture
+def meteo(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenMeteoStandIn]:
+    with OpenMeteoStandIn() as standin:
+        monkeypatch.setenv("OPEN_METEO_URL", standin.base_url)
+        monkeypatch.setenv("SOURCE_ALLOW_HOSTS", "127.0.0.1")
+        yield standin
+
+
+def test_a_weather_update_with_a_city_picked_by_keyboard(
+    opened: Opened, local: PageClient, teams: TeamsStandIn, meteo: OpenMeteoStandIn
+) -> None:
+    url = teams.url("workflows", "weather")
+    opened.open()
+    opened.type_into("#channel-name", "Team Bern")
+    opened.type_into("#webhook-url", url)
+    opened.tab_to("#schedule-weather")
+    opened.page.keyboard.press("Space")
+    opened.tab_to("#schedule-weather-time")
+    opened.page.keyboard.type("0645")
+    opened.type_into("#schedule-weather-param-place", "Ber")
+    opened.page.keyboard.press("Enter")  # looks the city up; the first match is chosen
+    opened.status("#schedule-weather-param-place-help", "Chosen: Berlin")
+    assert opened.page.evaluate("document.activeElement.id") == (
+        "schedule-weather-param-place-results"
+    )
+    options = opened.page.locator("#schedule-weather-param-place-results option").all_inner_texts()
+    assert any(o.startswith("Bern") for o in options)
+    while not opened.page.input_value("#schedule-weather-param-place").startswith("Bern"):
+        opened.page.keyboard.press("ArrowDown")
+        opened.status("#schedule-weather-param-place-help", "Chosen")
+    # Choosing the city sets its time zone: the team's own time of day is Bern's.
+    assert opened.page.input_value("#schedule-weather-zone") == "Europe/Zurich"
+    opened.tab_to("#save")
+    opened.page.keyboard.press("Enter")
+    opened.status("#form-status", "Team Bern")
+    assert (
+        "Tomorrow's weather for Bern at 06:45 (Europe/Zurich)"
+        in opened.item("Team Bern").inner_text()
+    )
+    ((schedule,),) = [v["schedules"] for v in local.mine()]
+    assert schedule["entry"] == "weather"
+    assert (schedule["timeOfDay"], schedule["timeZone"]) == ("06:45", "Europe/Zurich")
+    assert schedule["parameters"]["city"] == "Bern"
+    assert float(schedule["parameters"]["latitude"]) == pytest.approx(46.94809)
+    (welcome,) = teams.received(url)
+    assert "06:45" in str(welcome.json())
+    opened.check_clean()
+
+
+def test_a_city_that_is_not_found_says_so(
+    opened: Opened, local: PageClient, meteo: OpenMeteoStandIn
+) -> None:
+    opened.open()
+    opened.page.check("#schedule-weather")
+    opened.type_into("#schedule-weather-param-place", "Atlantis")
+    opened.page.keyboard.press("Enter")
+    opened.status("#schedule-weather-param-place-help", "No city found")
