@@ -406,3 +406,36 @@ def test_a_city_that_is_not_found_says_so(
     opened.type_into("#schedule-weather-param-place", "Atlantis")
     opened.page.keyboard.press("Enter")
     opened.status("#schedule-weather-param-place-help", "No city found")
+
+
+def test_a_webhook_teams_reports_gone_is_paused_and_the_page_says_why(
+    opened: Opened, local: PageClient, teams: TeamsStandIn
+) -> None:
+    url = teams.url("workflows", "gone")
+    opened.open()
+    connect_by_keyboard(opened, "Old channel", url)
+    opened.status("#form-status", "Old channel")
+    gone = Answer(404, '{"error":{"code":"WorkflowNotFound","message":"not found"}}')
+    teams.script(url, gone, gone, gone)
+    for _ in range(3):
+        notify(opened.base_url, 1)
+    opened.open()  # a person coming back to the page
+    item = opened.item("Old channel").inner_text()
+    assert "Paused" in item
+    assert "Teams reported the webhook gone (HTTP 404) 3 times" in item
+
+    # Fixed by pasting a new workflow's URL and resuming.
+    fresh = teams.url("workflows", "fresh")
+    opened.tab_to("#mine li.sub button:has-text('Edit')")
+    opened.page.keyboard.press("Enter")
+    opened.type_into("#webhook-url", fresh)
+    opened.tab_to("#save")
+    opened.page.keyboard.press("Enter")
+    opened.status("#form-status", "Saved")
+    opened.tab_to("#mine li.sub button:has-text('Resume')")
+    opened.page.keyboard.press("Enter")
+    opened.status("#list-status", "Resumed")
+    teams.clear()
+    assert notify(opened.base_url, 1).status_code == 200
+    assert teams.received(fresh)
+    assert not teams.received(url)
