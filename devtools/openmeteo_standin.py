@@ -132,3 +132,24 @@ class OpenMeteoStandIn:
             "daily_units": {"time": "iso8601", **{f: UNITS.get(f, "") for f in fields}},
             "daily": daily,
         }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m devtools.openmeteo_standin [--port N]`: serve until interrupted."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    with OpenMeteoStandIn(port=args.port) as standin:
+        print(f"OPEN_METEO_URL={standin.base_url}", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

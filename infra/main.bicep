@@ -115,7 +115,7 @@ param outgoingDeadlineSeconds int = 4
 @maxValue(3600)
 param outgoingReplayWindowSeconds int = 300
 
-@description('Comma-separated hosts that scheduled notifications may fetch their data from. Empty: none.')
+@description('Comma-separated hosts that scheduled notifications may fetch their data from, besides Open-Meteo\'s two (the subscribable weather updates) which are always allowed.')
 param sourceAllowHosts string = ''
 
 @description('enabled_by settings (from shared/schedules.json) to turn on; each is set to "true". Names not in scheduleSwitches are ignored.')
@@ -237,10 +237,17 @@ var defaultChannelSettings = empty(defaultChannel) ? [] : [
   }
 ]
 
-var sourceAllowHostsSettings = empty(sourceAllowHosts) ? [] : [
+// Open-Meteo's forecast and geocoding APIs: the subscribable `weather` updates and the page's city
+// lookup use them (no key). Always allowed; sourceAllowHosts adds to them.
+var weatherSourceHosts = [
+  'api.open-meteo.com'
+  'geocoding-api.open-meteo.com'
+]
+
+var sourceAllowHostsSettings = [
   {
     name: 'SOURCE_ALLOW_HOSTS'
-    value: sourceAllowHosts
+    value: empty(trim(sourceAllowHosts)) ? join(weatherSourceHosts, ',') : '${join(weatherSourceHosts, ',')},${sourceAllowHosts}'
   }
 ]
 
@@ -348,6 +355,7 @@ module rbac 'app/rbac.bicep' = {
     deployerPrincipalType: principalType
     storageAccountName: storage.outputs.name
     keyVaultName: keyVault.outputs.name
+    subscriptionsKeyName: keyVault.outputs.subscriptionsKeyName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
 }
@@ -373,7 +381,13 @@ module functionApp 'app/function.bicep' = {
     // Outbound through the virtual network; the module output also makes the app wait for the
     // private endpoints and their DNS zones.
     virtualNetworkSubnetId: vnetEnabled ? network.outputs.appSubnetId : ''
-    appSettings: appSettings
+    // The subscriptions' URL keys are wrapped with this Key Vault key (docs/subscriptions.md).
+    appSettings: concat(appSettings, [
+      {
+        name: 'SUBSCRIPTIONS_KEY_ID'
+        value: keyVault.outputs.subscriptionsKeyUri
+      }
+    ])
   }
   // The app resolves Key Vault references and connects to storage at start: its roles and secrets
   // must exist first.

@@ -1,5 +1,5 @@
 // The Key Vault that holds every secret the app uses: Teams Incoming Webhook URLs and Outgoing Webhook
-// security tokens. RBAC only (no access policies), soft delete with purge protection, and the secrets are
+// security tokens, and the key that wraps the subscriptions' URL keys. RBAC only (no access policies), soft delete with purge protection, and the secrets are
 // written from @secure() parameters so no value ever appears in a template, a deployment log or an output.
 
 @description('Name of the Key Vault (3-24 characters).')
@@ -15,6 +15,9 @@ param tags object
 @minValue(7)
 @maxValue(90)
 param softDeleteRetentionInDays int = 90
+
+@description('Name of the RSA key that wraps the subscriptions\' URL keys (envelope encryption, docs/subscriptions.md).')
+param subscriptionsKeyName string = 'subscriptions-url-key'
 
 @secure()
 @description('Channel name to Teams Incoming Webhook URL. Each becomes the secret teams-webhook-<name>.')
@@ -76,5 +79,42 @@ resource outgoingTokenSecrets 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = [
   }
 }]
 
+// Envelope encryption of the subscriptions' webhook URLs: each URL is sealed with its own AES key,
+// which the app wraps and unwraps with this RSA key through its identity (Key Vault Crypto User on
+// this key only, rbac.bicep). The key never leaves the vault; the table holds wrapped keys only.
+// Rotated yearly: a new version wraps new keys, and each row names the version that wrapped it.
+resource subscriptionsKey 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_40: the rotation policy below makes a new version every year; an expiry on the key would stop the app from unwrapping the keys of existing subscriptions
+  // checkov:skip=CKV_AZURE_112: the vault is the standard SKU (HSM-backed keys need Premium); this software-protected key only wraps per-URL data keys and never leaves the vault
+  parent: vault
+  name: subscriptionsKeyName
+  properties: {
+    kty: 'RSA'
+    keySize: 3072
+    keyOps: [
+      'wrapKey'
+      'unwrapKey'
+    ]
+    rotationPolicy: {
+      attributes: {
+        expiryTime: 'P2Y'
+      }
+      lifetimeActions: [
+        {
+          trigger: {
+            timeAfterCreate: 'P1Y'
+          }
+          action: {
+            type: 'rotate'
+          }
+        }
+      ]
+    }
+  }
+}
+
 output name string = vault.name
+output subscriptionsKeyName string = subscriptionsKey.name
+@description('The key\'s versionless identifier: the app wraps with its current version.')
+output subscriptionsKeyUri string = subscriptionsKey.properties.keyUri
 output id string = vault.id

@@ -16,6 +16,9 @@ param deployerPrincipalType string = 'User'
 
 param storageAccountName string
 param keyVaultName string
+
+@description('The Key Vault key that wraps the subscriptions\' URL keys.')
+param subscriptionsKeyName string
 param applicationInsightsName string
 
 // Built-in role definition ids.
@@ -26,6 +29,7 @@ var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424'
 }
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -89,6 +93,23 @@ resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource subscriptionsKey 'Microsoft.KeyVault/vaults/keys@2023-07-01' existing = {
+  parent: vault
+  name: subscriptionsKeyName
+}
+
+// Wrap and unwrap with the subscriptions' key (and nothing else in the vault): Key Vault Crypto User
+// scoped to that one key.
+resource subscriptionsKeyCryptoUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(subscriptionsKey.id, identityPrincipalId, roles.keyVaultCryptoUser)
+  scope: subscriptionsKey
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCryptoUser)
     principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -97,7 +97,8 @@ resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@202
 }
 
 // The state every instance shares (shared/state/store.py TABLES): Teams' rate windows per webhook,
-// duplicate keys, the ledger of posted parts, and dead letters. The app's identity reads and writes
+// duplicate keys, the ledger of posted parts, dead letters, and the subscriptions made on the
+// configuration page (their webhook URLs sealed, docs/subscriptions.md) with the sweeper's claims. The app's identity reads and writes
 // them as Storage Table Data Contributor (rbac.bicep).
 @description('Tables of the shared state (the app reads these names too).')
 param stateTableNames array = [
@@ -105,6 +106,7 @@ param stateTableNames array = [
   'teamsduplicates'
   'teamsparts'
   'teamsdeadletters'
+  'teamssubscriptions'
 ]
 
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {

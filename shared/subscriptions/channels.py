@@ -57,18 +57,18 @@ class SubscriptionChannels:
             return None
         # Only a subscription's name loads the subscriptions (the SDK, cryptography).
         from shared.state.store import StateUnavailable
+        from shared.subscriptions.configured import current_subscription_store
         from shared.subscriptions.crypto import KeyProblem
         from shared.subscriptions.model import NotFound, SubscriptionsUnavailable
-        from shared.subscriptions.service import current_subscriptions
 
         with self._lock:
             known = self._known.get(name)
         if known is not None and known[1] > time.monotonic():
             return known[0]
         try:
-            service = current_subscriptions()
-            row = await asyncio.to_thread(service.table.get, id)
-            url = service.sealer.open(row.sealed, row.id)
+            configured = current_subscription_store()
+            row = await asyncio.to_thread(configured.table.get, id)
+            url = configured.sealer.open(row.sealed, row.id)
         except NotFound:
             raise ChannelUnusable(f"subscription {id} no longer exists") from None
         except (SubscriptionsUnavailable, KeyProblem) as error:

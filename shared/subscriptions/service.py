@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -23,8 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.config.once import read_once
 from shared.config.settings import Settings, current_settings
-from shared.state.store import StateStore, StateUnavailable, current_state_store
-from shared.subscriptions.crypto import KeyProblem, UrlSealer, key_from_settings
+from shared.state.store import StateUnavailable
+from shared.subscriptions.configured import current_subscription_store
+from shared.subscriptions.crypto import KeyProblem, UrlSealer
 from shared.subscriptions.filters import filter_problem
 from shared.subscriptions.greeting import GOODBYE, WELCOME, goodbye_data, post_card, welcome_data
 from shared.subscriptions.model import (
@@ -353,21 +353,9 @@ def _check_parameter(where: str, name: str, kind: str, given: Mapping[str, str])
         raise SubscriptionProblem(f"{where}.{name}", "is required")
 
 
-def _sealer(environ: Mapping[str, str], settings: Settings) -> UrlSealer:
-    try:
-        return UrlSealer(key_from_settings(environ, in_azure=settings.in_azure))
-    except KeyProblem as error:
-        raise SubscriptionsUnavailable(str(error)) from None
-
-
 @read_once
 def current_subscriptions() -> Subscriptions:
     """The process's subscriptions service. Raises SubscriptionsUnavailable naming the setting
     when storage or the key is not configured."""
-    store: StateStore | None = current_state_store()
-    if store is None:
-        raise SubscriptionsUnavailable(
-            "AzureWebJobsStorage: not set, and subscriptions live in the app's storage account"
-        )
-    settings = current_settings()
-    return Subscriptions(SubscriptionTable(store), _sealer(os.environ, settings), settings)
+    configured = current_subscription_store()
+    return Subscriptions(configured.table, configured.sealer, current_settings())

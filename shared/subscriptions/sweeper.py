@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from shared.schedules.entries import ScheduleEntry, Source
 from shared.subscriptions.model import ScheduleChoice
-from shared.subscriptions.table import StoredSubscription
+from shared.subscriptions.table import CLAIM_DAYS, StoredSubscription
 
 __all__ = [
     "LOOKBACK",
@@ -96,6 +96,8 @@ class SweepOutcome:
     posted: list[tuple[str, str, datetime]] = field(default_factory=list)
     """(subscription id, entry, due UTC) of each update posted (or handed to the retry queue)."""
     taken: int = 0
+    forgotten: int = 0
+    """Claims of a long-past day deleted by this run."""
     failed: list[tuple[str, str]] = field(default_factory=list)
     queue_messages: list[str] = field(default_factory=list)
 
@@ -117,6 +119,10 @@ async def sweep(
         rows = await asyncio.to_thread(service.table.query, "active eq true")
     entries = subscribable_entries()
     outcome = SweepOutcome()
+    if moment.hour == 0 and moment.minute < SWEEP_MINUTES:
+        # Once a day: drop the claims no sweep can look back to any more.
+        stale = (moment - timedelta(days=CLAIM_DAYS)).date()
+        outcome.forgotten = await asyncio.to_thread(service.table.forget_claims, stale)
     for row in rows:
         if not row.active:
             continue
@@ -128,7 +134,9 @@ async def sweep(
                 if not (moment - LOOKBACK < due <= moment) or due <= row.created_at:
                     continue
                 key = _claim_key(row, choice, due)
-                claimed = await asyncio.to_thread(service.table.claim, key, invocation_id)
+                claimed = await asyncio.to_thread(
+                    service.table.claim, due.date(), key, invocation_id
+                )
                 if not claimed:
                     outcome.taken += 1
                     continue

@@ -4,8 +4,10 @@ storage account (`teamssubscriptions`, through shared.state.store).
 Rows: PartitionKey `subscription`, RowKey the id. The webhook URL is stored sealed only
 (`crypto.Sealed`: ciphertext, nonce, wrapped data key, key reference). Changes go with If-Match on
 the row's ETag, so two instances pausing and editing the same row cannot undo each other silently.
-The sweeper claims each due time of each subscription as its own row (PartitionKey `claim`): the
-first instance to create it runs the update, every other one sees it exists.
+The sweeper claims each due time of each subscription as its own row (PartitionKey
+`claim-YYYYMMDD`, the due time's UTC date): the first instance to create it runs the update,
+every other one sees it exists. Claims are kept CLAIM_DAYS days, then a sweep drops that day's
+partition (`forget_claims`), so the table does not grow with every update ever posted.
 
 Blocking SDK calls: callers run these on a worker thread.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, Final
 
@@ -22,10 +24,11 @@ from shared.state.store import StateStore, guarded
 from shared.subscriptions.crypto import Sealed
 from shared.subscriptions.model import NotFound, Person, ScheduleChoice, TopicChoice
 
-__all__ = ["CLAIMS", "ROWS", "Changed", "StoredSubscription", "SubscriptionTable"]
+__all__ = ["CLAIMS", "CLAIM_DAYS", "ROWS", "Changed", "StoredSubscription", "SubscriptionTable"]
 
 ROWS: Final = "subscription"
 CLAIMS: Final = "claim"
+CLAIM_DAYS: Final = 3
 
 
 class Changed(Exception):
@@ -217,13 +220,14 @@ class SubscriptionTable:
         active = sum(1 for row in rows if row.get("active"))
         return active, len(rows) - active
 
-    def claim(self, key: str, holder: str) -> bool:
-        """True for the one caller that creates the claim row `key`; False when it exists."""
+    def claim(self, day: date, key: str, holder: str) -> bool:
+        """True for the one caller that creates the claim row `key` of UTC date `day`; False
+        when it exists."""
         from azure.core.exceptions import ResourceExistsError
 
         table = self._table()
         entity = {
-            "PartitionKey": CLAIMS,
+            "PartitionKey": _claims_of(day),
             "RowKey": key,
             "holder": holder,
             "claimedAt": datetime.now(UTC),
@@ -233,3 +237,24 @@ class SubscriptionTable:
         except ResourceExistsError:
             return False
         return True
+
+    def forget_claims(self, day: date) -> int:
+        """Delete the claims of UTC date `day` (long past: no sweep looks that far back)."""
+        table = self._table()
+        partition = _claims_of(day)
+
+        def run() -> int:
+            rows = list(
+                table.query_entities(
+                    "PartitionKey eq @day", parameters={"day": partition}, select=["RowKey"]
+                )
+            )
+            for row in rows:
+                table.delete_entity(partition, row["RowKey"])
+            return len(rows)
+
+        return guarded(run)
+
+
+def _claims_of(day: date) -> str:
+    return f"{CLAIMS}-{day:%Y%m%d}"

@@ -37,8 +37,10 @@ class TopicSet:
         return next((topic for topic in self.topics if topic.name == name), None)
 
 
-def read_topics(path: Path = TOPICS_FILE) -> TopicSet:
-    """Read and check the topics file; never raises (a problem leaves that topic out)."""
+def read_topics(path: Path | None = None) -> TopicSet:
+    """Read and check the topics file (default: shared/topics.json); never raises (a problem
+    leaves that topic out)."""
+    path = TOPICS_FILE if path is None else path
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -37,6 +37,7 @@ STORAGE_QUEUE_DATA_CONTRIBUTOR = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
 STORAGE_TABLE_DATA_CONTRIBUTOR = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
 
 # App settings that Flex Consumption does not support (it configures runtime, scale and deployment
 # in functionAppConfig instead) or that a keyless app must not carry.
@@ -478,6 +479,8 @@ def test_identity_gets_exactly_the_built_in_roles_it_needs(infra: dict[str, Tree
         (STORAGE_TABLE_DATA_CONTRIBUTOR, "Microsoft.Storage/storageAccounts"),
         (MONITORING_METRICS_PUBLISHER, "Microsoft.Insights/components"),
         (KEY_VAULT_SECRETS_USER, "Microsoft.KeyVault/vaults"),
+        # Wrap/unwrap with the subscriptions' key only, not the vault's other keys.
+        (KEY_VAULT_CRYPTO_USER, "Microsoft.KeyVault/vaults/keys"),
     }
     rbac = module_call(infra[MAIN], "app/rbac.bicep")["params"]
     assert accessor_path(rbac["identityPrincipalId"]) == ["identity", "outputs", "principalId"]

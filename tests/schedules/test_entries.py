@@ -417,3 +417,51 @@ def test_check_warns_about_a_schedule_that_never_fires_without_refusing_it(
     # Warnings are not problems: they neither count on the health route nor fail `check`.
     [schedules] = [s for s in configuration_sections() if s.title == "schedules"]
     assert schedules.problem_count == 0
+
+
+# --- subscribable entries (docs/subscriptions.md) ------------------------------------------------
+
+
+def test_a_subscribable_entry_is_never_registered_and_needs_no_channel(tmp_path: Path) -> None:
+    item = entry(
+        channel=None,
+        subscribable=True,
+        label="Morning digest",
+        parameters=[{"name": "place", "label": "City", "kind": "place"}],
+    )
+    found = read(tmp_path, item, environ={})
+    assert found.problems == ()
+    [subscribable] = found.entries
+    assert subscribable.subscribable
+    assert not subscribable.enabled
+    assert found.registered == ()
+    assert subscribable.label == "Morning digest"
+    assert [(p.name, p.kind) for p in subscribable.parameters] == [("place", "place")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"subscribable": "yes", "label": "x"}, "subscribable"),
+        ({"subscribable": True}, "label"),
+        ({"subscribable": True, "label": "x", "parameters": {"city": "x"}}, "parameters"),
+        (
+            {"subscribable": True, "label": "x", "parameters": [{"name": "City", "label": "x"}]},
+            "parameters[0]",
+        ),
+        (
+            {
+                "subscribable": True,
+                "label": "x",
+                "parameters": [{"name": "city", "label": "x", "kind": "map"}],
+            },
+            "parameters[0]",
+        ),
+    ],
+)
+def test_a_bad_subscribable_entry_is_named_by_field(
+    tmp_path: Path, changes: dict[str, Any], field: str
+) -> None:
+    found = read(tmp_path, entry(**changes))
+    assert problems_of(found) == [("morning", field)]
+    assert found.entries == ()

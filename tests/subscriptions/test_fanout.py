@@ -67,7 +67,6 @@ def a_topic_nobody_else_uses(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> 
         )
     )
     monkeypatch.setattr(topics, "TOPICS_FILE", path)
-    monkeypatch.setattr(topics.read_topics, "__defaults__", (path,))
     reset_configuration()
     return name
 
@@ -232,3 +231,24 @@ def test_a_subscription_queued_for_redelivery_is_redelivered_by_its_name(
     assert result is not None
     assert result.status == "accepted"
     assert "Later" in cards_at(teams, url)[-1]
+
+
+def test_a_sender_s_retry_is_a_duplicate_for_each_subscription_too(
+    app: tuple[Channels, Subscriptions],
+    teams: TeamsStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    topic = a_topic_nobody_else_uses(monkeypatch, tmp_path)
+    service = current_subscriptions()
+    url = teams.url("workflows")
+    view = subscribe(service, url, TopicChoice(topic))
+    key = {"Idempotency-Key": f"k-{secrets.token_hex(6)}"}
+    for expected in ("accepted", "duplicate"):
+        answer = call_notify(
+            notify_request("message", {"title": "Once"}, query={"topic": topic}, headers=key)
+        )
+        assert answer.status == 200
+        [entry] = answer.body["results"]
+        assert (entry["subscription"], entry["status"]) == (view.id, expected)
+    assert len(teams.received(url)) == 2  # welcome + one

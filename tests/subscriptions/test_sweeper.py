@@ -215,3 +215,16 @@ def test_places_refuses_a_short_query_and_a_host_not_allowed(
     with pytest.raises(SubscriptionProblem) as caught:
         run(current_subscriptions().places("Berlin"))
     assert "SOURCE_ALLOW_HOSTS" in caught.value.message
+
+
+@pytest.mark.usefixtures("weather_app")
+def test_claims_are_dropped_once_no_sweep_can_look_back_to_them(teams: TeamsStandIn) -> None:
+    url = teams.url("workflows")
+    row = stored_weather(url, "07:30", created=utc("2026-07-01T00:00:00"))
+    due = utc("2026-07-02T05:32:00")
+    assert len(run(sweep(due, rows=[row])).posted) == 1
+    assert run(sweep(due, rows=[row])).posted == []  # claimed
+    # The first sweep after midnight UTC, three days on, drops that day's claims...
+    assert run(sweep(utc("2026-07-05T00:02:00"), rows=[])).forgotten >= 1
+    # ...which is why a sweep never looks back further than LOOKBACK: it would post again.
+    assert len(run(sweep(due, rows=[row])).posted) == 1
