@@ -7,7 +7,7 @@ TOOLS := .tools
 RENDERER := $(TOOLS)/renderer
 RENDERER_FILES := $(addprefix shared/preview/renderer/,package.json package-lock.json .npmrc)
 
-.PHONY: test lint typecheck unit run bench clean preview chromium renderer
+.PHONY: test lint typecheck unit run bench clean preview chromium renderer screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ chromium:
 # docs' pictures (docs/images/templates/) are made from the same renders.
 preview: $(VENV)/.installed renderer chromium
 	$(PY) -m shared.preview.gallery previews docs/images/templates
+
+# The configuration page's pictures (docs/connect-light.png, docs/connect-dark.png, 1280x800): the
+# page served by the app's own functions on loopback, with Azurite and the Teams stand-in.
+screenshots: $(VENV)/.installed $(TOOLS)/node_modules/.bin/azurite chromium
+	$(PY) -m devtools.connect_page docs
 
 $(TOOLS)/node_modules/.bin/azurite:
 	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: installing Node.js and npm with apt-get"; apt-get update -qq && apt-get install -y -qq nodejs npm; }

@@ -154,6 +154,11 @@ param vnetEnabled bool = false
 @description('Spread the app over availability zones, where the region supports it for Flex Consumption. It makes the storage account zone-redundant (Standard_ZRS) and keeps at least two always-ready instances in every function group, billed as such.')
 param zoneRedundant bool = false
 
+// ---- Configuration page (docs/connect.md) ----
+
+@description('Application (client) id of the Entra ID app registration people sign in with to the configuration page (/api/connect). Empty: no App Service authentication, and the page answers 404.')
+param connectClientId string = ''
+
 // ---- Key Vault name ----
 
 @description('Appended to the Key Vault name. Empty by default; set it (e.g. "2") only to start over with a new vault instead of recovering the soft-deleted one after `azd down` (docs/deploy.md).')
@@ -262,7 +267,16 @@ var scheduleSettingGroups = [for setting in scheduleSwitches: contains(enabledSc
 
 var scheduleSettings = flatten(scheduleSettingGroups)
 
-var appSettings = concat(webhookSettings, outgoingTokenSettings, outgoingSendSettings, budgetSettings, stateSettings, defaultChannelSettings, sourceAllowHostsSettings, scheduleSettings)
+// App Service authentication signs in with the app's identity as a federated credential, never a
+// secret (app/auth.bicep).
+var connectAuthSettings = empty(connectClientId) ? [] : [
+  {
+    name: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
+    value: identity.outputs.clientId
+  }
+]
+
+var appSettings = concat(webhookSettings, outgoingTokenSettings, outgoingSendSettings, budgetSettings, stateSettings, defaultChannelSettings, sourceAllowHostsSettings, scheduleSettings, connectAuthSettings)
 
 // ---- Resources ----
 
@@ -381,6 +395,16 @@ module functionApp 'app/function.bicep' = {
     keyVault
     rbac
   ]
+}
+
+// Built-in authentication for the configuration page, when an app registration is given.
+module connectAuth 'app/auth.bicep' = if (!empty(connectClientId)) {
+  name: 'connect-auth'
+  scope: rg
+  params: {
+    appName: functionApp.outputs.name
+    clientId: connectClientId
+  }
 }
 
 // ---- Outputs (azd stores them in the environment) ----

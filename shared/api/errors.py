@@ -48,6 +48,14 @@ class ErrorCode(StrEnum):
     INVALID_ACTIVITY = "invalid_activity"
     NOT_A_MESSAGE = "not_a_message"
     TOO_LARGE = "too_large"
+    # The configuration page and its JSON API (docs/connect.md).
+    CONNECT_UNAVAILABLE = "connect_unavailable"
+    SIGN_IN_REQUIRED = "sign_in_required"
+    CSRF = "csrf"
+    UNKNOWN_ASSET = "unknown_asset"
+    UNKNOWN_SUBSCRIPTION = "unknown_subscription"
+    INVALID_SUBSCRIPTION = "invalid_subscription"
+    WELCOME_REFUSED = "welcome_refused"
     # The app (500): no input may cause it.
     INTERNAL_ERROR = "internal_error"
 
@@ -80,6 +88,13 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_ACTIVITY: 400,
     ErrorCode.NOT_A_MESSAGE: 400,
     ErrorCode.TOO_LARGE: 413,
+    ErrorCode.CONNECT_UNAVAILABLE: 404,
+    ErrorCode.SIGN_IN_REQUIRED: 401,
+    ErrorCode.CSRF: 403,
+    ErrorCode.UNKNOWN_ASSET: 404,
+    ErrorCode.UNKNOWN_SUBSCRIPTION: 404,
+    ErrorCode.INVALID_SUBSCRIPTION: 422,
+    ErrorCode.WELCOME_REFUSED: 422,
     ErrorCode.INTERNAL_ERROR: 500,
 }
 

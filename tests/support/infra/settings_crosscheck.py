@@ -36,6 +36,9 @@ PLATFORM_SETTINGS: Mapping[str, str] = {
     "AzureWebJobsStorage__clientId": "Functions host: which user-assigned identity to use",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "Functions host: where telemetry goes",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Functions host: Entra auth for telemetry",
+    "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID": (
+        "App Service authentication: the identity it signs in with instead of a client secret"
+    ),
 }
 
 
