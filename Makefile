@@ -67,7 +67,7 @@ $(TOOLS)/node_modules/.bin/azurite:
 run: $(VENV)/.installed
 	@command -v func >/dev/null 2>&1 || { echo "func (Azure Functions Core Tools 4) is missing: install it with 'npm install -g azure-functions-core-tools@4' or see https://learn.microsoft.com/azure/azure-functions/functions-run-local"; exit 1; }
 	@$(MAKE) --no-print-directory $(TOOLS)/node_modules/.bin/azurite
-	@test -f local.settings.json || cp local.settings.example.json local.settings.json
+	@$(PY) -m devtools.local_settings
 	@mkdir -p .azurite
 	$(TOOLS)/node_modules/.bin/azurite --silent --disableTelemetry --skipApiVersionCheck \
 		--blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 \

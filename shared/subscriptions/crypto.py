@@ -70,7 +70,7 @@ class KeyWrap(Protocol):
 
 
 def new_local_key() -> str:
-    """A fresh value for SUBSCRIPTIONS_KEY (`python -m shared subscriptions-key`, tests)."""
+    """A fresh value for SUBSCRIPTIONS_KEY (`make run` writes one into local.settings.json)."""
     return base64.b64encode(os.urandom(32)).decode()
 
 

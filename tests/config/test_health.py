@@ -1,6 +1,7 @@
 """host.json, local.settings.example.json and `python -m shared check`: the app's configuration as
 the host, a developer's machine and an operator see it."""
 
+import base64
 import json
 import os
 import re
@@ -257,3 +258,22 @@ def _fresh_caches() -> Iterator[None]:
     reset_configuration()
     yield
     reset_configuration()
+
+
+def test_make_run_settings_turn_subscriptions_on_without_problems(tmp_path: Path) -> None:
+    """`make run` writes local.settings.json from the example with a key of its own."""
+    from devtools.local_settings import main
+    from shared.subscriptions.checks import subscriptions_state
+
+    out = tmp_path / "local.settings.json"
+    assert main(["--out", str(out)]) == 0
+    written = json.loads(out.read_text(encoding="utf-8"))
+    values = written["Values"]
+    assert LOCAL["Values"]["SUBSCRIPTIONS_KEY"] == ""  # the committed example carries no key
+    assert len(base64.b64decode(values["SUBSCRIPTIONS_KEY"], validate=True)) == 32
+    state = subscriptions_state(values)
+    assert state.on
+    assert state.problems == {}
+    # Run again: an existing file (and its key, which encrypts stored URLs) is kept.
+    assert main(["--out", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == written
