@@ -27,7 +27,7 @@ from ._scope import (
     substitute,
     walk,
 )
-from .functions import AEL_FUNCTION_NAMES, FUNCTIONS
+from .functions import AEL_FUNCTION_NAMES, FUNCTIONS, REFUSED
 from .functions.base import OBJECT, check_arity, return_type
 
 _NOTHING_TO_CHECK: Final = frozenset((CONSTANT, PATH))
@@ -62,6 +62,8 @@ def check_tree(node: Node) -> None:
         return
     spec = FUNCTIONS.get(kind)
     if spec is None:
+        if kind in REFUSED:
+            raise ValidationError(f"{kind}() is refused: {REFUSED[kind]}")
         if kind in AEL_FUNCTION_NAMES:
             raise ValidationError(
                 f"{kind}() is an Adaptive Expressions function this engine does not "

@@ -11,6 +11,7 @@ from typing import Any, Final
 from ._js import (
     MAX_SAFE,
     UNDEFINED,
+    JSBytes,
     is_nullish,
     js_truthy,
     js_value,
@@ -102,6 +103,8 @@ def access_property(instance: Any, name: str) -> Any:
         return UNDEFINED
     if isinstance(instance, dict):
         return _js_number(dict_get(instance, name))
+    if isinstance(instance, JSBytes):
+        return dict_get(instance.as_object(), name)
     if isinstance(instance, list | str):
         # Object.keys of an array or string: its indices, as canonical strings.
         if name.isdigit() and (name == "0" or not name.startswith("0")):
