@@ -84,13 +84,6 @@ REFUSED: Final = {
         "change what every later binding reads), so a card would depend on the order of "
         "its bindings; the engine never changes the data"
     ),
-    "resolve": (
-        "not implemented yet: it needs recognizers-text's TIMEX resolver "
-        "(use formatDateTime on a date instead)"
-    ),
-    "dateReadBack": (
-        "not implemented yet: it needs recognizers-text's English relative-date wording"
-    ),
     "jPath": (
         "not implemented yet: the SDK evaluates the JSPath query language (jspath 0.4), "
         "which has no Python implementation (use property paths, where or select instead)"
