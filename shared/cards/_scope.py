@@ -83,10 +83,19 @@ _PATH_SPLIT: Final = re.compile(r"[.\[\]]+")
 def dict_get(instance: dict[str, Any], name: str) -> Any:
     """AEL's accessProperty on an object: the first key (in the object's order) that equals
     `name` ignoring case, even where a later key matches `name` exactly."""
-    lowered = name.lower()
+    length = len(name)
+    lowered = None
     for key in instance:
-        if key == name or key.lower() == lowered:
+        if key == name:
             return instance[key]
+        # An ASCII key keeps its length when lowered, and no other text lowers to ASCII of
+        # another length (only U+0130 grows, to non-ASCII): so a key of another length
+        # cannot match, and most keys of an object are skipped without lowering them.
+        if len(key) == length or not key.isascii():
+            if lowered is None:
+                lowered = name.lower()
+            if key.lower() == lowered:
+                return instance[key]
     return UNDEFINED
 
 
