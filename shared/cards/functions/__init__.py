@@ -1,7 +1,8 @@
 """Every Adaptive Expressions function the engine implements, one module per family.
 
 Each family module exposes `register(table)`; importing this package fills `FUNCTIONS`
-(the registry `base.return_type` and the compiler read). `AEL_FUNCTION_NAMES` is every
+(the registry `base.return_type` and the compiler read; stringOrValue, which compiles text,
+is added by _compile.py). `AEL_FUNCTION_NAMES` is every
 name AEL defines, so a call to one this engine does not implement is refused when the
 template is compiled.
 """
