@@ -154,7 +154,7 @@ def _uri_part(pick: Callable[[_Url], Any]) -> Callable[[list[Any]], Any]:
 
 def _btoa(text: str) -> str:
     """`new Buffer(text).toString('base64')`: the text as UTF-8 (a lone surrogate as U+FFFD)."""
-    return base64.b64encode(text.encode("utf-8", "replace")).decode("ascii")
+    return base64.b64encode(utf8_encode(text)).decode("ascii")
 
 
 def _atob(text: str) -> str:
