@@ -9,10 +9,21 @@ for their arguments, exactly where AEL does. An evaluation error is `EvalError`
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Final
 
 from ._js import UNDEFINED, is_integer, parse_int, template_string
-from ._parser import ACCESSOR, CONSTANT, ELEMENT, PATH, Node, render
+from ._parser import (
+    ACCESSOR,
+    CONCAT,
+    CONSTANT,
+    ELEMENT,
+    PATH,
+    ExpressionSyntaxError,
+    Node,
+    parse_expression,
+    render,
+)
 from ._reuse import reusing
 from ._scope import (
     EvalError,
@@ -28,8 +39,8 @@ from ._scope import (
     substitute,
     walk,
 )
-from .functions import AEL_FUNCTION_NAMES, FUNCTIONS
-from .functions.base import OBJECT, check_arity, return_type
+from .functions import AEL_FUNCTION_NAMES, FUNCTIONS, REFUSED
+from .functions.base import OBJECT, STRING, Spec, check_arity, order, return_type
 
 _NOTHING_TO_CHECK: Final = frozenset((CONSTANT, PATH))
 
@@ -63,6 +74,8 @@ def check_tree(node: Node) -> None:
         return
     spec = FUNCTIONS.get(kind)
     if spec is None:
+        if kind in REFUSED:
+            raise ValidationError(f"{kind}() is refused: {REFUSED[kind]}")
         if kind in AEL_FUNCTION_NAMES:
             raise ValidationError(
                 f"{kind}() is an Adaptive Expressions function this engine does not "
@@ -243,3 +256,49 @@ def _compile_element(node: Node, children: list[Fn]) -> Fn:
         raise EvalError(f"Could not coerce {render(node.children[1])} to an int or string.")
 
     return element
+
+
+# --- stringOrValue: text compiled at evaluation time (so it lives with the compiler) ---
+
+
+class _Unreadable:
+    """Text that stringOrValue cannot parse: the SDK throws from Expression.parse."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+@lru_cache(maxsize=256)
+def _template_string(text: str) -> Fn | _Unreadable:
+    """`text` compiled as AEL's Expression.parse('`' + text + '`') would read it; a string
+    that is one binding and nothing else (`${x}`) evaluates to that binding's value."""
+    try:
+        node = parse_expression("`" + text + "`")
+        check_tree(node)
+    except (ExpressionSyntaxError, ValidationError, RecursionError) as error:
+        return _Unreadable(f"stringOrValue cannot parse {text!r}: {error}")
+    if node.kind == CONCAT and len(node.children) == 2:
+        first, second = node.children
+        if first.kind == CONSTANT and first.value == "" and second.kind != CONSTANT:
+            node = second
+    return compile_node(node, {})
+
+
+def _string_or_value_build(node: Node, children: list[Fn]) -> Fn:
+    (child,) = children
+
+    def run(scope: Scope, subst: bool) -> Any:
+        text = child(scope, subst)
+        if not isinstance(text, str):
+            raise EvalError("Parameter should be a string.")
+        compiled = _template_string(text)
+        if isinstance(compiled, _Unreadable):
+            raise HardError(compiled.message)
+        return compiled(scope, subst)
+
+    return run
+
+
+FUNCTIONS["stringOrValue"] = Spec(OBJECT, order([], STRING), _string_or_value_build)

@@ -52,6 +52,22 @@ class BigInt:
         return str(self.value)
 
 
+class JSBytes(bytes):
+    """A Uint8Array, which AEL's `binary` and `dataUriToBinary` return: written as its
+    numbers joined by commas, and in JSON as an object keyed by index."""
+
+    __slots__ = ()
+
+    def as_object(self) -> dict[str, int]:
+        return {str(index): byte for index, byte in enumerate(self)}
+
+
+def utf8_encode(text: str) -> JSBytes:
+    """TextEncoder.encode: UTF-8, each lone surrogate as U+FFFD (Python's "replace"
+    would write "?")."""
+    return JSBytes(re.sub("[\ud800-\udfff]", "\ufffd", text).encode("utf-8"))
+
+
 class JSTypeError(Exception):
     """Where JavaScript itself would throw a TypeError (e.g. `null.toString()`)."""
 
@@ -167,6 +183,8 @@ def to_string(value: Any) -> str:
         return "[object Object]"
     if isinstance(value, BigInt):
         return str(value)
+    if isinstance(value, JSBytes):
+        return ",".join(str(byte) for byte in value)
     if value is None:
         raise JSTypeError("Cannot read properties of null (reading 'toString')")
     if value is UNDEFINED:
@@ -221,6 +239,8 @@ def json_stringify(value: Any) -> str | None:
         return _json_quote(str(value))  # big-integer's toJSON gives its digits as text
     if isinstance(value, int | float):
         return number_to_string(value) if math.isfinite(value) else "null"
+    if isinstance(value, JSBytes):
+        value = value.as_object()
     if isinstance(value, list):
         return "[" + ",".join(json_stringify(item) or "null" for item in value) + "]"
     if isinstance(value, dict):
@@ -237,7 +257,7 @@ def common_stringify(value: Any) -> str:
     """AEL's InternalFunctionUtils.commonStringify."""
     if is_nullish(value):
         return ""
-    if isinstance(value, dict | list):
+    if isinstance(value, dict | list | JSBytes):
         text = json_stringify(value) or ""
         return text.lstrip("'\"").rstrip("'\"")
     return to_string(value)
@@ -268,6 +288,8 @@ def deep_equal(left: Any, right: Any) -> bool:
         )
     if isinstance(left, float) and isinstance(right, float) and math.isnan(left):
         return math.isnan(right)
+    if isinstance(left, JSBytes) and isinstance(right, JSBytes):
+        return bytes(left) == bytes(right)
     return strict_equals(left, right)
 
 
@@ -285,6 +307,8 @@ def common_equals(left: Any, right: Any) -> bool:
         return True
     if isinstance(left, BigInt) and isinstance(right, BigInt):
         return left == right  # lodash isEqual compares the two objects' fields
+    if isinstance(left, JSBytes) and isinstance(right, JSBytes):
+        return bytes(left) == bytes(right)  # lodash isEqual compares typed arrays' contents
     return strict_equals(left, right)
 
 

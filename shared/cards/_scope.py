@@ -11,6 +11,7 @@ from typing import Any, Final
 from ._js import (
     MAX_SAFE,
     UNDEFINED,
+    JSBytes,
     is_nullish,
     js_truthy,
     js_value,
@@ -106,10 +107,19 @@ _PATH_SPLIT: Final = re.compile(r"[.\[\]]+")
 def dict_get(instance: dict[str, Any], name: str) -> Any:
     """AEL's accessProperty on an object: the first key (in the object's order) that equals
     `name` ignoring case, even where a later key matches `name` exactly."""
-    lowered = name.lower()
+    length = len(name)
+    lowered = None
     for key in instance:
-        if key == name or key.lower() == lowered:
+        if key == name:
             return instance[key]
+        # An ASCII key keeps its length when lowered, and no other text lowers to ASCII of
+        # another length (only U+0130 grows, to non-ASCII): so a key of another length
+        # cannot match, and most keys of an object are skipped without lowering them.
+        if len(key) == length or not key.isascii():
+            if lowered is None:
+                lowered = name.lower()
+            if key.lower() == lowered:
+                return instance[key]
     return UNDEFINED
 
 
@@ -126,6 +136,8 @@ def access_property(instance: Any, name: str) -> Any:
         return UNDEFINED
     if isinstance(instance, dict):
         return _js_number(dict_get(instance, name))
+    if isinstance(instance, JSBytes):
+        return dict_get(instance.as_object(), name)
     if isinstance(instance, list | str):
         # Object.keys of an array or string: its indices, as canonical strings.
         if name.isdigit() and (name == "0" or not name.startswith("0")):

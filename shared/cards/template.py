@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ._compile import Closures, check_tree, compile_node
-from ._js import MAX_SAFE, UNDEFINED, BigInt, JSTypeError, js_truthy, json_number, to_string
+from ._js import (
+    MAX_SAFE,
+    UNDEFINED,
+    BigInt,
+    JSBytes,
+    JSTypeError,
+    js_truthy,
+    json_number,
+    to_string,
+)
 from ._parser import CONCAT, CONSTANT, ExpressionSyntaxError, Node, parse_interpolated, render
 from ._reuse import mark_reused
 from ._scope import EvalError, Fn, HardError, Scope, Unbound, ValidationError
@@ -554,4 +563,6 @@ def _clean(value: Any) -> Any:
         return {key: _clean(item) for key, item in value.items() if item is not UNDEFINED}
     if type(value) is Unbound or isinstance(value, BigInt):
         return str(value)
+    if isinstance(value, JSBytes):
+        return value.as_object()  # a Uint8Array, as JSON.stringify writes it
     return value

@@ -1,7 +1,8 @@
 """Every Adaptive Expressions function the engine implements, one module per family.
 
 Each family module exposes `register(table)`; importing this package fills `FUNCTIONS`
-(the registry `base.return_type` and the compiler read). `AEL_FUNCTION_NAMES` is every
+(the registry `base.return_type` and the compiler read; stringOrValue, which compiles text,
+is added by _compile.py). `AEL_FUNCTION_NAMES` is every
 name AEL defines, so a call to one this engine does not implement is refused when the
 template is compiled.
 """
@@ -10,10 +11,34 @@ from __future__ import annotations
 
 from typing import Final
 
-from . import arithmetic, conversions, dates, lists, logic, objects, strings, uris
+from . import (
+    arithmetic,
+    conversions,
+    dates,
+    expressions,
+    lists,
+    logic,
+    objects,
+    strings,
+    timex,
+    uris,
+    xml,
+)
 from .base import FUNCTIONS
 
-for _family in (arithmetic, logic, conversions, strings, lists, objects, dates, uris):
+for _family in (
+    arithmetic,
+    logic,
+    conversions,
+    strings,
+    lists,
+    objects,
+    dates,
+    uris,
+    expressions,
+    xml,
+    timex,
+):
     _family.register(FUNCTIONS)
 
 # Every name AEL defines (expressionType.ts plus its aliases): a call to one we do not
@@ -42,4 +67,28 @@ AEL_FUNCTION_NAMES: Final = frozenset(
     """.split()
 )
 
-__all__ = ["AEL_FUNCTION_NAMES", "FUNCTIONS"]
+_CLOCK = "its value depends on the time it runs, so the card would differ from run to run"
+
+# What the engine refuses when a template is compiled, and why (docs/templates.md and the
+# README list these; tests/cards/test_refused.py keeps the lists equal to this table).
+REFUSED: Final = {
+    "newGuid": "its value is random, so the card would differ from run to run",
+    "rand": "its value is random, so the card would differ from run to run",
+    "getFutureTime": _CLOCK,
+    "getPastTime": _CLOCK,
+    "getNextViableDate": _CLOCK,
+    "getNextViableTime": _CLOCK,
+    "getPreviousViableDate": _CLOCK,
+    "getPreviousViableTime": _CLOCK,
+    "setPathToValue": (
+        "the SDK writes the value into the data the caller passed ($root and $data paths "
+        "change what every later binding reads), so a card would depend on the order of "
+        "its bindings; the engine never changes the data"
+    ),
+    "jPath": (
+        "not implemented yet: the SDK evaluates the JSPath query language (jspath 0.4), "
+        "which has no Python implementation (use property paths, where or select instead)"
+    ),
+}
+
+__all__ = ["AEL_FUNCTION_NAMES", "FUNCTIONS", "REFUSED"]

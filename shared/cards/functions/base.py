@@ -9,7 +9,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .._js import UNDEFINED, JSTypeError, is_integer, is_nullish, is_number, template_string
+from .._js import (
+    UNDEFINED,
+    JSBytes,
+    JSTypeError,
+    is_integer,
+    is_nullish,
+    is_number,
+    template_string,
+)
 from .._parser import ACCESSOR, CONSTANT, ELEMENT, PATH, Node, render
 from .._scope import EvalError, Fn, Scope, ValidationError
 
@@ -191,13 +199,13 @@ def verify_number_string_or_null(value: Any, node: Node) -> str | None:
 
 
 def verify_container(value: Any, node: Node) -> str | None:
-    if isinstance(value, str | list | dict):
+    if isinstance(value, str | list | dict | JSBytes):
         return None
     return f"{render(node)} must be a string, list, map or object."
 
 
 def verify_container_or_null(value: Any, node: Node) -> str | None:
-    if is_nullish(value) or isinstance(value, str | list | dict):
+    if is_nullish(value) or isinstance(value, str | list | dict | JSBytes):
         return None
     return f"{render(node)} must be a string, list, map or object."
 

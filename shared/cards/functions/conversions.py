@@ -12,6 +12,7 @@ from typing import Any
 from .. import _d3 as d3
 from .._js import (
     UNDEFINED,
+    JSBytes,
     common_stringify,
     is_integer,
     is_logic_true,
@@ -48,6 +49,8 @@ def _string(args: list[Any]) -> Any:
         precision = len(text.split(".")[1]) if "." in text else 0
         locale = number_locale(args[1]) if len(args) == 2 else None
         return d3.fixed(value, precision, locale or d3.DEFAULT)
+    if isinstance(value, JSBytes):
+        return value.decode("utf-8", "replace")  # TextDecoder, as AEL's string does
     return common_stringify(value)
 
 
@@ -144,5 +147,5 @@ def register(table: FunctionTable) -> None:
     table["isObject"] = Spec(
         BOOLEAN,
         arity_any(1, 1),
-        apply(_type_test(lambda v: v is None or isinstance(v, dict | list))),
+        apply(_type_test(lambda v: v is None or isinstance(v, dict | list | JSBytes))),
     )

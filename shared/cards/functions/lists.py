@@ -11,6 +11,7 @@ from typing import Any
 
 from .._js import (
     UNDEFINED,
+    JSBytes,
     common_equals,
     is_integer,
     is_logic_true,
@@ -96,6 +97,8 @@ def lambda_shape(node: Node) -> None:
 def to_list(value: Any) -> list[Any] | None:
     if isinstance(value, list):
         return value
+    if isinstance(value, JSBytes):
+        value = value.as_object()  # a Uint8Array is an object keyed by index
     if isinstance(value, dict):
         return [{"key": key, "value": item} for key, item in value.items()]
     if value is None:
@@ -153,7 +156,7 @@ def _where_build(node: Node, children: list[Fn]) -> Fn:
             for item, result, failed in run_lambda(node, children, scope, subst, items)
             if not failed and is_logic_true(result)
         ]
-        if isinstance(collection, dict):
+        if isinstance(collection, dict | JSBytes):
             return {item["key"]: item["value"] for item in kept}
         return kept
 
@@ -355,6 +358,8 @@ def _indices_and_values(args: list[Any]) -> Any:
     value = args[0]
     if isinstance(value, list):
         return [{"index": index, "value": item} for index, item in enumerate(value)]
+    if isinstance(value, JSBytes):
+        value = value.as_object()
     if isinstance(value, dict):
         return [{"index": key, "value": item} for key, item in value.items()]
     if value is None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from .._js import (
     UNDEFINED,
+    JSBytes,
     common_equals,
     is_logic_true,
     is_nullish,
@@ -103,7 +104,7 @@ def _is_empty(args: list[Any]) -> bool:
     value = args[0]
     if is_nullish(value):
         return True
-    if isinstance(value, str | list | dict):
+    if isinstance(value, str | list | dict | JSBytes):
         return len(value) == 0
     return False
 

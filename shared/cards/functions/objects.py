@@ -6,14 +6,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .._js import UNDEFINED, is_nullish, js_trim, normalize_number, template_string, to_string
+from .._js import (
+    UNDEFINED,
+    JSBytes,
+    is_nullish,
+    js_trim,
+    normalize_number,
+    template_string,
+    to_string,
+)
 from .._parser import Node, render
 from .._scope import EvalError, Fn, Scope, memory_get, split_path, substitute, walk
 from .base import OBJECT, STRING, FunctionTable, Spec, apply, arity_any, order
 
 
 def _json_parse(args: list[Any]) -> Any:
-    text = args[0]
+    return json_parse(args[0])
+
+
+def json_parse(text: Any) -> Any:
+    """JSON.parse, with numbers as JavaScript reads them."""
     if not isinstance(text, str):
         raise EvalError("args[0].trim is not a function")
 
@@ -59,6 +71,8 @@ def _remove_property(args: list[Any]) -> Any:
 def _merge(args: list[Any]) -> Any:
     result: dict[str, Any] = {}
     for arg in args:
+        if isinstance(arg, JSBytes):
+            arg = arg.as_object()  # Object.assign copies a Uint8Array's indices
         if isinstance(arg, dict):
             result.update(arg)
         elif isinstance(arg, list):

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote, unquote
 
-from .._js import UNDEFINED, template_string
+from .._js import UNDEFINED, JSBytes, template_string, utf8_encode
 from .._scope import EvalError
-from .base import NUMBER, STRING, FunctionTable, Spec, apply, arity_any, verify_string
+from .base import NUMBER, OBJECT, STRING, FunctionTable, Spec, apply, arity_any, verify_string
 
 # encodeURIComponent leaves A-Z a-z 0-9 - _ . ! ~ * ' ( ) as they are.
 _URI_SAFE = "-_.!~*'()"
@@ -154,7 +154,7 @@ def _uri_part(pick: Callable[[_Url], Any]) -> Callable[[list[Any]], Any]:
 
 def _btoa(text: str) -> str:
     """`new Buffer(text).toString('base64')`: the text as UTF-8 (a lone surrogate as U+FFFD)."""
-    return base64.b64encode(text.encode("utf-8", "replace")).decode("ascii")
+    return base64.b64encode(utf8_encode(text)).decode("ascii")
 
 
 def _atob(text: str) -> str:
@@ -172,7 +172,11 @@ _BASE64_CHARS: Final = frozenset(
 
 
 def _base64(args: list[Any]) -> Any:
-    return _btoa(args[0]) if isinstance(args[0], str) else UNDEFINED
+    value = args[0]
+    if isinstance(value, JSBytes):
+        # AEL decodes a Uint8Array as UTF-8 text first, then encodes that text.
+        value = value.decode("utf-8", "replace")
+    return _btoa(value) if isinstance(value, str) else UNDEFINED
 
 
 def register(table: FunctionTable) -> None:
@@ -201,6 +205,11 @@ def register(table: FunctionTable) -> None:
         arity_any(1, 1),
         apply(lambda args: "data:text/plain;charset=utf-8;base64," + _btoa(args[0]), verify_string),
     )
+    # Both give the UTF-8 bytes of their text: AEL's dataUriToBinary encodes the whole
+    # data URI as it is, without decoding it (DataUriToBinary.evaluator).
+    to_bytes = apply(lambda args: utf8_encode(args[0]), verify_string)
+    table["binary"] = Spec(OBJECT, arity_any(1, 1), to_bytes)
+    table["dataUriToBinary"] = Spec(OBJECT, arity_any(1, 1), to_bytes)
     table["dataUriToString"] = Spec(
         STRING,
         arity_any(1, 1),
