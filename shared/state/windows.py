@@ -185,7 +185,6 @@ class SharedWindows:
         self._executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="shared-windows")
         self._holds: dict[str, _Hold] = {}
         self._holds_lock = threading.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
         # For bench/delivery.py and the tests:
         self.reservation_seconds: deque[float] = deque(maxlen=100_000)
         """Per post: how long admission took, table calls and waiting for the lease included
@@ -230,11 +229,11 @@ class SharedWindows:
                     return Admission.LOCAL
             self.availability.succeeded()
 
-    def done(self, key: str, lane: Lane, *, hand_back: bool = True) -> None:
+    async def done(self, key: str, lane: Lane, *, hand_back: bool = True) -> None:
         """A post `admit()` let through is over (answered or failed). When nothing else of this
-        process waits for the webhook, it is handed back at once (in the background) rather than
-        keep the others waiting until the turn ends (`hand_back=False`: the caller comes back at
-        once)."""
+        process waits for the webhook, it is handed back now rather than keep the others waiting
+        until the turn ends (`hand_back=False`: the caller comes back at once). Awaited, not left
+        in the background: a one-shot process (`python -m shared send`) must not end before."""
         hold = self._hold(key)
         with hold.lock:
             hold.users -= 1
@@ -250,9 +249,7 @@ class SharedWindows:
             else:
                 return
             hold.leaving = True
-        task = asyncio.get_running_loop().create_task(step)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await step
 
     async def _turn_over(self, key: str, hold: _Hold, lane: Lane) -> None:
         loop = asyncio.get_running_loop()

@@ -77,7 +77,7 @@ class SlotGate(Protocol):
         come in `remaining` s), for a post whose in-process slot started at `since`."""
         ...
 
-    def done(self, key: str, lane: RateLimiter, *, hand_back: bool = True) -> None:
+    async def done(self, key: str, lane: RateLimiter, *, hand_back: bool = True) -> None:
         """A post `admit` let through is over (`hand_back=False`: it comes back at once)."""
         ...
 
@@ -197,7 +197,7 @@ class _Run:
                             # Taken over from another instance after this slot was given: its
                             # answers are in the limiter now, so take the slot again under them.
                             self.limiter.release(key, slot)
-                            self.shared_windows.done(key, self.limiter, hand_back=False)
+                            await self.shared_windows.done(key, self.limiter, hand_back=False)
                             slot, admitted = None, False
                             continue
                 left = self.deadline - self.clock()
@@ -251,7 +251,7 @@ class _Run:
                 if slot is not None:
                     slot.finish()
                 if admitted and self.shared_windows is not None:
-                    self.shared_windows.done(key, self.limiter)
+                    await self.shared_windows.done(key, self.limiter)
 
 
 def _queue_messages(
