@@ -141,8 +141,24 @@ class DeliveryResult:
         return entry
 
 
-def new_notification_id() -> str:
-    return uuid.uuid4().hex
+def new_notification_id(at: float | None = None) -> str:
+    """32 hex digits laid out as a UUID version 7 (RFC 9562, section 5.7): the first 12 are the
+    Unix time in milliseconds, so ids sort by creation time and the parts ledger, keyed by them,
+    is purged by a PartitionKey range (shared.state.purge); the rest is random."""
+    millis = int((time.time() if at is None else at) * 1000) & (2**48 - 1)
+    value = (millis << 80) | (0x7 << 76) | (uuid.uuid4().int & ((1 << 76) - 1))
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # the RFC 4122 variant bits
+    return f"{value:032x}"
+
+
+def notification_id_time(notification_id: str) -> float | None:
+    """When a time-ordered id was made (Unix seconds); None for other ids (older uuid4 ids)."""
+    if len(notification_id) != 32 or notification_id[12] != "7":
+        return None
+    try:
+        return int(notification_id[:12], 16) / 1000
+    except ValueError:
+        return None
 
 
 def _limiter_key(channel: Channel) -> str:

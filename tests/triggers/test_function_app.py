@@ -41,6 +41,7 @@ EXPECTED_FUNCTIONS = {
     "teams_outgoing",
     "notifications_retry",
     "notifications_dead_letter",
+    "state_purge",
     "schedule_weekday_digest",
     "schedule_service_status",
 }
@@ -246,7 +247,7 @@ def test_importing_the_app_loads_nothing_heavy() -> None:
         "print(len(function_app.app.get_functions()))\n"
         f"print([m for m in sys.modules if m.startswith({HEAVY!r})])",
     )
-    assert loaded.split("\n")[:2] == ["9", "[]"]
+    assert loaded.split("\n")[:2] == ["10", "[]"]
 
 
 def test_the_app_starts_and_answers_health_with_every_setting_broken() -> None:
@@ -445,3 +446,19 @@ def test_timer_requests_come_from_the_worker_s_class() -> None:
     decoded: Any = TimerRequest(past_due=True)  # type: ignore[no-untyped-call]
     timer: TimerLike = decoded
     assert timer.past_due is True
+
+
+def test_the_state_purge_timer_runs_hourly_and_never_on_startup() -> None:
+    from shared.config.bindings import PURGE_SCHEDULE
+
+    assert PURGE_SCHEDULE == "0 17 * * * *"
+    assert indexed().bindings("state_purge") == [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": PURGE_SCHEDULE,
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ]
