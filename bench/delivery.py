@@ -169,6 +169,8 @@ class SendersRun:
     takeovers: int
     expired: int
     failed_give_ups: int
+    fallbacks: int
+    """Table calls that failed (timed out), after which a process used its own limiter alone."""
     """How often a process took a webhook over (from another or after handing it back)."""
 
 
@@ -217,6 +219,7 @@ def senders_run(
         takeovers=sum(out["takeovers"] for out in outputs),
         expired=sum(out["expired"] for out in outputs),
         failed_give_ups=sum(out["failed_give_ups"] for out in outputs),
+        fallbacks=sum(out["fallbacks"] for out in outputs),
     )
 
 
@@ -380,7 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"table: {run.reads} reads, {run.writes} writes ({run.conflicts} conflicts) for "
             f"{NOTIFICATIONS} posts; {run.takeovers} times a process took a webhook over "
             f"({run.expired} after its holder let the lease expire; {run.failed_give_ups} "
-            "failed hand-backs)"
+            f"failed hand-backs); {run.fallbacks} table calls failed (the process fell back to "
+            "its own limiter for 5 s)"
         )
         print(
             f"tightest 5 arrivals on one webhook (with the table) spanned {gaps:.3f} s "

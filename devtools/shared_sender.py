@@ -85,6 +85,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "takeovers": shared.takeovers if shared else 0,
         "expired": shared.expired if shared else 0,
         "failed_give_ups": shared.failed_give_ups if shared else 0,
+        "fallbacks": shared.availability.fallbacks if shared else 0,
     }
 
 

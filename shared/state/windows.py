@@ -12,14 +12,14 @@ hands the webhook over with those answers instead of planning slots:
 - the entity per webhook (keyed by the SHA-256 of its URL, never the URL) holds `owner` (an id of
   one process) and `until` (the lease's end, wall clock), `answers` (when Teams answered the recent
   requests, wall clock, packed doubles, oldest first), `blocked_until` (a pause Teams asked for with
-  a 429 + Retry-After, seen by any instance) and `wanted_by` (the instance that asked first
-  during this turn: it goes next);
+  a 429 + Retry-After, seen by any instance) and `wanted_by` (the instances waiting for it, in
+  the order they asked);
 - the holder sends with its in-process limiter alone: no table call per post;
 - an instance that needs the webhook takes the lease when it is free, with If-Match on the ETag
   it read (a 412 or 409: another one was quicker; read again), adopts `answers` and
-  `blocked_until` into its limiter, and sends; otherwise it asks (`wanted_by`, unless someone
-  did) and waits for the holder to let go (the one who asked reads at a short interval once the
-  turn is due, the others now and then); a webhook given back goes first to the one who asked;
+  `blocked_until` into its limiter, and sends; otherwise it joins the line (`wanted_by`)
+  and waits for the holder to let go (the first in line reads at a short interval once the turn
+  is due, the others now and then); a webhook given back goes to the first in line;
 - the holder renews the lease while it has posts to send and nobody else wants the webhook; when
   someone does (or it has nothing left to send), it stops starting posts, waits for the answers of
   those in flight, and writes them with the lease given up. A post whose connection failed never
@@ -46,7 +46,7 @@ import time
 import uuid
 from array import array
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -74,6 +74,8 @@ __all__ = ["Admission", "Lane", "SharedWindows", "current_shared_windows", "keep
 _ROW: Final = "windows"
 # Table calls run on threads: one per webhook being taken over or handed back at a time.
 _THREADS: Final = 24
+# At most this many instances wait in line for one webhook (each id is ~20 characters).
+_LINE: Final = 64
 
 
 class Lane(Protocol):
@@ -88,6 +90,11 @@ class Lane(Protocol):
     def block(self, key: str, seconds: float) -> None: ...
 
     def now(self) -> float: ...
+
+
+def _line(text: str) -> list[str]:
+    """The instances waiting for the webhook, first come first."""
+    return [name for name in text.split(",") if name]
 
 
 def _decode(raw: Any) -> list[float]:
@@ -147,6 +154,8 @@ class _Hold:
     """Handing it over: admit no new posts; give it up when the last one is done."""
     users: int = 0
     """Posts admitted and not done yet."""
+    generation: int = 0
+    """Counts the takes: a hand-over decided for one lease never gives up a later one."""
     adopted: float = float("-inf")
     """When answers were last adopted into the limiter (the limiter's clock)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -240,18 +249,22 @@ class SharedWindows:
             last = hand_back and hold.users == 0 and hold.until > 0.0 and not hold.leaving
             if not last:
                 return
+            generation = hold.generation
+            step: Awaitable[object]
             if not lane.busy(key):
-                step = self._leave(key, hold, lane)
+                step = self._leave(key, hold, lane, generation)
             elif self._clock() >= hold.until:
                 # The turn is over and nothing of ours is in flight: the best moment to hand over,
-                # while the windows keep the webhook closed anyway. Renewed if nobody asked.
-                step = self._turn_over(key, hold, lane)
+                # while the windows keep the webhook closed anyway. Renewed if nobody is in line.
+                step = self._turn_over(key, hold, lane, generation)
             else:
                 return
             hold.leaving = True
         await step
 
-    async def _turn_over(self, key: str, hold: _Hold, lane: Lane) -> None:
+    async def _turn_over(self, key: str, hold: _Hold, lane: Lane, generation: int) -> bool:
+        """Renew the lease, or hand it over when someone is in line (the caller marked the hold
+        `leaving` for `generation`, so no other turn-over runs meanwhile). True: renewed."""
         loop = asyncio.get_running_loop()
         try:
             renewed = await loop.run_in_executor(self._executor, self._renew, key, hold, lane)
@@ -259,9 +272,11 @@ class SharedWindows:
             renewed = False
         if renewed:
             with hold.lock:
-                hold.leaving = False
-        else:
-            await self._leave(key, hold, lane)
+                if hold.generation == generation:
+                    hold.leaving = False
+            return True
+        await self._leave(key, hold, lane, generation)
+        return False
 
     async def block(self, key: str, seconds: float) -> None:
         """Teams throttled this webhook and asked for `seconds`: pause it for every instance."""
@@ -282,10 +297,13 @@ class SharedWindows:
         except RateLimitWait:
             pass  # contended for too long: the lease runs out by itself
 
-    async def _leave(self, key: str, hold: _Hold, lane: Lane) -> None:
-        """Give the webhook back once the posts in flight are done (their answers go with it)."""
+    async def _leave(self, key: str, hold: _Hold, lane: Lane, generation: int) -> None:
+        """Give the webhook back once the posts in flight are done (their answers go with it).
+        Only the lease of `generation`: one taken again since is not this call's to give up."""
         while True:
             with hold.lock:
+                if hold.generation != generation:
+                    return
                 if hold.users == 0:
                     break
             await asyncio.sleep(self.poll / 5)
@@ -304,7 +322,8 @@ class SharedWindows:
                     await asyncio.sleep(self.poll * 2**attempt)
         finally:
             with hold.lock:
-                hold.until, hold.leaving = 0.0, False
+                if hold.generation == generation:
+                    hold.until, hold.leaving = 0.0, False
 
     async def _change(self, key: str, hold: _Hold, lane: Lane, deadline: float) -> None:
         """Renew the lease, hand it over, or wait for it and take it; returns once held."""
@@ -315,15 +334,17 @@ class SharedWindows:
                 held, leaving = hold.until > 0.0, hold.leaving
                 if held and now < hold.until and not leaving:
                     return
+                generation = hold.generation
+                if held and not leaving:
+                    hold.leaving = True  # this caller turns the lease over; no one else does
             if held and leaving:
                 await asyncio.sleep(self.poll / 5)  # someone of ours is handing it over
                 continue
             if held:
-                # Our turn is over: go on if nobody else asked for the webhook, else hand over.
-                if await loop.run_in_executor(self._executor, self._renew, key, hold, lane):
+                # Our turn is over: go on if nobody is in line for the webhook, else hand over.
+                if await self._turn_over(key, hold, lane, generation):
                     return
-                await self._leave(key, hold, lane)
-                # Let the one who asked take it first.
+                # Let the first in line take it first.
                 await asyncio.sleep(self.poll * (1 + self._rng.random()))
             wait = await loop.run_in_executor(self._executor, self._try_take, key, hold, lane)
             if wait <= 0:
@@ -350,10 +371,13 @@ class SharedWindows:
             taken.clear()  # a write that conflicted took nothing
             mine = entity.owner == self.owner
             previous = entity.owner or entity.last_owner
-            # A webhook given back goes first to the instance that asked for it (`until` is when
-            # it was given back); anyone may take it when that one does not come in time.
+            # A webhook given back goes to the first in line (`until` is when it was given
+            # back); anyone may take it when that one does not come in time (it is then dropped
+            # from the line: an instance that is gone must not hold the line up again).
+            line = _line(entity.wanted_by)
+            first = line[0] if line else ""
             free = not entity.owner and (
-                entity.wanted_by in ("", self.owner) or now > entity.until + self.expiry / 10
+                first in ("", self.owner) or now > entity.until + self.expiry / 10
             )
             expired = bool(entity.owner) and now > entity.until + self.expiry
             if expired:
@@ -361,12 +385,14 @@ class SharedWindows:
             if mine or free or expired:
                 entity.owner, entity.since, entity.until = self.owner, now, now + self.turn
                 entity.last_owner = self.owner
-                entity.wanted_by = ""
+                if first and first != self.owner and not mine:
+                    line = line[1:]
+                entity.wanted_by = ",".join(n for n in line if n != self.owner)
                 taken.append(entity)
                 return entity
-            if entity.wanted_by:
-                return None  # someone asked first: they go next
-            entity.wanted_by = self.owner
+            if self.owner in line:
+                return None  # already in line
+            entity.wanted_by = ",".join([*line, self.owner][-_LINE:])
             return entity
 
         entity = self._update(key, plan)
@@ -381,7 +407,7 @@ class SharedWindows:
             # The next in line asks often once the turn is due; the others now and then (the
             # holder may also let go early, when it has nothing left to send).
             due = entity.until - now
-            if entity.wanted_by != self.owner:
+            if _line(entity.wanted_by)[:1] != [self.owner]:
                 return self.patience
             return self.patience if due > self.patience else max(due, self.poll)
         self.takeovers += 1
@@ -397,6 +423,7 @@ class SharedWindows:
                 )
                 hold.adopted = lane.now()
             hold.until, hold.leaving = taken[0].until, False
+            hold.generation += 1
         return 0.0
 
     def _renew(self, key: str, hold: _Hold, lane: Lane) -> bool:
@@ -405,7 +432,7 @@ class SharedWindows:
         now = self._clock()
 
         def plan(entity: _Entity) -> _Entity | None:
-            if entity.owner != self.owner or entity.wanted_by not in ("", self.owner):
+            if entity.owner != self.owner or any(n != self.owner for n in _line(entity.wanted_by)):
                 return None
             entity.since, entity.until = now, now + self.turn
             entity.answers = self._answers(key, lane, entity)
