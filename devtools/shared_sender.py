@@ -4,8 +4,9 @@ limiter) with the shared rate windows of the table, posting numbered notificatio
     python -m devtools.shared_sender SPEC_JSON
 
 SPEC_JSON: {"storage": connection string or null, "webhooks": [url, ...], "numbers": [[n, webhook
-index], ...], "windows": [[limit, seconds], ...], "budget": s, "margin": s, "start_at": wall time}.
-Prints one JSON line: statuses by notification number, and the shared reservations' costs.
+index], ...], "windows": [[limit, seconds], ...], "budget": s, "start_at": wall time}.
+Prints one JSON line: statuses by notification number, the shared reservations' costs, the table
+reads, writes, conflicts and takeovers.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     shared = None
     if spec.get("storage"):
         store = StateStore(StorageTarget(connection_string=spec["storage"]))
-        shared = SharedWindows(store, windows, margin=float(spec.get("margin", 0.1)))
+        shared = SharedWindows(store, windows)
         store.table("windows")  # a warm instance: the table client exists
     delivery = Delivery(
         Settings.from_environ(environ),
@@ -78,7 +79,13 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             str(n): r[0].status for (n, _), r in zip(spec["numbers"], results, strict=True)
         },
         "reservations": list(shared.reservation_seconds) if shared else [],
-        "late": shared.late if shared else 0,
+        "writes": shared.writes if shared else 0,
+        "reads": shared.reads if shared else 0,
+        "conflicts": shared.conflicted if shared else 0,
+        "takeovers": shared.takeovers if shared else 0,
+        "expired": shared.expired if shared else 0,
+        "failed_give_ups": shared.failed_give_ups if shared else 0,
+        "fallbacks": shared.availability.fallbacks if shared else 0,
     }
 
 

@@ -8,7 +8,9 @@ check`.
 - subscriptions: the key settings, topics.json, the hosts subscribable entries need;
 - the template catalog itself, if it cannot be read;
 - the shared tables (shared.state): "unreachable" makes the health route degraded (delivery then
-  keeps Teams' windows per instance only), and the dead letters kept are counted.
+  keeps Teams' windows per instance only), and the dead letters kept are counted. The probe's
+  verdict is reused for 30 s (SHARED_STATE_CACHE_SECONDS), and delivery's own view (a table call
+  that failed since) overrides it at once.
 
 The health route is anonymous: it gets the number of problems only. `check` prints them with the
 setting or entry names (never a value).
@@ -16,9 +18,13 @@ setting or entry names (never a value).
 
 import functools
 import json
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from shared.config.once import read_once
 
 __all__ = [
     "Finding",
@@ -271,9 +277,57 @@ def _schedule_count() -> int:
     return len(current_schedules().registered)
 
 
+SHARED_STATE_CACHE_SECONDS = 30.0
+"""How long the health route reuses its verdict on the shared tables: an anonymous route that
+load balancers probe every few seconds must not cost a table query each time."""
+
+
+@dataclass
+class SharedStateVerdict:
+    """The last probe of the shared tables, reused for `seconds` (and dropped sooner when
+    delivery finds the tables down or back, so the route never lags behind what delivery knows)."""
+
+    seconds: float = SHARED_STATE_CACHE_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    probes: int = 0
+    _value: tuple[str, int | None] | None = None
+    _at: float = 0.0
+    _seen: tuple[bool, int] = (False, 0)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, seen: tuple[bool, int]) -> tuple[str, int | None]:
+        """The verdict, probed again when older than `seconds` or when `seen` (delivery's view:
+        degraded, fallbacks so far) changed since the last probe."""
+        with self._lock:
+            fresh = self.clock() - self._at < self.seconds and seen == self._seen
+            if self._value is not None and fresh:
+                return self._value
+        value = _probe_shared_state()
+        with self._lock:
+            self._value, self._at, self._seen = value, self.clock(), seen
+            self.probes += 1
+        return value
+
+
+@read_once
+def current_shared_state_verdict() -> SharedStateVerdict:
+    """The process's cached verdict on the shared tables."""
+    return SharedStateVerdict()
+
+
 def _shared_state() -> tuple[str, int | None]:
-    """("off" | "ok" | "unreachable", dead letters kept): counting them is the probe of the
-    shared tables, so a table that is down shows here whatever this instance last delivered."""
+    """("off" | "ok" | "unreachable", dead letters kept), at most SHARED_STATE_CACHE_SECONDS
+    old unless delivery's view of the tables changed since."""
+    from shared.state.store import current_availability
+
+    availability = current_availability()
+    if availability.degraded:
+        return "unreachable", None
+    return current_shared_state_verdict().get((False, availability.fallbacks))
+
+
+def _probe_shared_state() -> tuple[str, int | None]:
+    """Counting the dead letters is the probe of the shared tables."""
     from shared.state.deadletters import current_dead_letters
 
     try:

@@ -14,3 +14,6 @@ STORAGE_CONNECTION: Final = "AzureWebJobsStorage"
 
 POISON_QUEUE: Final = "notifications-retry-poison"
 """Where the host moves a retry message after maxDequeueCount failed attempts (host.json)."""
+
+PURGE_SCHEDULE: Final = "0 17 * * * *"
+"""NCRONTAB (seconds first) of the `state_purge` timer: every hour at minute 17, UTC."""

@@ -47,6 +47,7 @@ from shared.teams.transports import Transport, transport_for
 
 if TYPE_CHECKING:
     from shared.state.parts import PartsLedger
+    from shared.state.windows import Admission
 
 __all__ = [
     "QUEUE_MESSAGE_LIMIT",
@@ -81,8 +82,17 @@ class ChannelSource(Protocol):
 class SlotGate(Protocol):
     """Rate windows shared with other instances (shared.state.windows.SharedWindows)."""
 
-    async def admit(self, key: str, remaining: float) -> None:
-        """Wait for the webhook's shared slot; RateLimitWait when none comes in `remaining` s."""
+    async def admit(self, key: str, remaining: float, lane: RateLimiter, since: float) -> Admission:
+        """Wait until this instance may post to the webhook (RateLimitWait when that does not
+        come in `remaining` s), for a post whose in-process slot started at `since`."""
+        ...
+
+    async def done(self, key: str, lane: RateLimiter, *, hand_back: bool = True) -> None:
+        """A post `admit` let through is over (`hand_back=False`: it comes back at once)."""
+        ...
+
+    async def block(self, key: str, seconds: float) -> None:
+        """Pause the webhook for every instance: Teams throttled it and asked for `seconds`."""
         ...
 
 
@@ -141,8 +151,24 @@ class DeliveryResult:
         return entry
 
 
-def new_notification_id() -> str:
-    return uuid.uuid4().hex
+def new_notification_id(at: float | None = None) -> str:
+    """32 hex digits laid out as a UUID version 7 (RFC 9562, section 5.7): the first 12 are the
+    Unix time in milliseconds, so ids sort by creation time and the parts ledger, keyed by them,
+    is purged by a PartitionKey range (shared.state.purge); the rest is random."""
+    millis = int((time.time() if at is None else at) * 1000) & (2**48 - 1)
+    value = (millis << 80) | (0x7 << 76) | (uuid.uuid4().int & ((1 << 76) - 1))
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # the RFC 4122 variant bits
+    return f"{value:032x}"
+
+
+def notification_id_time(notification_id: str) -> float | None:
+    """When a time-ordered id was made (Unix seconds); None for other ids (older uuid4 ids)."""
+    if len(notification_id) != 32 or notification_id[12] != "7":
+        return None
+    try:
+        return int(notification_id[:12], 16) / 1000
+    except ValueError:
+        return None
 
 
 def _limiter_key(channel: Channel) -> str:
@@ -176,17 +202,30 @@ class _Run:
         last: TransientDeliveryError | None = None
         while True:
             slot = None
+            admitted = False
             try:
                 if self.transport.rate_limited:
                     slot = await self.limiter.acquire(
                         key, deadline=self.deadline - self.policy.min_attempt
                     )
                     if self.shared_windows is not None:
-                        # Then the windows every instance shares (falls through when the table
-                        # cannot be reached: the in-process limiter above still holds).
-                        await self.shared_windows.admit(
-                            key, self.deadline - self.policy.min_attempt - self.clock()
+                        # Then the windows every instance shares: wait until this instance holds
+                        # the webhook (falls through when the table cannot be reached: the
+                        # in-process limiter above still holds).
+                        admission = await self.shared_windows.admit(
+                            key,
+                            self.deadline - self.policy.min_attempt - self.clock(),
+                            self.limiter,
+                            slot.start,
                         )
+                        admitted = admission.value != "local"
+                        if admission.value == "taken":
+                            # Taken over from another instance after this slot was given: its
+                            # answers are in the limiter now, so take the slot again under them.
+                            self.limiter.release(key, slot)
+                            await self.shared_windows.done(key, self.limiter, hand_back=False)
+                            slot, admitted = None, False
+                            continue
                 left = self.deadline - self.clock()
                 if left < self.policy.min_attempt:
                     raise RateLimitWait("the time budget ran out before a request could start")
@@ -198,17 +237,23 @@ class _Run:
                     timeout=min(left, self.policy.read_timeout),
                 )
             except RateLimitWait as exc:
+                if slot is not None:
+                    self.limiter.release(key, slot)  # taken, but no request went out with it
                 # Report what went wrong before, if anything: that is why the slots ran out.
                 raise _Exhausted(last or exc) from None
             except TransientDeliveryError as exc:
                 last = exc
                 if isinstance(exc, ConnectFailed) and slot is not None:
-                    # Nothing reached Teams, so nothing counts against its windows.
+                    # Nothing reached Teams, so nothing counts against its windows (nor against
+                    # the shared ones: they take their answers from this limiter).
                     self.limiter.release(key, slot)
                 if isinstance(exc, TeamsThrottled) and exc.retry_after is not None:
-                    # Throttled although the limiter kept the windows: another sender shares the
-                    # webhook. Hold the whole lane for as long as Teams asked.
+                    # Throttled although the limiters kept the windows: another sender shares
+                    # the webhook. Hold the whole lane for as long as Teams asked, here and, through
+                    # the table, in every other instance.
                     self.limiter.block(key, exc.retry_after)
+                    if self.shared_windows is not None:
+                        await self.shared_windows.block(key, exc.retry_after)
                 note = (
                     "; retrying although Teams may already have posted it (at least once)"
                     if isinstance(exc, AnswerLost)
@@ -231,6 +276,8 @@ class _Run:
             finally:
                 if slot is not None:
                     slot.finish()
+                if admitted and self.shared_windows is not None:
+                    await self.shared_windows.done(key, self.limiter)
 
 
 def _queue_messages(

@@ -41,6 +41,7 @@ EXPECTED_FUNCTIONS = {
     "teams_outgoing",
     "notifications_retry",
     "notifications_dead_letter",
+    "state_purge",
     "schedule_weekday_digest",
     "schedule_service_status",
     "subscriptions_sweeper",
@@ -467,3 +468,19 @@ def test_timer_requests_come_from_the_worker_s_class() -> None:
     decoded: Any = TimerRequest(past_due=True)  # type: ignore[no-untyped-call]
     timer: TimerLike = decoded
     assert timer.past_due is True
+
+
+def test_the_state_purge_timer_runs_hourly_and_never_on_startup() -> None:
+    from shared.config.bindings import PURGE_SCHEDULE
+
+    assert PURGE_SCHEDULE == "0 17 * * * *"
+    assert indexed().bindings("state_purge") == [
+        {
+            "direction": "IN",
+            "type": "timerTrigger",
+            "name": "timer",
+            "schedule": PURGE_SCHEDULE,
+            "runOnStartup": False,
+            "useMonitor": True,
+        }
+    ]
