@@ -4,7 +4,8 @@
 filter accepts the data, opens their URLs and hands the channels to delivery (so the pipeline
 delivers to `sub-<id>` names like to any channel: limiter, retries, retry queue, duplicates,
 parts). `note_outcomes` then counts, per subscription, deliveries that Teams answered with "this
-webhook is gone" (HTTP 404 or 410, directly or wrapped in a classic connector's 200): after
+webhook is gone" (HTTP 404 or 410) or "refused" (401 or 403), directly or wrapped in a classic
+connector's 200: after
 GONE_LIMIT in a row the subscription is paused with the reason, which its creator sees on the
 page; a delivery that gets through starts the count again.
 """
@@ -43,7 +44,10 @@ __all__ = [
 
 logger = logging.getLogger("shared.subscriptions")
 
-GONE_STATUSES: Final = frozenset({404, 410})
+# 404/410: the workflow, its trigger or the connector was deleted. 401/403: the URL's signature no
+# longer opens it (the workflow's URL was regenerated, or the flow or connector was turned off for
+# the channel). Each is permanent for that URL; three in a row pause the subscription.
+GONE_STATUSES: Final = frozenset({401, 403, 404, 410})
 GONE_LIMIT: Final = 3
 
 
@@ -130,10 +134,15 @@ def _count_gone(id: str, status: int) -> None:
             row = table.get(id)
             count = row.gone_count + 1
             if count >= GONE_LIMIT and row.active:
+                what = "refused" if status in (401, 403) else "gone"
+                why = (
+                    "the workflow was probably turned off or its URL regenerated"
+                    if status in (401, 403)
+                    else "the workflow or channel was probably deleted"
+                )
                 reason = (
-                    f"Teams reported the webhook gone (HTTP {status}) {count} times in a row: "
-                    "the workflow or channel was probably deleted. Paste a new workflow URL "
-                    "(edit), then resume."
+                    f"Teams reported the webhook {what} (HTTP {status}) {count} times in a row: "
+                    f"{why}. Paste a new workflow URL (edit), then resume."
                 )
                 table.replace(row.changed(gone_count=count, active=False, paused_reason=reason))
                 logger.warning(

@@ -186,6 +186,27 @@ def test_a_webhook_teams_reports_gone_is_paused_with_the_reason(
     assert len(teams.received(gone)) == 1 + GONE_LIMIT
 
 
+def test_a_webhook_teams_refuses_is_paused_with_the_reason(
+    app: tuple[Channels, Subscriptions],
+    teams: TeamsStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    """A workflow turned off or whose URL was regenerated answers 401/403 for good."""
+    topic = a_topic_nobody_else_uses(monkeypatch, tmp_path)
+    service = current_subscriptions()
+    url = teams.url("workflows")
+    view = subscribe(service, url, TopicChoice(topic), name="Turned off")
+    teams.script(url, *[Answer(403, "Forbidden")] * GONE_LIMIT)
+    for _ in range(GONE_LIMIT):
+        assert notify(topic, {"title": "Hello"}).status == 200
+    [paused] = run(service.mine(view.created_by))
+    assert not paused.active
+    assert paused.paused_reason is not None
+    assert "refused (HTTP 403) 3 times" in paused.paused_reason
+    assert "turned off" in paused.paused_reason
+
+
 def test_a_gone_answer_between_successes_does_not_pause(
     app: tuple[Channels, Subscriptions],
     teams: TeamsStandIn,
