@@ -4,9 +4,6 @@ on every probe, and still says at once what delivery found (real Azurite, stoppe
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from devtools.azurite import Azurite
 from shared.health import (
@@ -15,16 +12,6 @@ from shared.health import (
     health_report,
 )
 from shared.state.store import StateUnavailable, current_availability
-
-
-@pytest.fixture
-def own_azurite(monkeypatch: pytest.MonkeyPatch) -> Iterator[Azurite]:
-    emulator = Azurite().start()
-    monkeypatch.setenv("AzureWebJobsStorage", emulator.connection_string)
-    try:
-        yield emulator
-    finally:
-        emulator.close()
 
 
 def test_probes_within_the_cache_time_do_not_query_the_table(own_azurite: Azurite) -> None:

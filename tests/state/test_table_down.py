@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -15,17 +14,6 @@ from shared.health import health_report
 from shared.state.store import StateStore, StorageTarget, current_availability
 from shared.state.windows import SharedWindows
 from tests.support.function_app import call_notify, configure, notify_request
-
-
-@pytest.fixture
-def own_azurite(monkeypatch: pytest.MonkeyPatch) -> Iterator[Azurite]:
-    """An Azurite of this test's own: stopping it must not disturb the others."""
-    emulator = Azurite().start()
-    monkeypatch.setenv("AzureWebJobsStorage", emulator.connection_string)
-    try:
-        yield emulator
-    finally:
-        emulator.close()
 
 
 def shared_sends(azurite: Azurite, url: str) -> int:
