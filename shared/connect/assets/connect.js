@@ -187,6 +187,11 @@
       "data-topic": topic.name,
       "aria-describedby": `${id}-help ${id}-error`,
     });
+    return choice(id, box, topic.name, topic.description, body);
+  }
+
+  // One checkable choice (a topic or a scheduled update): its details show while it is checked.
+  function choice(id, box, label, description, body) {
     const wrapper = el(
       "div",
       { class: "choice" },
@@ -194,8 +199,8 @@
         "div",
         { class: "choice-head" },
         box,
-        el("label", { for: id, text: topic.name }),
-        el("p", { class: "help", id: `${id}-help`, text: topic.description }),
+        el("label", { for: id, text: label }),
+        el("p", { class: "help", id: `${id}-help`, text: description }),
         errorSlot(id),
       ),
       body,
@@ -321,24 +326,7 @@
     });
     const body = el("div", { class: "choice-body", hidden: true }, el("div", { class: "row" }, ...fields), ...parameters);
     const box = el("input", { type: "checkbox", id: key, "data-schedule": schedule.name, "aria-describedby": `${key}-help ${key}-error` });
-    const wrapper = el(
-      "div",
-      { class: "choice" },
-      el(
-        "div",
-        { class: "choice-head" },
-        box,
-        el("label", { for: key, text: schedule.label }),
-        el("p", { class: "help", id: `${key}-help`, text: schedule.description }),
-        errorSlot(key),
-      ),
-      body,
-    );
-    box.addEventListener("change", () => {
-      body.hidden = !box.checked;
-      wrapper.classList.toggle("on", box.checked);
-    });
-    return wrapper;
+    return choice(key, box, schedule.label, schedule.description, body);
   }
 
   function renderOffer(offer) {
