@@ -55,12 +55,41 @@ __all__ = [
 
 # The page's own address: never resolved, every request is answered by the route below.
 PAGE_URL: Final = "https://card-preview.invalid/"
+# Headless Chromium is the whole browser without a screen: every window it opens starts the
+# address bar's popups too, WebUI pages (chrome://omnibox-popup.top-chrome/) in renderer processes
+# of their own that a preview never shows. Measured on the 2-core machine: those two processes
+# took about as much CPU as the two preview pages while they loaded, and kept using 15-20% of a
+# core each for as long as the browser ran (bench/README.md, "Card previews").
+_UNSHOWN_FEATURES: Final = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+# Chromium keeps only the last --disable-features of its command line, and Playwright passes its
+# own list first (playwright-core's chromiumSwitches.ts, 1.65): ours carries Playwright's too, so
+# that its choices (no paint holding, no requests to Google at start-up, ...) still hold.
+# tests/preview/test_chromium_switches.py fails when Playwright's list grows past this one.
+PLAYWRIGHT_DISABLED_FEATURES: Final = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
 CHROMIUM_ARGS: Final = (
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    "--disable-features=" + ",".join((*PLAYWRIGHT_DISABLED_FEATURES, *_UNSHOWN_FEATURES)),
 )
 _TYPES: Final = {".js": "text/javascript", ".json": "application/json", ".css": "text/css"}
 _TIMEOUT_MS: Final = 20_000
@@ -215,6 +244,20 @@ class PreviewBrowser:
         else:
             self._refused.append(url)
             await route.abort("blockedbyclient")
+
+    def running_pages(self) -> list[tuple[str, str]]:
+        """What the browser runs now, as DevTools lists it: (kind, address) of each page,
+        including the browser's own WebUI ("browser_ui") that no preview asked for."""
+
+        async def listed() -> list[tuple[str, str]]:
+            session = await self._browser.new_browser_cdp_session()
+            try:
+                answer = await session.send("Target.getTargets")
+            finally:
+                await session.detach()
+            return [(target["type"], target["url"]) for target in answer["targetInfos"]]
+
+        return self._loop.run(listed())
 
     def warm(self, themes: Sequence[Theme]) -> None:
         """Open each theme's window and load its page with a small card (text, an emoji, a fact
