@@ -42,7 +42,7 @@ from playwright.async_api import Page as BrowserPage
 from shared.cards import Problem
 from shared.preview.install import PreviewUnavailableError, chromium_path, renderer_modules
 from shared.preview.page import DEFAULT_WIDTH, Page, page_input, preview_page
-from shared.preview.pins import Theme, pinned_files
+from shared.preview.pins import PinnedFile, Theme, integrity, pinned_files
 
 __all__ = [
     "CHROMIUM_ARGS",
@@ -50,6 +50,7 @@ __all__ = [
     "PreviewFailedError",
     "PreviewRequest",
     "Rendering",
+    "carried_files",
     "open_browser",
 ]
 
@@ -200,6 +201,7 @@ class PreviewBrowser:
         self._loop = loop
         self._browser = browser
         self._files = {p.url: modules / p.package / p.path for p in pinned_files()}
+        self._carried = carried_files(modules)
         self._windows: dict[str, _Window] = {}
         self._opening: dict[str, asyncio.Task[_Window]] = {}
         self._refused: list[str] = []
@@ -338,6 +340,7 @@ class PreviewBrowser:
                 width=request.width,
                 title=request.title,
                 problems=request.problems,
+                carried=self._carried,
             )
             return await self._load(window, screenshot=screenshot, layout=layout)
         state = page_input(
@@ -406,6 +409,21 @@ class PreviewBrowser:
             },
         )
         return base64.b64decode(answer["data"])
+
+
+def carried_files(modules: Path) -> dict[PinnedFile, str]:
+    """Each pinned file's text, as the preview pages carry it, once it has the pin's hash (what a
+    browser checks before it runs a file it loads)."""
+    carried: dict[PinnedFile, str] = {}
+    for pinned in pinned_files():
+        data = (modules / pinned.package / pinned.path).read_bytes()
+        if integrity(data) != pinned.integrity:
+            raise PreviewUnavailableError(
+                f"{pinned.package}/{pinned.path} in {modules} is not the pinned file: "
+                "delete the folder to install it again from the lock file"
+            )
+        carried[pinned] = data.decode("utf-8")
+    return carried
 
 
 async def _start(executable: str) -> tuple[Playwright, Browser]:
