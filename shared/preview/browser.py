@@ -261,6 +261,16 @@ class PreviewBrowser:
 
         return self._loop.run(listed())
 
+    def open_windows(self, themes: Sequence[Theme]) -> None:
+        """Open each theme's window, blank (no page loaded), side by side: the browser window
+        itself, which headless Chromium builds as a desktop one, and its first renderer process.
+        What this costs is start-up, and callers that time previews say so."""
+
+        async def every_window() -> None:
+            await asyncio.gather(*(self._window(theme) for theme in themes))
+
+        self._loop.run(every_window())
+
     def warm(self, themes: Sequence[Theme]) -> None:
         """Open each theme's window and load its page with a small card (text, an emoji, a fact
         list, a button), side by side: the renderer is parsed and the fonts are loaded before the
