@@ -2,7 +2,9 @@
 
 Nothing reaches the network: the page and the pinned files are answered from this machine
 (the files from the npm packages installed from the lock file; the browser still checks each
-against its integrity hash), and every other request is refused and remembered.
+against its integrity hash), and every other request is refused and remembered. The pages of
+`preview` carry the pinned files inside them (checked against the same hashes here), so a
+theme's first page is one answer; `render` loads a page as given, as a person's browser does.
 
 Playwright runs on its own event loop in a thread of its own, behind a blocking interface:
 Playwright's sync API marks the calling thread's loop as running for as long as the browser is
