@@ -4,12 +4,15 @@ Prints the browser's start time apart (Playwright + headless Chromium, until it 
 window; no page is loaded before the clock starts), then for each of several rounds the total
 time of all previews (each: render + PNG screenshot), and the median and slowest preview. The
 first round of a session includes opening each theme's window and loading its page (parsing the
-renderer); later rounds show the steady state. By default the two themes render side by side,
-each in its own window, as `make preview` does, and without the layout measures only
-`check --render` takes (`--layout` adds them; `--one-window` renders one card after the other).
+renderer); later rounds show the steady state. `--windows-first` opens the blank windows before
+the rounds, `--warm` also loads each theme's page there: each is timed apart, as start-up. By
+default the two themes render side by side, each in its own window, as `make preview` does, and
+without the layout measures only `check --render` takes (`--layout` adds them; `--one-window`
+renders one card after the other).
 Goal: all previews in at most 2 s after the browser is up, on a 2-core machine.
 
-    .venv/bin/python -m bench.preview [--rounds N] [--no-png] [--layout] [--one-window] [--warm]
+    .venv/bin/python -m bench.preview [--rounds N] [--no-png] [--layout] [--one-window]
+                                      [--windows-first] [--warm]
 """
 
 from __future__ import annotations
@@ -39,6 +42,11 @@ def main() -> None:
         "--one-window", action="store_true", help="one card after the other, as before"
     )
     parser.add_argument(
+        "--windows-first",
+        action="store_true",
+        help="open each theme's blank window before the rounds (timed apart: start-up)",
+    )
+    parser.add_argument(
         "--warm",
         action="store_true",
         help="load each theme's page before the rounds (timed apart: start-up, not previews)",
@@ -54,6 +62,13 @@ def main() -> None:
     with open_browser() as browser:
         started = time.perf_counter() - start
         print(f"browser start: {started:.2f} s (Playwright + headless Chromium, no page yet)")
+        if args.windows_first:
+            windows_start = time.perf_counter()
+            browser.open_windows(THEMES)
+            print(
+                f"windows: {time.perf_counter() - windows_start:.2f} s (each theme's window "
+                "opened, blank; not in the rounds below)"
+            )
         if args.warm:
             warm_start = time.perf_counter()
             browser.warm(THEMES)

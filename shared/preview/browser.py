@@ -2,7 +2,9 @@
 
 Nothing reaches the network: the page and the pinned files are answered from this machine
 (the files from the npm packages installed from the lock file; the browser still checks each
-against its integrity hash), and every other request is refused and remembered.
+against its integrity hash), and every other request is refused and remembered. The pages of
+`preview` carry the pinned files inside them (checked against the same hashes here), so a
+theme's first page is one answer; `render` loads a page as given, as a person's browser does.
 
 Playwright runs on its own event loop in a thread of its own, behind a blocking interface:
 Playwright's sync API marks the calling thread's loop as running for as long as the browser is
@@ -42,7 +44,7 @@ from playwright.async_api import Page as BrowserPage
 from shared.cards import Problem
 from shared.preview.install import PreviewUnavailableError, chromium_path, renderer_modules
 from shared.preview.page import DEFAULT_WIDTH, Page, page_input, preview_page
-from shared.preview.pins import Theme, pinned_files
+from shared.preview.pins import PinnedFile, Theme, integrity, pinned_files
 
 __all__ = [
     "CHROMIUM_ARGS",
@@ -50,17 +52,47 @@ __all__ = [
     "PreviewFailedError",
     "PreviewRequest",
     "Rendering",
+    "carried_files",
     "open_browser",
 ]
 
 # The page's own address: never resolved, every request is answered by the route below.
 PAGE_URL: Final = "https://card-preview.invalid/"
+# Headless Chromium is the whole browser without a screen: every window it opens starts the
+# address bar's popups too, WebUI pages (chrome://omnibox-popup.top-chrome/) in renderer processes
+# of their own that a preview never shows. Measured on the 2-core machine: those two processes
+# took about as much CPU as the two preview pages while they loaded, and kept using 15-20% of a
+# core each for as long as the browser ran (bench/README.md, "Card previews").
+_UNSHOWN_FEATURES: Final = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+# Chromium keeps only the last --disable-features of its command line, and Playwright passes its
+# own list first (playwright-core's chromiumSwitches.ts, 1.65): ours carries Playwright's too, so
+# that its choices (no paint holding, no requests to Google at start-up, ...) still hold.
+# tests/preview/test_chromium_switches.py fails when Playwright's list grows past this one.
+PLAYWRIGHT_DISABLED_FEATURES: Final = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
 CHROMIUM_ARGS: Final = (
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    "--disable-features=" + ",".join((*PLAYWRIGHT_DISABLED_FEATURES, *_UNSHOWN_FEATURES)),
 )
 _TYPES: Final = {".js": "text/javascript", ".json": "application/json", ".css": "text/css"}
 _TIMEOUT_MS: Final = 20_000
@@ -171,6 +203,7 @@ class PreviewBrowser:
         self._loop = loop
         self._browser = browser
         self._files = {p.url: modules / p.package / p.path for p in pinned_files()}
+        self._carried = carried_files(modules)
         self._windows: dict[str, _Window] = {}
         self._opening: dict[str, asyncio.Task[_Window]] = {}
         self._refused: list[str] = []
@@ -215,6 +248,30 @@ class PreviewBrowser:
         else:
             self._refused.append(url)
             await route.abort("blockedbyclient")
+
+    def running_pages(self) -> list[tuple[str, str]]:
+        """What the browser runs now, as DevTools lists it: (kind, address) of each page,
+        including the browser's own WebUI ("browser_ui") that no preview asked for."""
+
+        async def listed() -> list[tuple[str, str]]:
+            session = await self._browser.new_browser_cdp_session()
+            try:
+                answer = await session.send("Target.getTargets")
+            finally:
+                await session.detach()
+            return [(target["type"], target["url"]) for target in answer["targetInfos"]]
+
+        return self._loop.run(listed())
+
+    def open_windows(self, themes: Sequence[Theme]) -> None:
+        """Open each theme's window, blank (no page loaded), side by side: the browser window
+        itself, which headless Chromium builds as a desktop one, and its first renderer process.
+        What this costs is start-up, and callers that time previews say so."""
+
+        async def every_window() -> None:
+            await asyncio.gather(*(self._window(theme) for theme in themes))
+
+        self._loop.run(every_window())
 
     def warm(self, themes: Sequence[Theme]) -> None:
         """Open each theme's window and load its page with a small card (text, an emoji, a fact
@@ -295,6 +352,7 @@ class PreviewBrowser:
                 width=request.width,
                 title=request.title,
                 problems=request.problems,
+                carried=self._carried,
             )
             return await self._load(window, screenshot=screenshot, layout=layout)
         state = page_input(
@@ -363,6 +421,21 @@ class PreviewBrowser:
             },
         )
         return base64.b64decode(answer["data"])
+
+
+def carried_files(modules: Path) -> dict[PinnedFile, str]:
+    """Each pinned file's text, as the preview pages carry it, once it has the pin's hash (what a
+    browser checks before it runs a file it loads)."""
+    carried: dict[PinnedFile, str] = {}
+    for pinned in pinned_files():
+        data = (modules / pinned.package / pinned.path).read_bytes()
+        if integrity(data) != pinned.integrity:
+            raise PreviewUnavailableError(
+                f"{pinned.package}/{pinned.path} in {modules} is not the pinned file: "
+                "delete the folder to install it again from the lock file"
+            )
+        carried[pinned] = data.decode("utf-8")
+    return carried
 
 
 async def _start(executable: str) -> tuple[Playwright, Browser]:

@@ -48,7 +48,9 @@
     return copy;
   };
 
-  const hostConfigs = new Map();
+  // The headless browser's page carries the host configs (shared/preview/page.py): no fetch.
+  const carried = document.getElementById("host-configs");
+  const hostConfigs = new Map(carried ? Object.entries(JSON.parse(carried.textContent)) : []);
   const loadHostConfig = async ({ url, integrity }) => {
     if (!hostConfigs.has(url)) {
       const response = await fetch(url, { integrity, credentials: "omit", referrerPolicy: "no-referrer" });

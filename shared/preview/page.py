@@ -9,6 +9,11 @@ The page loads only the pinned files (shared/preview/pins.py), each with its int
 its Content-Security-Policy allows nothing else to run, style or connect: the card's JSON is data
 (`type="application/json"`, never executed) and the one inline script and style sheet are allowed
 by their SHA-256. Card images (`img-src https: data:`) are the card's own content, as in Teams.
+
+The headless browser's copy of the page carries the pinned files inside it instead (`carried`:
+each file's text, which the browser module checked against its pin's hash): the same bytes run,
+allowed by their SHA-256 in the policy, and the page is one answer instead of a round trip through
+Playwright's routing for each file and then for the host config (bench/README.md, "Card previews").
 Pure: no I/O besides reading the harness script shipped next to this module, once.
 """
 
@@ -19,12 +24,20 @@ import functools
 import hashlib
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from shared.preview.pins import MARKDOWN, RENDERER, Theme, host_config, style_sheet
+from shared.preview.pins import (
+    MARKDOWN,
+    RENDERER,
+    THEMES,
+    PinnedFile,
+    Theme,
+    host_config,
+    style_sheet,
+)
 
 __all__ = ["DEFAULT_WIDTH", "MAX_WIDTH", "MIN_WIDTH", "Page", "page_input", "preview_page"]
 
@@ -75,6 +88,18 @@ def _style(theme: Theme, width: int) -> str:
     )
 
 
+def _inline(element: str, text: str) -> str:
+    """`text` as the content of a <script> or <style> element. HTML ends such an element at its
+    end tag whatever comes before it, and a script at `<script` inside `<!--` may not end at all:
+    text that holds either is refused (the pinned files hold neither; a test reads them)."""
+    tags = (f"</{element}", "<script") if element == "script" else (f"</{element}",)
+    lowered = text.lower()
+    for tag in tags:
+        if tag in lowered:
+            raise ValueError(f"a carried {element} holds {tag!r}")
+    return f"<{element}>{text}</{element}>"
+
+
 def page_input(card: Any, *, theme: Theme, width: int, problems: Sequence[str]) -> dict[str, Any]:
     """What the page's script renders: `window.cardPreview(input)` takes the same object."""
     config = host_config(theme)
@@ -93,9 +118,11 @@ def preview_page(
     width: int = DEFAULT_WIDTH,
     title: str,
     problems: Sequence[str] = (),
+    carried: Mapping[PinnedFile, str] | None = None,
 ) -> Page:
     """The page showing `card` as Teams does in `theme`; `problems` are the checks' findings
-    (`path: message`), listed before the ones the renderer adds when the page runs."""
+    (`path: message`), listed before the ones the renderer adds when the page runs. `carried`:
+    the pinned files' text, inside the page instead of loaded by it (every pinned file)."""
     if not MIN_WIDTH <= width <= MAX_WIDTH:
         raise ValueError(f"width must be {MIN_WIDTH} to {MAX_WIDTH} px, not {width}")
     config = host_config(theme)
@@ -107,12 +134,38 @@ def preview_page(
         f'<li data-source="checks">{html.escape(problem, quote=False)}</li>' for problem in problems
     )
     name = html.escape(title)
+    if carried is None:
+        sheet_element = (
+            f'<link rel="stylesheet" href="{sheet.url}" integrity="{sheet.integrity}" '
+            'crossorigin="anonymous">'
+        )
+        scripts = "\n".join(
+            f'<script src="{pin.url}" integrity="{pin.integrity}" crossorigin="anonymous"></script>'
+            for pin in (MARKDOWN, RENDERER)
+        )
+        sources = {"script": f"{RENDERER.url} {MARKDOWN.url}", "style": sheet.url}
+        connect = f"connect-src {config.url}"
+    else:
+        sheet_element = _inline("style", carried[sheet])
+        scripts = "\n".join(_inline("script", carried[pin]) for pin in (MARKDOWN, RENDERER))
+        # Every theme's host config, by the address the page would fetch it from: the page can
+        # render a card in either theme without a request.
+        configs = {host_config(t).url: json.loads(carried[host_config(t)]) for t in THEMES}
+        scripts = (
+            f'<script type="application/json" id="host-configs">{_script_json(configs)}</script>\n'
+            + scripts
+        )
+        sources = {
+            "script": f"{_sha256(carried[MARKDOWN])} {_sha256(carried[RENDERER])}",
+            "style": _sha256(carried[sheet]),
+        }
+        connect = "connect-src 'none'"
     policy = "; ".join(
         [
             "default-src 'none'",
-            f"script-src {_sha256(harness)} {RENDERER.url} {MARKDOWN.url}",
-            f"style-src {_sha256(style)} {sheet.url}",
-            f"connect-src {config.url}",
+            f"script-src {_sha256(harness)} {sources['script']}",
+            f"style-src {_sha256(style)} {sources['style']}",
+            connect,
             "img-src https: data:",
             "base-uri 'none'",
             "form-action 'none'",
@@ -128,7 +181,7 @@ def preview_page(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>{name}: card preview ({theme})</title>
-<link rel="stylesheet" href="{sheet.url}" integrity="{sheet.integrity}" crossorigin="anonymous">
+{sheet_element}
 <style>{style}</style>
 </head>
 <body>
@@ -138,8 +191,7 @@ def preview_page(
 <ul id="problems">{listed}</ul>
 </section>
 <script type="application/json" id="preview-input">{data}</script>
-<script src="{MARKDOWN.url}" integrity="{MARKDOWN.integrity}" crossorigin="anonymous"></script>
-<script src="{RENDERER.url}" integrity="{RENDERER.integrity}" crossorigin="anonymous"></script>
+{scripts}
 <script>{harness}</script>
 </body>
 </html>

@@ -13,6 +13,8 @@ is the markdown processor the renderer uses when the page has one (Teams renders
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -24,6 +26,7 @@ __all__ = [
     "PinnedFile",
     "Theme",
     "host_config",
+    "integrity",
     "pinned_files",
     "style_sheet",
 ]
@@ -102,3 +105,8 @@ def style_sheet(theme: Theme) -> PinnedFile:
 def pinned_files() -> list[PinnedFile]:
     """Every file a preview page may load, in both themes."""
     return [RENDERER, MARKDOWN, *_HOST_CONFIGS.values(), *_STYLE_SHEETS.values()]
+
+
+def integrity(data: bytes) -> str:
+    """The Subresource Integrity value of `data` as the pins write it: SHA-384, base64."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from shared import catalog
 from shared.cli.common import expand
-from shared.preview.browser import PreviewBrowser, PreviewRequest
+from shared.preview.browser import PreviewBrowser, PreviewRequest, open_browser
 from tests.preview.pictures import dominant, size
 
 
@@ -50,3 +50,21 @@ def test_warming_up_leaves_the_next_preview_as_it_would_be(browser: PreviewBrows
     after = browser.preview(card, theme="dark", title="build-status")
     assert size(after.png) == size(before.png)
     assert after.problems == before.problems == []
+
+
+def test_windows_opened_first_are_blank_until_their_theme_is_previewed(
+    browser: PreviewBrowser,
+) -> None:
+    # `browser`: Chromium is here (or the test is skipped); a fresh one shows what opening does.
+    card = expand("build-status", catalog.get("build-status").sample_data)
+    with open_browser() as fresh:
+        fresh.open_windows(["light", "dark"])
+        assert sorted(fresh.running_pages()) == [("page", "about:blank")] * 2
+        dark = fresh.preview(card, theme="dark", title="build-status", layout=False)
+        assert sorted(fresh.running_pages()) == [
+            ("page", "about:blank"),
+            ("page", "https://card-preview.invalid/"),
+        ]
+    alone = browser.preview(card, theme="dark", title="build-status", layout=False)
+    assert size(dark.png) == size(alone.png)
+    assert dominant(dark.png) == dominant(alone.png)
