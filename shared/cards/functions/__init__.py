@@ -16,6 +16,7 @@ from . import (
     conversions,
     dates,
     expressions,
+    jpath,
     lists,
     logic,
     objects,
@@ -38,6 +39,7 @@ for _family in (
     expressions,
     xml,
     timex,
+    jpath,
 ):
     _family.register(FUNCTIONS)
 
@@ -84,10 +86,6 @@ REFUSED: Final = {
         "the SDK writes the value into the data the caller passed ($root and $data paths "
         "change what every later binding reads), so a card would depend on the order of "
         "its bindings; the engine never changes the data"
-    ),
-    "jPath": (
-        "not implemented yet: the SDK evaluates the JSPath query language (jspath 0.4), "
-        "which has no Python implementation (use property paths, where or select instead)"
     ),
 }
 
