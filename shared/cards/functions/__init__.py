@@ -2,9 +2,9 @@
 
 Each family module exposes `register(table)`; importing this package fills `FUNCTIONS`
 (the registry `base.return_type` and the compiler read; stringOrValue, which compiles text,
-is added by _compile.py). `AEL_FUNCTION_NAMES` is every
-name AEL defines, so a call to one this engine does not implement is refused when the
-template is compiled.
+and setPathToValue (setpath.py), which compiles the indices in its path, are added by
+_compile.py). `AEL_FUNCTION_NAMES` is every name AEL defines, so a call to one this engine
+does not implement is refused when the template is compiled.
 """
 
 from __future__ import annotations
@@ -82,11 +82,6 @@ REFUSED: Final = {
     "getNextViableTime": _CLOCK,
     "getPreviousViableDate": _CLOCK,
     "getPreviousViableTime": _CLOCK,
-    "setPathToValue": (
-        "the SDK writes the value into the data the caller passed ($root and $data paths "
-        "change what every later binding reads), so a card would depend on the order of "
-        "its bindings; the engine never changes the data"
-    ),
 }
 
 __all__ = ["AEL_FUNCTION_NAMES", "FUNCTIONS", "REFUSED"]
