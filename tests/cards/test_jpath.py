@@ -123,6 +123,14 @@ def test_each_path_is_compiled_once() -> None:
     assert compile_path(".books{.price > 10}.title") is first
     assert isinstance(compile_path(".a["), JSPathError)
     assert compile_path.cache_info().hits == 1
+    # A path that does not compile is remembered too, and raises a fresh error each time.
+    errors = []
+    for _ in range(2):
+        with pytest.raises(JSPathError) as raised:
+            query(STORE, ".a[")
+        errors.append(raised.value)
+    assert errors[0] is not errors[1]
+    assert compile_path.cache_info().hits == 3
 
 
 def test_jpath_in_a_template() -> None:

@@ -1061,7 +1061,8 @@ def query(data: Any, path: str) -> Any:
     none) for a path whose last step is `[n]`."""
     compiled = compile_path(path)
     if not isinstance(compiled, _Query):
-        raise compiled
+        # A fresh exception each time: raising the cached one would grow its traceback.
+        raise type(compiled)(str(compiled))
     found = compiled.run(data, data)
     if compiled.single:
         return found[0] if found else UNDEFINED
