@@ -478,6 +478,8 @@ def _is_index(name: str, length: int) -> bool:
 
 def get(value: Any, name: str) -> Any:
     """`value[name]` in JavaScript, for a JSON value that is not null or undefined."""
+    if type(value) is dict and name in value:  # the usual case
+        return js_value(value[name])
     if isinstance(value, dict):
         if name in value:
             return js_value(value[name])
@@ -517,8 +519,11 @@ def _unmodelled(value: Any) -> BuiltInRead:
 
 def own_items(value: dict[str, Any]) -> list[Any]:
     """The values `for (key in value) if (value.hasOwnProperty(key))` visits, in its order."""
-    if not any(key[:1].isdigit() for key in value):
-        return [js_value(item) for item in value.values()]
+    for key in value:
+        if key[:1] in _DIGITS:
+            break
+    else:  # no key can be an array index: the object's own order
+        return list(map(js_value, value.values()))
     indices = sorted(
         (int(key), key) for key in value if _INDEX.fullmatch(key) and int(key) < 2**32 - 1
     )
@@ -589,8 +594,15 @@ def strict_equals(left: Any, right: Any) -> bool:
     return left is right
 
 
+_NUMBERS: Final = (int, float)
+
+
 def _order(left: Any, right: Any) -> int | None:
     """JavaScript's relational comparison: -1, 0 or 1; None where it is undefined (NaN)."""
+    if type(left) in _NUMBERS and type(right) in _NUMBERS:  # the usual case, bool excluded
+        if left != left or right != right:
+            return None
+        return (left > right) - (left < right)  # type: ignore[no-any-return]
     left, right = _primitive(left), _primitive(right)
     if isinstance(left, str) and isinstance(right, str):
         a, b = utf16_key(left), utf16_key(right)
@@ -762,8 +774,8 @@ def _single(node: Any, fn: Eval) -> Eval:
 
 def _boolean(node: Any, fn: Eval) -> Callable[[Any, Any], bool]:
     """jspath's convertToBool: a path is true when it finds anything."""
-    if isinstance(node, Logical):
-        return fn
+    if isinstance(node, Logical | Comparison) or (isinstance(node, Unary) and node.op == "!"):
+        return fn  # always a boolean
     if isinstance(node, Literal):
         return lambda context, root: js_truthy(fn(context, root))
     if isinstance(node, Path):
@@ -901,11 +913,16 @@ def _descendants(prop: str) -> Callable[[list[Any], Any], list[Any]]:
                     if _is_object(value):
                         append(children, value)
             elif isinstance(item, dict):
+                values = own_items(item)
                 if not every:
                     append(out, get(item, prop))
-                for value in own_items(item):
-                    append(children, value)
-                    if every:
+                for value in values:
+                    if type(value) is list:
+                        children.extend(map(js_value, value))
+                    else:
+                        children.append(value)
+                if every:
+                    for value in values:
                         append(out, value)
             elif isinstance(item, JSBytes | BigInt):
                 raise _unmodelled(item)
