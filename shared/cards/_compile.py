@@ -39,7 +39,7 @@ from ._scope import (
     substitute,
     walk,
 )
-from .functions import AEL_FUNCTION_NAMES, FUNCTIONS, REFUSED
+from .functions import AEL_FUNCTION_NAMES, FUNCTIONS, REFUSED, setpath
 from .functions.base import OBJECT, STRING, Spec, check_arity, order, return_type
 
 _NOTHING_TO_CHECK: Final = frozenset((CONSTANT, PATH))
@@ -302,3 +302,5 @@ def _string_or_value_build(node: Node, children: list[Fn]) -> Fn:
 
 
 FUNCTIONS["stringOrValue"] = Spec(OBJECT, order([], STRING), _string_or_value_build)
+# The indices in setPathToValue's path lie below its arguments: it compiles them with this.
+FUNCTIONS["setPathToValue"] = setpath.spec(lambda node: compile_node(node, {}))

@@ -23,6 +23,7 @@ import pytest
 
 from devtools.sdk import reference
 from devtools.sdk.random_cases import random_cases
+from devtools.sdk.random_jpath import random_jpath_cases
 from shared.cards import TemplateError, expand
 from tests.support.paths import PAYLOADS, TEMPLATES
 from tests.support.templates import sources
@@ -152,4 +153,19 @@ def test_live_differential_on_random_templates(sdk_modules: Path) -> None:
         mine = python_answer(case)
         if ("error" in sdk) != ("error" in mine) or sdk.get("ok") != mine.get("ok"):
             differences.append(f"{json.dumps(case['template'])}: sdk {sdk} ours {mine}")
+    assert not differences, "\n".join(differences[:10])
+
+
+def test_live_differential_on_random_jpath_queries(sdk_modules: Path) -> None:
+    # JSPath queries from the grammar (a fifth with a character changed), over random data.
+    cases = random_jpath_cases(seed=20261203, count=3000)
+    answers = reference.expand_all(sdk_modules, cases)
+    differences = []
+    for case, sdk in zip(cases, answers, strict=True):
+        mine = python_answer(case)
+        if ("error" in sdk) != ("error" in mine) or sdk.get("ok") != mine.get("ok"):
+            differences.append(f"{json.dumps(case['data'])}: sdk {sdk} ours {mine}")
+    assert (
+        sum("ok" in answer and answer["ok"].get("v") not in (None, []) for answer in answers) > 500
+    )
     assert not differences, "\n".join(differences[:10])

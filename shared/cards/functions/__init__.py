@@ -2,9 +2,9 @@
 
 Each family module exposes `register(table)`; importing this package fills `FUNCTIONS`
 (the registry `base.return_type` and the compiler read; stringOrValue, which compiles text,
-is added by _compile.py). `AEL_FUNCTION_NAMES` is every
-name AEL defines, so a call to one this engine does not implement is refused when the
-template is compiled.
+and setPathToValue (setpath.py), which compiles the indices in its path, are added by
+_compile.py). `AEL_FUNCTION_NAMES` is every name AEL defines, so a call to one this engine
+does not implement is refused when the template is compiled.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from . import (
     conversions,
     dates,
     expressions,
+    jpath,
     lists,
     logic,
     objects,
@@ -38,6 +39,7 @@ for _family in (
     expressions,
     xml,
     timex,
+    jpath,
 ):
     _family.register(FUNCTIONS)
 
@@ -80,15 +82,6 @@ REFUSED: Final = {
     "getNextViableTime": _CLOCK,
     "getPreviousViableDate": _CLOCK,
     "getPreviousViableTime": _CLOCK,
-    "setPathToValue": (
-        "the SDK writes the value into the data the caller passed ($root and $data paths "
-        "change what every later binding reads), so a card would depend on the order of "
-        "its bindings; the engine never changes the data"
-    ),
-    "jPath": (
-        "not implemented yet: the SDK evaluates the JSPath query language (jspath 0.4), "
-        "which has no Python implementation (use property paths, where or select instead)"
-    ),
 }
 
 __all__ = ["AEL_FUNCTION_NAMES", "FUNCTIONS", "REFUSED"]
