@@ -387,10 +387,14 @@ def split_card(
 
     count = len(runs)
     parts = []
+    # Without a toggle anywhere (its type would be in the card's text) every part is
+    # self-contained as it is: no walk over each part's elements.
+    toggles = f'"{_TOGGLE}"'.encode() in body
     for number, (first, stop) in enumerate(runs, start=1):
         missing = left_out if number == count else 0
         line = _line(number, count, missing, noun)
-        message = to_message(self_contained(part_card(card, spans, units[first:stop], line)))
+        part = part_card(card, spans, units[first:stop], line)
+        message = to_message(self_contained(part) if toggles else part)
         encoded = encode(message)
         if len(encoded) > limit:  # the sizes are upper bounds: this cannot happen
             raise CardTooLarge(f"part {number} came out at {len(encoded):,} bytes")
