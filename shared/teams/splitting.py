@@ -330,9 +330,13 @@ def split_card(
     limit: int = TEAMS_MESSAGE_LIMIT,
     max_parts: int | None = None,
     noun: str = "items",
+    encoded: bytes | None = None,
+    sizes: Sequence[int] | None = None,
 ) -> list[Part]:
     """The messages to post for `card`, in order, each at most `limit` bytes, at most `max_parts`
-    of them (the last then says how many `noun` were left out).
+    of them (the last then says how many `noun` were left out). `encoded` (the message for the
+    whole card) and `sizes` (`unit_sizes`) are what the caller measured of this very card
+    already (`shared.teams.fitting.Fitted`), so that a big card is not encoded twice.
 
     Raises CardTooLarge when no split at the item boundaries can bring every part within the
     limit, InvalidCard when `card` is not a card.
@@ -343,7 +347,7 @@ def split_card(
         to_message = envelope
     try:
         whole = to_message(card)
-        body = encode(whole)
+        body = encode(whole) if encoded is None else encoded
     except ValueError as exc:
         raise InvalidCard(str(exc)) from None
     spans = item_spans(card, repeats)
@@ -355,7 +359,7 @@ def split_card(
             f"the card is {len(body):,} bytes, over Teams' {limit:,}-byte limit, and has no "
             "repeated elements to split it at"
         )
-    sizes = unit_sizes(card, spans, units)
+    sizes = unit_sizes(card, spans, units) if sizes is None else list(sizes)
     total = len(units)
 
     def fixed_size(line: str) -> int:
