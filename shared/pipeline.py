@@ -164,7 +164,12 @@ def _render_one(
         raise CardProblems(template, problems)
     try:
         parts = split_card(
-            fitted.card, expansion.repeats, max_parts=max_parts, noun=_noun(template)
+            fitted.card,
+            expansion.repeats,
+            max_parts=max_parts,
+            noun=_noun(template),
+            encoded=fitted.encoded,
+            sizes=fitted.sizes,
         )
     except CardTooLarge as error:
         raise CardProblems(template, [Problem("$", error.reason)]) from None

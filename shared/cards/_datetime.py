@@ -112,6 +112,7 @@ def convert_format(fmt: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=256)
 def formatter_for(fmt: str) -> str:
     """AEL's timestampFormatter: conversion errors fall back to the raw string."""
     if not fmt:
@@ -170,16 +171,33 @@ _TOKEN_VALUES: Final[dict[str, Callable[[datetime, int], str]]] = {
 def dayjs_format(moment: datetime, fmt: str) -> str:
     """Day.js `format` in UTC mode with the `en` locale."""
     weekday = (moment.weekday() + 1) % 7
+    return "".join(
+        piece if isinstance(piece, str) else piece(moment, weekday) for piece in _pieces(fmt)
+    )
 
-    def token(match: re.Match[str]) -> str:
+
+_Piece = str | Callable[[datetime, int], str]
+
+
+@functools.lru_cache(maxsize=256)
+def _pieces(fmt: str) -> tuple[_Piece, ...]:
+    """`fmt` read once (a template formats every item's date with the same format): its
+    literal text and its tokens' functions, in order."""
+    pieces: list[_Piece] = []
+    end = 0
+    for match in _DAYJS_TOKENS.finditer(fmt):
+        if match.start() > end:
+            pieces.append(fmt[end : match.start()])
+        end = match.end()
         literal = match.group(1)
         if literal is not None:
-            return literal
-        value = _TOKEN_VALUES.get(match.group())
+            pieces.append(literal)
+            continue
         # Day.js prints its zone without a colon for anything it does not know ('ZZ').
-        return value(moment, weekday) if value else "+0000"
-
-    return _DAYJS_TOKENS.sub(token, fmt)
+        pieces.append(_TOKEN_VALUES.get(match.group(), "+0000"))
+    if end < len(fmt):
+        pieces.append(fmt[end:])
+    return tuple(pieces)
 
 
 # --- parsing -----------------------------------------------------------------------------

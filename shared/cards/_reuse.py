@@ -18,6 +18,13 @@ Such a node is evaluated once and its value reused, exactly:
   for the whole expansion. A lambda body's path that finds nothing falls through to the
   enclosing data (AEL's StackedMemory), so whether an expression depends on the item is decided
   by each evaluation, not by reading the expression;
+- a reused value that depends on the item makes whatever encloses it depend on the item too
+  (a reuse lowers `Scope.low` as the evaluation did);
+- a value is kept per substitution mode (a `${path}` text for a path that finds nothing, on
+  in texts, off in conditions). A call asked for without substitution is first evaluated
+  with it: when that substitutes nothing, no path it reads differs, so the value holds for
+  both modes and a call written in a condition and in the text it guards is evaluated once;
+  when it substitutes, it is evaluated again without;
 - what an evaluation did besides its value is done again on reuse: the `${path}` texts it
   noted (strict mode reads them) and the error it raised;
 - only plain values (strings, numbers, booleans, null) and lists of them are reused, a fresh
@@ -186,45 +193,113 @@ def reusing(node: Node, run: Fn) -> Fn:
 
     # A path read makes no object: what it finds is the data's own, whatever its type.
     storable = _any_value if node.kind in _NOT_CALLS else _storable
+    with_subst = (node, True)
+    without_subst = (node, False)
+
+    def replay(scope: Scope, hit: tuple[Any, ...]) -> Any:
+        bound, value, unbound, error, low = hit
+        if bound is not None and low < scope.low:
+            # What it read is read again: an enclosing call kept for reuse depends on it too.
+            scope.low = low
+        if unbound:
+            scope.unbound.extend(unbound)
+        if error is not None:
+            raise _fresh(error)
+        return list(value) if type(value) is list and storable is _storable else value
 
     def reused(scope: Scope, subst: bool) -> Any:
-        key = (node, subst)
         memo = scope.memo
-        hit = memo.get(key)
-        if hit is not None and (hit[0] is None or hit[0] == scope.epoch):
-            _epoch, value, unbound, error = hit
-            if unbound:
-                scope.unbound.extend(unbound)
-            if error is not None:
-                raise _fresh(error)
-            return list(value) if type(value) is list and storable is _storable else value
-        depth = len(scope.locals)
         epoch = scope.epoch
+        own = with_subst if subst else without_subst
+        hit = memo.get(own)
+        if hit is not None and (hit[0] is None or hit[0] == epoch) and hit[1] is not _UNKEPT:
+            return replay(scope, hit)
+        tried = None
+        if not subst:
+            tried = memo.get(with_subst)
+            if tried is not None and not (tried[0] is None or tried[0] == epoch):
+                tried = None
+            if tried is not None and not tried[2] and tried[1] is not _UNKEPT:
+                return replay(scope, tried)
+        depth = len(scope.locals)
         outer = scope.low
         # Reads at `depth` or above are of the expression's own lambda variables.
         scope.low = depth
         mark = len(scope.unbound)
+        if tried is None and not subst:
+            # Evaluated with substitution on, a call that substitutes nothing has read every
+            # path it would substitute, so its value is the one without substitution too: a
+            # call written in a condition (`$when`, `if`, `&&`, `!`: substitution off) and in
+            # a text (on) is evaluated once. When it substitutes, it is evaluated again
+            # without, and kept for each.
+            try:
+                value = run(scope, True)
+            except (EvalError, HardError) as error:
+                entry = _entry(scope, depth, epoch, mark, None, error)
+                memo[with_subst] = entry
+                if not entry[2]:
+                    memo[without_subst] = entry
+                    scope.low = min(outer, scope.low)
+                    raise
+            else:
+                kept = storable(value)
+                entry = _entry(scope, depth, epoch, mark, value if kept else _UNKEPT, None)
+                memo[with_subst] = entry
+                if not entry[2]:
+                    if kept:
+                        memo[without_subst] = entry
+                        value = (
+                            list(value) if type(value) is list and storable is _storable else value
+                        )
+                    scope.low = min(outer, scope.low)
+                    return value
+            del scope.unbound[mark:]
         try:
             value = run(scope, subst)
         except (EvalError, HardError) as error:
-            low = scope.low
-            scope.low = min(outer, low)
-            memo[key] = (
-                None if low >= depth else epoch,
-                None,
-                tuple(scope.unbound[mark:]),
-                _fresh(error),
-            )
+            memo[own] = _entry(scope, depth, epoch, mark, None, error)
+            scope.low = min(outer, scope.low)
             raise
-        low = scope.low
-        scope.low = min(outer, low)
         if storable(value):
-            memo[key] = (
-                None if low >= depth else epoch,
+            memo[own] = _entry(
+                scope,
+                depth,
+                epoch,
+                mark,
                 list(value) if type(value) is list and storable is _storable else value,
-                tuple(scope.unbound[mark:]),
                 None,
             )
+        scope.low = min(outer, scope.low)
         return value
 
     return reused
+
+
+class _Unkept:
+    """Kept in place of a value that cannot be reused (an object): only what the evaluation
+    substituted is known, so that a condition does not try substitution on again."""
+
+    __slots__ = ()
+
+
+_UNKEPT: Final = _Unkept()
+
+
+def _entry(
+    scope: Scope,
+    depth: int,
+    epoch: int,
+    mark: int,
+    value: Any,
+    error: EvalError | HardError | None,
+) -> tuple[Any, ...]:
+    """A memo entry: the epoch it holds for (None: the whole expansion, when it read nothing
+    below `depth`), its value, what it substituted, its error, and the outermost thing it
+    read (`Scope.low`)."""
+    return (
+        None if scope.low >= depth else epoch,
+        value,
+        tuple(scope.unbound[mark:]),
+        None if error is None else _fresh(error),
+        scope.low,
+    )

@@ -24,6 +24,7 @@ from jsonschema import Draft6Validator, validators
 from jsonschema.exceptions import ValidationError, best_match
 
 from shared.cards._problem import PathPart, Problem, describe, format_path, walk
+from shared.cards._schema_shapes import ShapeCache, constrained_keys
 
 SCHEMA_PACKAGE = "adaptive_cards"
 SCHEMA_FOLDER = "schemas"
@@ -92,15 +93,19 @@ def _schema() -> _Schema:
 def _fast_valid(card: Any) -> bool:
     import fastjsonschema
 
+    validate, shapes = _fast_validator()
     try:
-        _fast_validator()(card)
+        if shapes is None:
+            validate(card)
+        else:
+            shapes.judging(lambda: validate(card))
     except fastjsonschema.JsonSchemaException:
         return False
     return True
 
 
 @cache
-def _fast_validator() -> Any:
+def _fast_validator() -> tuple[Any, ShapeCache | None]:
     """The schema compiled to Python code by `fastjsonschema` (about ten times faster than
     `jsonschema` on a large card). It stops at the first problem, so it only says whether there
     is one; it must judge exactly as `_TypeDispatchingValidator` does (tests/cards compare them).
@@ -111,16 +116,29 @@ def _fast_validator() -> Any:
     import fastjsonschema
 
     # use_default=False: by default the generated code writes schema defaults into the card.
-    code = fastjsonschema.compile_to_code(
-        _fast_schema(load_schema()), use_formats=False, use_default=False
-    )
+    fast_schema = _fast_schema(load_schema())
+    # Read before compiling: fastjsonschema rewrites the schema's references as it goes.
+    constrained = constrained_keys(fast_schema)
+    code = fastjsonschema.compile_to_code(fast_schema, use_formats=False, use_default=False)
     starts = [match.start() for match in _FUNCTION.finditer(code)]
     namespace: dict[str, Any] = {}
     for start, stop in zip([0, *starts], [*starts, len(code)], strict=True):
         exec(compile(code[start:stop], "<adaptive card schema>", "exec"), namespace)  # noqa: S102
     first = _FUNCTION.search(code)
     assert first is not None
-    return namespace[first.group(1)]
+    # Each element and action once per shape (`_schema_shapes`): the generated functions call
+    # one another through the namespace, so the wrapped ones are what every caller reaches.
+    if constrained is None:
+        return namespace[first.group(1)], None
+    shapes = ShapeCache(constrained)
+    for name in [name for name in namespace if _SHAPED.search(name)]:
+        namespace[name] = shapes.wrap(namespace[name])
+    return namespace[first.group(1)], shapes
+
+
+# The generated functions for the element and action lists' members (named after the schema's
+# `ImplementationsOf.Element`, `...Action`, `...ISelectAction`, `...Inline` definitions).
+_SHAPED = re.compile(r"^validate_.*_definitions_implementationsof_\w+$")
 
 
 # The generated module's top-level functions; the first one validates the whole schema.

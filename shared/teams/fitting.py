@@ -46,6 +46,10 @@ class Fitted:
 
     card: dict[str, Any]
     shortened: int
+    encoded: bytes | None = None
+    """`card`'s message as sent, when it was measured whole and left unchanged (for the split)."""
+    sizes: tuple[int, ...] | None = None
+    """Its items' sizes (`splitting.unit_sizes`), when they were measured and it is unchanged."""
 
 
 def marker(left_out: int) -> str:
@@ -115,10 +119,11 @@ def fit_card(
 
         to_message = envelope
     try:
-        if len(encode(to_message(card))) <= limit:
-            return Fitted(card, 0)
+        encoded = encode(to_message(card))
     except ValueError:
         return Fitted(card, 0)
+    if len(encoded) <= limit:
+        return Fitted(card, 0, encoded)
     spans = item_spans(card, repeats)
     units = item_units(spans)
     if len(units) < 2:
@@ -134,7 +139,8 @@ def fit_card(
 
     sizes = unit_sizes(card, spans, units)
     if fixed() + max(sizes) <= limit:
-        return Fitted(card, 0)  # the common case: splitting alone makes it fit
+        # The common case: splitting alone makes it fit (and need not measure it again).
+        return Fitted(card, 0, encoded, tuple(sizes))
     card = copy.deepcopy(card)  # the caller's card is never changed
     items = frozenset(id(item_element(card, spans, unit)) for unit in units)
     cut = 0

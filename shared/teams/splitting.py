@@ -330,9 +330,13 @@ def split_card(
     limit: int = TEAMS_MESSAGE_LIMIT,
     max_parts: int | None = None,
     noun: str = "items",
+    encoded: bytes | None = None,
+    sizes: Sequence[int] | None = None,
 ) -> list[Part]:
     """The messages to post for `card`, in order, each at most `limit` bytes, at most `max_parts`
-    of them (the last then says how many `noun` were left out).
+    of them (the last then says how many `noun` were left out). `encoded` (the message for the
+    whole card) and `sizes` (`unit_sizes`) are what the caller measured of this very card
+    already (`shared.teams.fitting.Fitted`), so that a big card is not encoded twice.
 
     Raises CardTooLarge when no split at the item boundaries can bring every part within the
     limit, InvalidCard when `card` is not a card.
@@ -343,7 +347,7 @@ def split_card(
         to_message = envelope
     try:
         whole = to_message(card)
-        body = encode(whole)
+        body = encode(whole) if encoded is None else encoded
     except ValueError as exc:
         raise InvalidCard(str(exc)) from None
     spans = item_spans(card, repeats)
@@ -355,7 +359,7 @@ def split_card(
             f"the card is {len(body):,} bytes, over Teams' {limit:,}-byte limit, and has no "
             "repeated elements to split it at"
         )
-    sizes = unit_sizes(card, spans, units)
+    sizes = unit_sizes(card, spans, units) if sizes is None else list(sizes)
     total = len(units)
 
     def fixed_size(line: str) -> int:
@@ -387,10 +391,14 @@ def split_card(
 
     count = len(runs)
     parts = []
+    # Without a toggle anywhere (its type would be in the card's text) every part is
+    # self-contained as it is: no walk over each part's elements.
+    toggles = f'"{_TOGGLE}"'.encode() in body
     for number, (first, stop) in enumerate(runs, start=1):
         missing = left_out if number == count else 0
         line = _line(number, count, missing, noun)
-        message = to_message(self_contained(part_card(card, spans, units[first:stop], line)))
+        part = part_card(card, spans, units[first:stop], line)
+        message = to_message(self_contained(part) if toggles else part)
         encoded = encode(message)
         if len(encoded) > limit:  # the sizes are upper bounds: this cannot happen
             raise CardTooLarge(f"part {number} came out at {len(encoded):,} bytes")

@@ -362,6 +362,21 @@ def test_a_container_of_small_elements_is_measured_by_its_elements() -> None:
     assert check_card(card, "incoming") == []
 
 
+def test_parts_over_the_limit_are_found_however_deep_and_only_those() -> None:
+    # Parts that fit as a whole are measured once, not part by part: a too-big part deep in a
+    # too-big container, and the container's own text, are still each found at their path.
+    deep = {"type": "Container", "items": [big_text_block("b" * MESSAGE_LIMIT_BYTES)]}
+    inner = {"type": "Container", "items": [big_text_block("a" * 100), deep]}
+    card = valid_card()
+    card["body"].append(
+        {"type": "Container", "id": "c" * MESSAGE_LIMIT_BYTES, "items": [inner, big_text_block("")]}
+    )
+    assert paths(check_card(card, "incoming")) == [
+        "$.body[4]",
+        "$.body[4].items[0].items[1].items[0]",
+    ]
+
+
 # --- MessageCard -----------------------------------------------------------------------------
 
 

@@ -298,3 +298,33 @@ def test_an_unsplit_group_keeps_its_toggle_whole() -> None:
     ]
     assert toggle["title"] == "Show 3 resolved"
     assert len(toggle["targetElements"]) == 3
+
+
+@pytest.mark.parametrize(("count", "description"), [(3, None), (400, None), (60, "x" * 30_000)])
+def test_the_split_given_what_fitting_measured_is_the_split_it_would_measure_itself(
+    count: int, description: str | None
+) -> None:
+    # `render` hands the fitted card's message and item sizes to the split, so that a big card
+    # is encoded once: the parts must be those the split finds on its own.
+    from shared.teams.fitting import fit_card
+    from shared.teams.splitting import split_card
+
+    expansion = catalog.compiled("alertmanager").expand_traced(
+        alert_group(count, description=description), {}, strict=False
+    )
+    fitted = fit_card(expansion.value, expansion.repeats)
+    assert (fitted.encoded is None) == (fitted.shortened > 0)
+    if fitted.encoded is not None:
+        assert fitted.encoded == encode(pipeline_message(fitted.card))
+    shared = split_card(
+        fitted.card, expansion.repeats, max_parts=10, encoded=fitted.encoded, sizes=fitted.sizes
+    )
+    alone = split_card(fitted.card, expansion.repeats, max_parts=10)
+    assert shared == alone
+    assert len(shared) > 1 or count == 3
+
+
+def pipeline_message(card: dict[str, Any]) -> dict[str, Any]:
+    from shared.cards.envelope import to_message
+
+    return to_message(card)

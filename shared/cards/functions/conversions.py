@@ -44,6 +44,10 @@ def _string(args: list[Any]) -> Any:
     value = args[0]
     if isinstance(value, str):
         return value
+    if type(value) is int and 0 <= value < 1000 and len(args) == 1:
+        # What d3's ",.0f" gives for these (no group separator, no sign): `string($index)`
+        # for every item of a repeat.
+        return str(value)
     if is_number(value):
         text = to_string(value)
         precision = len(text.split(".")[1]) if "." in text else 0

@@ -27,7 +27,6 @@ from .base import (
     arity_any,
     comparison,
     evaluate,
-    verify_container_or_null,
     verify_not_null,
 )
 
@@ -100,13 +99,41 @@ def _if_build(node: Node, children: list[Fn]) -> Fn:
     return run
 
 
-def _is_empty(args: list[Any]) -> bool:
-    value = args[0]
-    if is_nullish(value):
-        return True
-    if isinstance(value, str | list | dict | JSBytes):
-        return len(value) == 0
-    return False
+def _exists_build(node: Node, children: list[Fn]) -> Fn:
+    """`comparison(lambda a: True, verify_not_null)` written out: no argument list, no
+    exception for a path that finds nothing (most `exists` calls in a condition)."""
+    (child,) = children
+
+    def run(scope: Scope, subst: bool) -> Any:
+        try:
+            value = child(scope, False)
+        except EvalError:
+            return False
+        return not is_nullish(value)
+
+    return run
+
+
+_CONTAINERS = (str, list, dict, JSBytes)
+
+
+def _empty_build(node: Node, children: list[Fn]) -> Fn:
+    """`comparison(_is_empty, verify_container_or_null)` written out: anything that is no
+    container and not null fails the check, which a comparison answers with false."""
+    (child,) = children
+
+    def run(scope: Scope, subst: bool) -> Any:
+        try:
+            value = child(scope, False)
+        except EvalError:
+            return False
+        if is_nullish(value):
+            return True
+        if isinstance(value, _CONTAINERS):
+            return len(value) == 0
+        return False
+
+    return run
 
 
 def _coalesce_build(node: Node, children: list[Fn]) -> Fn:
@@ -142,6 +169,6 @@ def register(table: FunctionTable) -> None:
     table["||"] = Spec(BOOLEAN, arity_any(1, 2**53), _or_build)
     table["!"] = Spec(BOOLEAN, arity_any(1, 1), _not_build)
     table["if"] = Spec(OBJECT, arity_any(3, 3), _if_build)
-    table["exists"] = Spec(BOOLEAN, arity_any(1, 1), comparison(lambda a: True, verify_not_null))
-    table["empty"] = Spec(BOOLEAN, arity_any(1, 1), comparison(_is_empty, verify_container_or_null))
+    table["exists"] = Spec(BOOLEAN, arity_any(1, 1), _exists_build)
+    table["empty"] = Spec(BOOLEAN, arity_any(1, 1), _empty_build)
     table["coalesce"] = Spec(OBJECT, arity_any(1, 2**53), _coalesce_build)
