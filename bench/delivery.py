@@ -13,10 +13,10 @@ A second run sends the same 1,000 notifications from 4 processes at once (Flex C
 out), each with its own in-process limiter: once sharing Teams' windows through the table
 (shared/state, Azurite on loopback started here), once without (the baseline: nothing keeps the
 processes under the windows together). It prints the same figures, duplicates, the median and
-p99 cost of admitting one post through the shared windows (the lease: mostly an in-process check,
-at times a wait for another instance's turn) beside the in-process limiter's, the table reads,
-writes, conflicts, take-overs and failed calls, and how close five arrivals on one webhook came
-(Teams throttles below 1 s).
+p99 cost of reserving one shared slot (from asking to holding a booked send time: the booking's
+table round trips, or none when an earlier booking of the process covered it; not the wait until
+that time) beside the in-process limiter's, the table reads, writes, conflicts, bookings and
+failed calls, and how close five arrivals on one webhook came (Teams throttles below 1 s).
 
     .venv/bin/python -m bench.delivery [--order bursts|interleaved] [--latency 0.05]
         [--processes 4] [--skip-naive] [--skip-shared] [--skip-baseline]
@@ -165,16 +165,20 @@ class SendersRun:
     seconds: float
     queued: int
     costs: list[float]
-    """Each shared slot's cost: from asking to holding a slot time (seconds)."""
+    """Each shared slot's cost: from asking to holding a booked send time (seconds), not the
+    wait until that time."""
     reads: int
     writes: int
     conflicts: int
-    takeovers: int
-    expired: int
-    failed_give_ups: int
+    bookings: int
+    """Booking writes: each books the sends of every caller of one process then waiting."""
+    booked: int
+    confirm_waits: int
+    """Posts that waited past their booked time for the answers of earlier sends."""
+    late: int
+    """Booked sends given up because their process woke far too late for them."""
     fallbacks: int
     """Table calls that failed (timed out), after which a process used its own limiter alone."""
-    """How often a process took a webhook over (from another or after handing it back)."""
 
 
 def senders_run(
@@ -219,9 +223,10 @@ def senders_run(
         reads=sum(out["reads"] for out in outputs),
         writes=sum(out["writes"] for out in outputs),
         conflicts=sum(out["conflicts"] for out in outputs),
-        takeovers=sum(out["takeovers"] for out in outputs),
-        expired=sum(out["expired"] for out in outputs),
-        failed_give_ups=sum(out["failed_give_ups"] for out in outputs),
+        bookings=sum(out["bookings"] for out in outputs),
+        booked=sum(out["booked"] for out in outputs),
+        confirm_waits=sum(out["confirm_waits"] for out in outputs),
+        late=sum(out["late"] for out in outputs),
         fallbacks=sum(out["fallbacks"] for out in outputs),
     )
 
@@ -374,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print("cost of one slot                 median        p99")
         print(
-            f"shared windows (lease)       {percentile(costs, 0.5) * 1000:9.2f} ms"
+            f"shared windows (booking)     {percentile(costs, 0.5) * 1000:9.2f} ms"
             f"{percentile(costs, 0.99) * 1000:9.2f} ms   ({len(costs)} reservations)"
         )
         print(
@@ -384,10 +389,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print(
             f"table: {run.reads} reads, {run.writes} writes ({run.conflicts} conflicts) for "
-            f"{NOTIFICATIONS} posts; {run.takeovers} times a process took a webhook over "
-            f"({run.expired} after its holder let the lease expire; {run.failed_give_ups} "
-            f"failed hand-backs); {run.fallbacks} table calls failed (the process fell back to "
-            "its own limiter for 5 s)"
+            f"{NOTIFICATIONS} posts; {run.bookings} bookings for {run.booked} sends; "
+            f"{run.confirm_waits} posts waited past their booked time for earlier answers; "
+            f"{run.late} booked sends given up as too late; {run.fallbacks} table calls failed "
+            "(the process fell back to its own limiter for 5 s)"
         )
         print(
             f"tightest 5 arrivals on one webhook (with the table) spanned {gaps:.3f} s "

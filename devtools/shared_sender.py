@@ -6,7 +6,7 @@ limiter) with the shared rate windows of the table, posting numbered notificatio
 SPEC_JSON: {"storage": connection string or null, "webhooks": [url, ...], "numbers": [[n, webhook
 index], ...], "windows": [[limit, seconds], ...], "budget": s, "start_at": wall time}.
 Prints one JSON line: statuses by notification number, the shared reservations' costs, the table
-reads, writes, conflicts and takeovers.
+reads, writes, conflicts and bookings.
 """
 
 from __future__ import annotations
@@ -82,9 +82,10 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "writes": shared.writes if shared else 0,
         "reads": shared.reads if shared else 0,
         "conflicts": shared.conflicted if shared else 0,
-        "takeovers": shared.takeovers if shared else 0,
-        "expired": shared.expired if shared else 0,
-        "failed_give_ups": shared.failed_give_ups if shared else 0,
+        "bookings": shared.bookings if shared else 0,
+        "booked": shared.booked if shared else 0,
+        "confirm_waits": shared.confirm_waits if shared else 0,
+        "late": shared.late if shared else 0,
         "fallbacks": shared.availability.fallbacks if shared else 0,
     }
 

@@ -5,8 +5,8 @@ Flex Consumption runs each function group on its own instances, so what must hol
 posted, the dead letters) lives in tables, not in memory. One module per job:
 
 - `store.py` the connection (from the `AzureWebJobsStorage` settings) and the tables, on first use;
-- `windows.py` shared rate windows (one instance at a time holds a webhook, on a lease in one
-  entity, and hands it over with Teams' answers);
+- `windows.py` shared rate windows (each instance books its posts' send times, in batches, on
+  one timetable entity per webhook, and confirms each post against Teams' answers);
 - `duplicates.py` notification keys claimed per channel for a window;
 - `parts.py` the ledger of posted parts (and the last failure reason) per notification and channel;
 - `deadletters.py` poison messages kept for 14 days, counted and replayed;

@@ -68,7 +68,15 @@ T = TypeVar("T")
 
 
 class StateUnavailable(Exception):
-    """The shared table could not be reached or answered unexpectedly (the reason names no URL)."""
+    """The shared table could not be reached or answered unexpectedly (the reason names no URL).
+
+    `slow`: it was reached but did not answer in time (a read timeout), as on an overloaded
+    host, rather than refusing the connection or failing: a caller may try again before it
+    treats the table as down."""
+
+    def __init__(self, message: str, *, slow: bool = False) -> None:
+        super().__init__(message)
+        self.slow = slow
 
 
 def development_connection_string(
@@ -204,7 +212,7 @@ def guarded(
 ) -> T:
     """`call()`, with every storage or network failure turned into StateUnavailable (except
     `passing`, which the caller handles: a conflict, an entity that exists)."""
-    from azure.core.exceptions import AzureError
+    from azure.core.exceptions import AzureError, ServiceResponseTimeoutError
 
     try:
         return call()
@@ -216,7 +224,8 @@ def guarded(
         raise StateUnavailable(
             f"table storage failed ({type(error).__name__}"
             + (f", HTTP {status}" if status else "")
-            + ")"
+            + ")",
+            slow=isinstance(error, ServiceResponseTimeoutError),
         ) from None
 
 

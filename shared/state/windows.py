@@ -1,56 +1,56 @@
-"""Teams' rate windows per webhook, shared by every instance: one instance at a time holds the
-webhook, on a lease in one table entity.
+"""Teams' rate windows per webhook, shared by every instance: send times booked ahead in one table
+entity, in batches per process, each send confirmed against the answers of the sends before it.
 
-Why a lease and not a reservation per post: Teams counts a request when it arrives, and a post
-can arrive long after its sender planned it (a busy instance, the network). Slots planned on a
-shared timetable only hold with a margin as large as that lateness, which on busy machines is
-measured in tenths of a second (docs/delivery.md has the figures). The in-process limiter
-(`shared.teams.limiter`) does not need such a margin: it anchors each slot on the *answers* of
-earlier requests, which come after Teams counted them whatever the delay. So the shared state
-hands the webhook over with those answers instead of planning slots:
+The entity per webhook (keyed by the SHA-256 of its URL, never the URL) is a timetable: the booked
+send times (wall clock, oldest first), an id per booked send (which instance owns it is known only
+to that instance), when Teams answered each (0 until known), and `blocked_until` (a pause Teams
+asked for with a 429 + Retry-After, seen by every instance).
 
-- the entity per webhook (keyed by the SHA-256 of its URL, never the URL) holds `owner` (an id of
-  one process) and `until` (the lease's end, wall clock), `answers` (when Teams answered the recent
-  requests, wall clock, packed doubles, oldest first), `blocked_until` (a pause Teams asked for with
-  a 429 + Retry-After, seen by any instance) and `wanted_by` (the instances waiting for it, in
-  the order they asked);
-- the holder sends with its in-process limiter alone: no table call per post;
-- an instance that needs the webhook takes the lease when it is free, with If-Match on the ETag
-  it read (a 412 or 409: another one was quicker; read again), adopts `answers` and
-  `blocked_until` into its limiter, and sends; otherwise it joins the line (`wanted_by`)
-  and waits for the holder to let go (the first in line reads at a short interval once the turn
-  is due, the others now and then); a webhook given back goes to the first in line;
-- the holder renews the lease while it has posts to send and nobody else wants the webhook; when
-  someone does (or it has nothing left to send), it stops starting posts, waits for the answers of
-  those in flight, and writes them with the lease given up. A post whose connection failed never
-  reached Teams, so the in-process limiter forgets it and it is not in `answers` either.
-- a holder that vanished (a crashed instance) loses the lease `expiry` seconds after `until`:
-  its last posts may still have been in flight, so the next holder cannot know their answers.
+- Booking: an instance coalesces all of its callers waiting for a webhook into one booking. One
+  conditional write (If-Match on the ETag it read; a 412 or 409 means another instance wrote in
+  between: read again, with jittered back-off, a bounded number of times) appends the earliest
+  send times that keep all five of Teams' windows, one per caller, after every time already
+  booked. A booked send counts from its answer when known, else from its time plus `margin`.
+- Waiting: each caller sleeps until its booked time, so the table's round trips overlap with the
+  wait for earlier slots, and a booking is one writer per process per webhook.
+- Confirming: Teams counts a request when it arrives, which may be well after its sender planned
+  it (a busy instance, the network). So a booked time alone is not trusted at the boundary with
+  another instance's sends: before posting, the window's anchors (the n-th latest earlier send
+  per window) must be *answered* (an answer comes after Teams counted the request) at least a
+  window before. Answers of this process's own sends are known at once; another instance's are
+  read from the entity, which each instance updates with its answers as they come in (one write
+  when its last send in flight is answered). An anchor nobody answered `expiry` seconds after its
+  booked time (its instance crashed) counts from then.
+- A booked time not used (the caller's budget ran out, the connection failed, nothing else of
+  this process wanted it) is removed from the entity; one lost with a crashed instance only
+  wastes capacity until `expiry`, it never lets anyone over-send.
 
-`answers` are wall-clock times, so instances on different machines rely on their clocks agreeing
-to within the limiter's epsilon; Azure keeps its hosts' clocks in sync with NTP. If the table
-cannot be reached, `admit` lets the send through on the in-process limiter alone (it never drops
-or delays a notification for the table's sake) and `Availability` logs it once a minute and tells
-the health route.
+The in-process limiter (`shared.teams.limiter`) still checks every post after its booked time,
+on the answers of this process's own posts, and is all there is when the table cannot be reached:
+`admit` then lets the send through on it alone (it never drops or delays a notification for the
+table's sake), `Availability` logs it once a minute and tells the health route, and the sends made
+meanwhile are written to the entity once it answers again.
+
+Booked times and answers are wall-clock times, so instances on different machines rely on their
+clocks agreeing to within `margin`; Azure keeps its hosts' clocks in sync with NTP.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
+import bisect
+import contextlib
 import logging
-import os
 import random
 import threading
 import time
-import uuid
 from array import array
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 from shared.config.once import read_once
 from shared.state.store import (
@@ -69,436 +69,787 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("shared.state.windows")
 
-__all__ = ["Admission", "Lane", "SharedWindows", "current_shared_windows", "keep_answers"]
+__all__ = [
+    "Booking",
+    "SharedWindows",
+    "Timetable",
+    "current_shared_windows",
+    "earliest",
+    "plan_sends",
+]
 
 _ROW: Final = "windows"
-# Table calls run on threads: one per webhook being taken over or handed back at a time.
-_THREADS: Final = 24
-# At most this many instances wait in line for one webhook (each id is ~20 characters).
-_LINE: Final = 64
+# Table calls run on threads: bookings, refreshes and answer writes of several webhooks at once.
+# Few: on a busy host, more calls at once only make each slower (they share the interpreter
+# lock, and the storage account's front end).
+_THREADS: Final = 6
+_READERS: Final = 2
+# A table that answered too late (a read timeout, not a refused connection) is tried this many
+# times more before the webhook's callers fall back to the in-process limiter.
+_SLOW_TRIES: Final = 2
+_UNKNOWN: Final = float("inf")
+# An answer merged into the entity as a property of its own: `a_<send id in hex>`.
+_ANSWER: Final = "a_"
+# Answer properties at most (an entity has at most 252): beyond, they are folded with If-Match.
+_LOOSE: Final = 120
 
 
-class Lane(Protocol):
-    """The in-process limiter as the shared windows see it (shared.teams.limiter.RateLimiter)."""
+@dataclass
+class Timetable:
+    """One webhook's entity: booked sends, oldest first, and what is known of each."""
 
-    def answered(self, key: str, since: float = ...) -> list[float]: ...
+    at: list[float] = field(default_factory=list)
+    """Booked send times (wall clock), ascending."""
+    ids: list[int] = field(default_factory=list)
+    answered: list[float] = field(default_factory=list)
+    """When Teams answered each send (wall clock); 0.0 while not known."""
+    blocked_until: float = 0.0
+    etag: str | None = None
+    """None: the entity does not exist yet."""
+    loose: int = 0
+    """Answers stored as properties of their own (not stored as such)."""
+    read_at: float = float("-inf")
+    """Since when this state is known to hold (time.monotonic; not stored): when the read
+    began, or when the write ended."""
 
-    def busy(self, key: str) -> bool: ...
+    def copy(self) -> Timetable:
+        return Timetable(
+            list(self.at),
+            list(self.ids),
+            list(self.answered),
+            self.blocked_until,
+            self.etag,
+            self.loose,
+            self.read_at,
+        )
 
-    def adopt(self, key: str, answered: Sequence[float], blocked_until: float = 0.0) -> None: ...
+    def insert(self, at: float, ident: int, answered: float = 0.0) -> None:
+        index = bisect.bisect_right(self.at, at)
+        self.at.insert(index, at)
+        self.ids.insert(index, ident)
+        self.answered.insert(index, answered)
 
-    def block(self, key: str, seconds: float) -> None: ...
+    def remove(self, idents: set[int]) -> None:
+        keep = [i for i, ident in enumerate(self.ids) if ident not in idents]
+        self.at = [self.at[i] for i in keep]
+        self.ids = [self.ids[i] for i in keep]
+        self.answered = [self.answered[i] for i in keep]
 
-    def now(self) -> float: ...
+    def prune(self, now: float, windows: Sequence[Window], *, stale: float = 60.0) -> None:
+        """Forget the oldest sends no window can still need. A send still to come or in flight
+        takes its anchors among the `largest limit` sends before it, and so does the next one
+        booked; a send older than the longest period is nobody's anchor. Only settled sends go
+        (answered, or booked more than `stale` seconds ago and never answered: gone with their
+        instance)."""
+        depth = max(limit for limit, _ in windows)
+        longest = max(period for _, period in windows)
+
+        def settled(index: int) -> bool:
+            return self.answered[index] > 0.0 or self.at[index] < now - stale
+
+        pending = next((i for i in range(len(self.at)) if not settled(i)), len(self.at))
+        start = 0
+        while start < pending and (
+            start < pending - depth
+            or max(self.at[start], self.answered[start]) < now - longest - 1.0
+        ):
+            start += 1
+        if start:
+            self.at, self.ids, self.answered = (
+                self.at[start:],
+                self.ids[start:],
+                self.answered[start:],
+            )
 
 
-def _line(text: str) -> list[str]:
-    """The instances waiting for the webhook, first come first."""
-    return [name for name in text.split(",") if name]
+def earliest(counted: Sequence[float], windows: Sequence[Window], epsilon: float) -> float:
+    """The earliest time a further request keeps every window, when the earlier ones count from
+    `counted` (any order; inf: not known yet). -inf: no window binds."""
+    ordered = sorted(counted)
+    ready = float("-inf")
+    for limit, period in windows:
+        if len(ordered) >= limit:
+            ready = max(ready, ordered[-limit] + period + epsilon)
+    return ready
 
 
-def _decode(raw: Any) -> list[float]:
+def plan_sends(
+    table: Timetable,
+    deadlines: Sequence[float],
+    now: float,
+    windows: Sequence[Window],
+    *,
+    margin: float,
+    epsilon: float,
+) -> list[float]:
+    """The earliest send times after every one booked in `table`, one per deadline in order, as
+    long as each is within its deadline. A booked send counts from its answer when known, else
+    from its time plus `margin` (how late a send may reach Teams and be answered)."""
+    counted = sorted(
+        a if a > 0.0 else t + margin for t, a in zip(table.at, table.answered, strict=True)
+    )
+    last = max(now, table.blocked_until, table.at[-1] if table.at else now)
+    planned: list[float] = []
+    for deadline in deadlines:
+        at = max(last, earliest(counted, windows, epsilon))
+        if at > deadline:
+            break
+        planned.append(at)
+        bisect.insort(counted, at + margin)
+        last = at
+    return planned
+
+
+def _decode(raw: Any, code: str = "d") -> list[Any]:
     if not raw:
         return []
-    packed = array("d")
+    packed = array(code)
     packed.frombytes(bytes(raw))
     return packed.tolist()
 
 
-def _encode(times: Sequence[float]) -> bytes:
-    return array("d", times).tobytes()
-
-
-def keep_answers(
-    answers: Sequence[float], now: float, windows: Sequence[Window] = TEAMS_WINDOWS
-) -> list[float]:
-    """The answers any window can still need: the last `max limit`, within the longest period."""
-    depth = max(limit for limit, _ in windows)
-    longest = max(period for _, period in windows)
-    return [at for at in sorted(answers)[-depth:] if at > now - longest - 1.0]
+def _encode(values: Sequence[Any], code: str = "d") -> bytes:
+    return array(code, values).tobytes()
 
 
 @dataclass
-class _Entity:
-    owner: str = ""
-    until: float = 0.0
-    since: float = 0.0
-    wanted_by: str = ""
-    last_owner: str = ""
-    """Who held it last (it stays when the lease is given back)."""
-    answers: list[float] = field(default_factory=list)
-    blocked_until: float = 0.0
-    etag: str | None = None
-    """None: the entity does not exist yet."""
+class Booking:
+    """What `admit()` gave one post: a booked send (`ident`), or None when the in-process limiter
+    alone decides (the table cannot be reached)."""
+
+    key: str
+    ident: int | None
 
 
-class Admission(enum.Enum):
-    """What `admit()` found."""
+@dataclass(eq=False)
+class _Ticket:
+    """A caller waiting for a booked send."""
 
-    LOCAL = "local"
-    """The table cannot be reached: the in-process limiter alone decides."""
-    HELD = "held"
-    """This process holds the webhook and its limiter knew every answer when the slot was taken."""
-    TAKEN = "taken"
-    """This process holds it, but took it over (or adopted answers) after the slot was taken:
-    give the slot back and take a new one, so the adopted answers count."""
+    deadline: float
+    ident: int | None = None
+    at: float = 0.0
+    refused: float | None = None
+    """Seconds until the windows would have a send for it: beyond its budget."""
+    local: bool = False
+    """The table failed while booking: the in-process limiter alone decides."""
+    loop: asyncio.AbstractEventLoop | None = None
+    woken: asyncio.Future[None] | None = None
 
 
 @dataclass
-class _Hold:
-    """This process's lease on one webhook."""
+class _Webhook:
+    """This process's side of one webhook's timetable."""
 
-    until: float = 0.0
-    """Wall clock; 0 while not held."""
-    leaving: bool = False
-    """Handing it over: admit no new posts; give it up when the last one is done."""
-    users: int = 0
-    """Posts admitted and not done yet."""
-    generation: int = 0
-    """Counts the takes: a hand-over decided for one lease never gives up a later one."""
-    adopted: float = float("-inf")
-    """When answers were last adopted into the limiter (the limiter's clock)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
-    changing: dict[int, asyncio.Lock] = field(default_factory=dict)
-    """Per event loop: one caller at a time takes, renews or gives up the lease."""
+    picture: Timetable = field(default_factory=Timetable)
+    """The entity as last read or written, with this process's answers merged in."""
+    seen: float = float("-inf")
+    """When `picture` was read (wall clock)."""
+    seen_from: float = float("-inf")
+    """Since when `picture` is known to hold (Timetable.read_at): an older state never replaces
+    it (reads, bookings and answer writes of one webhook overlap)."""
+    mine: dict[int, float] = field(default_factory=dict)
+    """This process's booked sends not answered yet: id -> booked time."""
+    free: deque[tuple[int, float]] = field(default_factory=deque)
+    """Booked sends no caller took yet (id, time), in time order."""
+    waiting: deque[_Ticket] = field(default_factory=deque)
+    booking: bool = False
+    refreshing: bool = False
+    flushing: bool = False
+    flying: int = 0
+    """Posts of ours admitted and not done."""
+    loose: int = 0
+    """Answer properties in the entity, as far as we know."""
+    answers: dict[int, float] = field(default_factory=dict)
+    """Answers not written yet: id -> when."""
+    dropped: set[int] = field(default_factory=set)
+    """Booked sends that will not go out, not removed from the entity yet."""
+    unshared: list[float] = field(default_factory=list)
+    """Answers of posts sent while the table could not be reached, not written yet."""
+    oldest_answer: float = float("inf")
 
 
 class SharedWindows:
-    """Hand each webhook to one instance at a time, with the answers that anchor its windows."""
+    """Book each webhook's sends on a timetable every instance shares."""
 
     def __init__(
         self,
         store: StateStore,
         windows: Sequence[Window] = TEAMS_WINDOWS,
         *,
-        turn: float = 2.0,
+        margin: float = 0.1,
+        epsilon: float = 0.002,
         poll: float = 0.05,
-        patience: float = 0.25,
-        expiry: float = 10.0,
+        lead: float = 0.15,
+        expiry: float = 30.0,
         conflicts: int = 16,
         availability: Availability | None = None,
         clock: Callable[[], float] = time.time,
-        owner: str | None = None,
     ) -> None:
         self.store = store
         self.windows = tuple(windows)
-        self.turn = turn
+        self.margin = margin
+        self.epsilon = epsilon
         self.poll = poll
-        self.patience = patience
+        self.lead = lead
         self.expiry = expiry
         self.conflicts = conflicts
         self.availability = availability or Availability()
-        self.owner = owner or f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self._clock = clock
-        self._rng = random.Random()  # noqa: S311  # back-off jitter, not security
+        self._rng = random.Random()  # noqa: S311  # ids and back-off jitter, not security
         self._executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="shared-windows")
-        self._holds: dict[str, _Hold] = {}
-        self._holds_lock = threading.Lock()
+        # Reads that look for other instances' answers have threads of their own: however many
+        # callers wait for answers, bookings and our own answers never queue behind them.
+        self._reader = ThreadPoolExecutor(_READERS, thread_name_prefix="shared-windows-read")
+        self._hooks: dict[str, _Webhook] = {}
+        self._hooks_lock = threading.Lock()
         # For bench/delivery.py and the tests:
         self.reservation_seconds: deque[float] = deque(maxlen=100_000)
-        """Per post: how long admission took, table calls and waiting for the lease included
-        (not the wait the in-process limiter adds for the windows themselves)."""
+        """Per post: from asking to holding a booked send time (table calls included, not the
+        wait until that time)."""
         self.writes = 0
         self.reads = 0
         self.conflicted = 0
-        self.takeovers = 0
-        self.expired = 0
-        self.failed_give_ups = 0
-        """Leases taken over because their holder had not renewed nor given them back."""
+        self.bookings = 0
+        self.booked = 0
+        self.late = 0
+        """Booked sends given up because their caller woke far too late for them."""
+        self.confirm_waits = 0
+        """Posts that waited past their booked time for earlier answers."""
 
-    def _hold(self, key: str) -> _Hold:
-        with self._holds_lock:
-            return self._holds.setdefault(key, _Hold())
+    def _depth(self) -> int:
+        return max(limit for limit, _ in self.windows)
+
+    def _hook(self, key: str) -> _Webhook:
+        with self._hooks_lock:
+            return self._hooks.setdefault(key, _Webhook())
 
     # --- what delivery calls -------------------------------------------------------------------
 
-    async def admit(self, key: str, remaining: float, lane: Lane, since: float) -> Admission:
-        """Wait until this process holds the webhook (at most `remaining` seconds), for a post
-        whose in-process slot was taken at `since` (the limiter's clock). Unless LOCAL, call
-        `done()` after the post. Raises RateLimitWait when the lease does not come in time."""
+    async def admit(self, key: str, remaining: float) -> Booking:
+        """Book a send for one post and wait until it is due (at most `remaining` seconds).
+        Call `done()` after the post. Raises RateLimitWait when no send fits the budget."""
         if not self.availability.usable():
-            return Admission.LOCAL
+            return Booking(key, None)
         started = time.perf_counter()
-        deadline = self._clock() + remaining
-        hold = self._hold(key)
-        loop = asyncio.get_running_loop()
-        changing = hold.changing.setdefault(id(loop), asyncio.Lock())
-        while True:
-            with hold.lock:
-                if 0.0 < self._clock() < hold.until and not hold.leaving:
-                    hold.users += 1
-                    self.reservation_seconds.append(time.perf_counter() - started)
-                    return Admission.TAKEN if hold.adopted >= since else Admission.HELD
-            async with changing:
-                try:
-                    await self._change(key, hold, lane, deadline)
-                except StateUnavailable as error:
-                    self.availability.failed("the rate windows", error)
-                    self.reservation_seconds.append(time.perf_counter() - started)
-                    return Admission.LOCAL
-            self.availability.succeeded()
-
-    async def done(self, key: str, lane: Lane, *, hand_back: bool = True) -> None:
-        """A post `admit()` let through is over (answered or failed). When nothing else of this
-        process waits for the webhook, it is handed back now rather than keep the others waiting
-        until the turn ends (`hand_back=False`: the caller comes back at once). Awaited, not left
-        in the background: a one-shot process (`python -m shared send`) must not end before."""
-        hold = self._hold(key)
-        with hold.lock:
-            hold.users -= 1
-            last = hand_back and hold.users == 0 and hold.until > 0.0 and not hold.leaving
-            if not last:
-                return
-            generation = hold.generation
-            step: Awaitable[object]
-            if not lane.busy(key):
-                step = self._leave(key, hold, lane, generation)
-            elif self._clock() >= hold.until:
-                # The turn is over and nothing of ours is in flight: the best moment to hand over,
-                # while the windows keep the webhook closed anyway. Renewed if nobody is in line.
-                step = self._turn_over(key, hold, lane, generation)
-            else:
-                return
-            hold.leaving = True
-        await step
-
-    async def _turn_over(self, key: str, hold: _Hold, lane: Lane, generation: int) -> bool:
-        """Renew the lease, or hand it over when someone is in line (the caller marked the hold
-        `leaving` for `generation`, so no other turn-over runs meanwhile). True: renewed."""
-        loop = asyncio.get_running_loop()
+        hook = self._hook(key)
+        ticket = _Ticket(deadline=self._clock() + remaining)
+        with hook.lock:
+            hook.waiting.append(ticket)
+            self._assign(hook)
         try:
-            renewed = await loop.run_in_executor(self._executor, self._renew, key, hold, lane)
-        except (StateUnavailable, RateLimitWait):
-            renewed = False
-        if renewed:
-            with hold.lock:
-                if hold.generation == generation:
-                    hold.leaving = False
-            return True
-        await self._leave(key, hold, lane, generation)
-        return False
+            while True:
+                if not await self._book_for(key, hook, ticket):
+                    self.reservation_seconds.append(time.perf_counter() - started)
+                    return Booking(key, None)
+                self.reservation_seconds.append(time.perf_counter() - started)
+                due = await self._until_due(key, hook, ticket)
+                if due is None:
+                    return Booking(key, None)
+                if due:
+                    break
+                # Far too late for its booked time (a stalled event loop): the others may have
+                # counted it as lost, so it goes out on a new booking instead.
+                self.late += 1
+                with hook.lock:
+                    if ticket.ident is not None:
+                        hook.dropped.add(ticket.ident)
+                        hook.mine.pop(ticket.ident, None)
+                        hook.picture.remove({ticket.ident})
+                    ticket.ident = None
+                started = time.perf_counter()
+            with hook.lock:
+                hook.flying += 1
+                ident = ticket.ident
+                ticket.ident = None  # sent: no longer ours to give back
+            return Booking(key, ident)
+        finally:
+            await self._leave(key, hook, ticket)
+
+    async def done(self, key: str, booking: Booking, *, reached: bool = True) -> None:
+        """The post `booking` admitted is over: answered (`reached`), or never reached Teams (the
+        connection failed: its send is removed, it does not count). Awaited, not left in the
+        background: a one-shot process (`python -m shared send`) must not end before."""
+        hook = self._hook(key)
+        now = self._clock()
+        with hook.lock:
+            if booking.ident is None:
+                if reached:
+                    # Kept for the entity once it answers again (at most what a window needs).
+                    hook.unshared = [*hook.unshared[-self._depth() + 1 :], now]
+                return
+            hook.flying -= 1
+            hook.mine.pop(booking.ident, None)
+            if reached:
+                hook.answers[booking.ident] = now
+                hook.oldest_answer = min(hook.oldest_answer, now)
+                self._merge_answers(hook.picture, {booking.ident: now})
+            else:
+                hook.dropped.add(booking.ident)
+                hook.picture.remove({booking.ident})
+            # One write for the answers of a burst: by the last post of ours in flight, or
+            # when answers wait too long behind a steady stream.
+            if hook.flying > 0 and now - hook.oldest_answer < self.lead:
+                return
+        await self._flush(key, hook)
 
     async def block(self, key: str, seconds: float) -> None:
         """Teams throttled this webhook and asked for `seconds`: pause it for every instance."""
         until = self._clock() + seconds
+        hook = self._hook(key)
+        with hook.lock:
+            hook.picture.blocked_until = max(hook.picture.blocked_until, until)
 
-        def plan(entity: _Entity) -> _Entity | None:
-            entity.blocked_until = max(entity.blocked_until, until)
-            return entity
+        def plan(table: Timetable) -> Timetable | None:
+            table.blocked_until = max(table.blocked_until, until)
+            return table
 
-        await self._quietly(partial(self._update, key, plan))
-
-    async def _quietly(self, call: Callable[[], object]) -> None:
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._executor, call)
+            await loop.run_in_executor(self._executor, partial(self._update, key, plan))
         except StateUnavailable as error:
             self.availability.failed("the rate windows", error)
         except RateLimitWait:
-            pass  # contended for too long: the lease runs out by itself
+            pass  # contended for too long: this instance's limiter holds the pause anyway
 
-    async def _leave(self, key: str, hold: _Hold, lane: Lane, generation: int) -> None:
-        """Give the webhook back once the posts in flight are done (their answers go with it).
-        Only the lease of `generation`: one taken again since is not this call's to give up."""
+    # --- booking --------------------------------------------------------------------------------
+
+    def _assign(self, hook: _Webhook) -> None:
+        """Hand booked sends no caller holds to the callers waiting, first come first (under
+        the lock). A send past a caller's deadline stays for the next one."""
+        for ticket in hook.waiting:
+            if not hook.free:
+                return
+            if ticket.ident is None and ticket.refused is None and not ticket.local:
+                ident, at = hook.free[0]
+                if at <= ticket.deadline:
+                    hook.free.popleft()
+                    ticket.ident, ticket.at = ident, at
+
+    async def _book_for(self, key: str, hook: _Webhook, ticket: _Ticket) -> bool:
+        """Wait until `ticket` holds a booked send, booking for every caller waiting when no
+        booking of ours is under way. False: the table failed, the limiter alone decides."""
+        loop = asyncio.get_running_loop()
+        attempt = slow = 0
         while True:
-            with hold.lock:
-                if hold.generation != generation:
-                    return
-                if hold.users == 0:
-                    break
-            await asyncio.sleep(self.poll / 5)
+            with hook.lock:
+                if ticket.ident is not None:
+                    return True
+                if ticket.local:
+                    return False
+                if ticket.refused is not None:
+                    raise RateLimitWait(
+                        "Teams' rate limits for this webhook, shared by every instance, leave no "
+                        f"slot within the time budget (next in {ticket.refused:.1f} s)",
+                        retry_after=ticket.refused,
+                    )
+                book = not hook.booking
+                if book:
+                    hook.booking = True
+                    wanted = [
+                        t
+                        for t in hook.waiting
+                        if t.ident is None and t.refused is None and not t.local
+                    ]
+                else:
+                    ticket.loop, ticket.woken = loop, loop.create_future()
+                    woken = ticket.woken
+            if book and attempt == 0:
+                # Let the callers that arrived together (an alert storm, a batch of queue
+                # messages) join this booking first.
+                await asyncio.sleep(0)
+                with hook.lock:
+                    wanted = [
+                        t
+                        for t in hook.waiting
+                        if t.ident is None and t.refused is None and not t.local
+                    ]
+            if not book:
+                # Another caller of ours books (for this one too); it wakes us when done.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(woken), self.poll * 20)
+                continue
+            try:
+                await loop.run_in_executor(
+                    self._executor, self._book, key, hook, [t.deadline for t in wanted]
+                )
+                self.availability.succeeded()
+            except StateUnavailable as error:
+                slow += error.slow
+                if error.slow and slow <= _SLOW_TRIES and self._clock() < ticket.deadline:
+                    continue  # slow, not down: book again
+                self.availability.failed("the rate windows", error)
+                with hook.lock:
+                    for waiting in hook.waiting:
+                        if waiting.ident is None:
+                            waiting.local = True
+            except RateLimitWait:
+                attempt += 1
+                if self._clock() + self.poll > ticket.deadline or attempt > 3:
+                    with hook.lock:
+                        ticket.refused = self.poll
+                # Contended: let the others write first, then try again.
+                await asyncio.sleep(self._rng.uniform(0, self.poll * attempt))
+            finally:
+                with hook.lock:
+                    hook.booking = False
+                    waking = [t for t in hook.waiting if t.woken is not None]
+                    for waiting in waking:
+                        if waiting.loop is not None and waiting.woken is not None:
+                            _wake_soon(waiting.loop, waiting.woken)
+                        waiting.woken = None
+                    # Callers that left while the booking was under way leave sends unused.
+                    dropped = self._drop_unused(hook)
+            if dropped:
+                await self._flush(key, hook)
+
+    def _book(self, key: str, hook: _Webhook, deadlines: Sequence[float]) -> None:
+        """Append send times for callers with these `deadlines` (blocking: a worker thread)."""
+        planned: list[tuple[int, float]] = []
+        applied: list[Any] = []
+        now = self._clock()
+
+        def plan(table: Timetable) -> Timetable | None:
+            applied[:] = [self._apply_pending(hook, table, now)]
+            planned.clear()
+            for at in plan_sends(
+                table,
+                deadlines,
+                self._clock(),
+                self.windows,
+                margin=self.margin,
+                epsilon=self.epsilon,
+            ):
+                ident = self._rng.getrandbits(63)
+                table.insert(at, ident)
+                planned.append((ident, at))
+            return table
+
+        with hook.lock:
+            cached = hook.picture.copy()
+        written = self._update(key, plan, cached)
+        self.bookings += 1
+        self.booked += len(planned)
+        with hook.lock:
+            self._forget_pending(hook, applied[0] if applied else None)
+            self._see(hook, written)
+            for ident, at in planned:
+                hook.mine[ident] = at
+                hook.free.append((ident, at))
+            self._assign(hook)
+            # Callers the booking could not serve within their budget.
+            if len(planned) < len(deadlines):
+                later = plan_sends(
+                    written,
+                    [float("inf")],
+                    now,
+                    self.windows,
+                    margin=self.margin,
+                    epsilon=self.epsilon,
+                )
+                wait = max(self.poll, (later[0] if later else now) - now)
+                for ticket in hook.waiting:
+                    unserved = ticket.ident is None and ticket.refused is None
+                    if (
+                        unserved
+                        and not ticket.local
+                        and not any(at <= ticket.deadline for _, at in hook.free)
+                    ):
+                        ticket.refused = wait
+        logger.debug("booked %s: %d of %d", key[:8], len(planned), len(deadlines))
+
+    # --- waiting for the booked time ----------------------------------------------------------
+
+    def _ready(self, hook: _Webhook, ident: int, now: float) -> tuple[float, float, bool] | None:
+        """(planned, confirmed, theirs): when the send may go as planned (an unknown answer counts
+        from its booked time plus the margin) and as confirmed (inf while an anchor's answer is
+        not known), and whether an unknown anchor is another instance's (read the entity again to
+        learn it). None: the send is no longer in the picture (go by the limiter alone)."""
+        table = hook.picture
+        try:
+            index = table.ids.index(ident)
+        except ValueError:
+            return None
+        planned: list[float] = []
+        confirmed: list[float] = []
+        theirs: list[bool] = []
+        for at, other, answered in zip(
+            table.at[:index], table.ids[:index], table.answered[:index], strict=True
+        ):
+            if answered > 0.0:
+                planned.append(answered)
+                confirmed.append(answered)
+            elif now > at + self.expiry:
+                planned.append(at + self.expiry)
+                confirmed.append(at + self.expiry)
+            else:
+                planned.append(at + self.margin)
+                confirmed.append(_UNKNOWN)
+            theirs.append(other not in hook.mine)
+        booked = max(table.at[index], table.blocked_until)
+        plan_at = max(booked, earliest(planned, self.windows, self.epsilon))
+        sure_at = max(booked, earliest(confirmed, self.windows, self.epsilon))
+        unknown_theirs = False
+        if sure_at == _UNKNOWN:
+            # Which unknown anchors hold it up: any of another instance's?
+            for limit, _ in self.windows:
+                if len(confirmed) >= limit:
+                    order = sorted(range(len(confirmed)), key=confirmed.__getitem__)
+                    anchors = order[-limit:]
+                    unknown_theirs |= any(confirmed[i] == _UNKNOWN and theirs[i] for i in anchors)
+        return plan_at, sure_at, unknown_theirs
+
+    async def _until_due(self, key: str, hook: _Webhook, ticket: _Ticket) -> bool | None:
+        """Sleep until the ticket's send is due and its anchors confirmed. None: the table
+        failed meanwhile (the limiter alone decides); False: woken too late to use it."""
+        assert ticket.ident is not None
+        waited = missing = False
+        reads = 0
+        while True:
+            now = self._clock()
+            if now > ticket.at + self.expiry - self.lead * 10:
+                return False
+            with hook.lock:
+                ready = self._ready(hook, ticket.ident, now)
+            if ready is None:
+                # Not in our picture of the entity (it was deleted, or replaced by an instance
+                # of an older layout): read it again once, then trust the limiter.
+                if missing:
+                    return True
+                missing = True
+                if not await self._refresh(key, hook, force=True):
+                    return None
+                continue
+            planned, confirmed, theirs = ready
+            if confirmed <= now:
+                if waited:
+                    self.confirm_waits += 1
+                return True
+            if min(planned, confirmed) > ticket.deadline:
+                raise RateLimitWait(
+                    "the earlier sends of this webhook leave no slot within the time budget",
+                    retry_after=min(planned, confirmed) - now,
+                )
+            if confirmed != _UNKNOWN:
+                await asyncio.sleep(confirmed - now)
+                continue
+            if planned - now > self.lead:
+                await asyncio.sleep(planned - now - self.lead)
+                continue
+            waited = waited or planned <= now
+            pause = self.poll
+            if theirs:
+                # Another instance's answer is not in our picture: read the entity again (one
+                # read at a time per webhook, at most one per poll interval).
+                if not await self._refresh(key, hook):
+                    return None
+                with hook.lock:
+                    ready = self._ready(hook, ticket.ident, self._clock())
+                if ready is not None and ready[1] != _UNKNOWN:
+                    continue
+                # Not written yet: read less and less often (many waiting callers reading
+                # hard would slow down the very writes they wait for).
+                pause = min(8 * self.poll, self.poll * 2**reads)
+                reads += 1
+            # Our own posts in flight, or theirs not answered yet: look again shortly.
+            await asyncio.sleep(pause)
+
+    async def _refresh(self, key: str, hook: _Webhook, *, force: bool = False) -> bool:
+        """Read the entity again, unless another caller of ours does or did within `poll`
+        seconds. False: the table failed."""
+        with hook.lock:
+            if hook.refreshing or (not force and self._clock() - hook.seen < self.poll):
+                return True
+            hook.refreshing = True
         loop = asyncio.get_running_loop()
         try:
-            for attempt in range(3):
-                # Others wait for this write until the lease expires: try it again when the
-                # table was slow or contended (a timeout, too many conflicts).
-                try:
-                    await loop.run_in_executor(self._executor, self._give_up, key, lane)
-                    break
-                except (StateUnavailable, RateLimitWait) as error:
-                    self.failed_give_ups += 1
-                    if attempt == 2 and isinstance(error, StateUnavailable):
-                        self.availability.failed("the rate windows", error)
-                    await asyncio.sleep(self.poll * 2**attempt)
+            table = await loop.run_in_executor(self._reader, self._read_now, key)
+        except StateUnavailable as error:
+            self.availability.failed("the rate windows", error)
+            return False
         finally:
-            with hold.lock:
-                if hold.generation == generation:
-                    hold.until, hold.leaving = 0.0, False
+            with hook.lock:
+                hook.refreshing = False
+        with hook.lock:
+            self._see(hook, table)
+        return True
 
-    async def _change(self, key: str, hold: _Hold, lane: Lane, deadline: float) -> None:
-        """Renew the lease, hand it over, or wait for it and take it; returns once held."""
-        loop = asyncio.get_running_loop()
-        while True:
-            with hold.lock:
-                now = self._clock()
-                held, leaving = hold.until > 0.0, hold.leaving
-                if held and now < hold.until and not leaving:
-                    return
-                generation = hold.generation
-                if held and not leaving:
-                    hold.leaving = True  # this caller turns the lease over; no one else does
-            if held and leaving:
-                await asyncio.sleep(self.poll / 5)  # someone of ours is handing it over
-                continue
-            if held:
-                # Our turn is over: go on if nobody is in line for the webhook, else hand over.
-                if await self._turn_over(key, hold, lane, generation):
-                    return
-                # Let the first in line take it first.
-                await asyncio.sleep(self.poll * (1 + self._rng.random()))
-            wait = await loop.run_in_executor(self._executor, self._try_take, key, hold, lane)
-            if wait <= 0:
+    async def _leave(self, key: str, hook: _Webhook, ticket: _Ticket) -> None:
+        """The caller is past admission: a booked send it did not use goes to the next caller of
+        ours, or out of the entity when none is waiting."""
+        with hook.lock:
+            if ticket in hook.waiting:
+                hook.waiting.remove(ticket)
+            if ticket.ident is not None:
+                index = bisect.bisect_left([at for _, at in hook.free], ticket.at)
+                hook.free.insert(index, (ticket.ident, ticket.at))
+                ticket.ident = None
+                self._assign(hook)
+            dropped = self._drop_unused(hook)
+        if dropped:
+            await self._flush(key, hook)
+
+    @staticmethod
+    def _drop_unused(hook: _Webhook) -> bool:
+        """Under the lock: give up the booked sends no caller of ours waits for (others would
+        wait for their answers until `expiry`). True when there were some."""
+        idle = not any(t.ident is None and t.refused is None and not t.local for t in hook.waiting)
+        if not (idle and hook.free and not hook.booking):
+            return False
+        for ident, _ in hook.free:
+            hook.dropped.add(ident)
+            hook.mine.pop(ident, None)
+        hook.picture.remove({ident for ident, _ in hook.free})
+        hook.free.clear()
+        return True
+
+    # --- writing what happened ----------------------------------------------------------------
+
+    async def _flush(self, key: str, hook: _Webhook) -> None:
+        """Write the answers, removals and unshared sends not written yet (one writer per
+        webhook in this process; it goes on while more come in)."""
+        with hook.lock:
+            if hook.flushing:
                 return
-            if self._clock() + wait > deadline:
-                raise RateLimitWait(
-                    "another instance holds this webhook's rate windows beyond the time budget",
-                    retry_after=wait,
-                )
-            await asyncio.sleep(wait)
+            hook.flushing = True
+        loop = asyncio.get_running_loop()
+        slow = contended = 0
+        try:
+            while True:
+                with hook.lock:
+                    if not (hook.answers or hook.dropped or hook.unshared):
+                        return
+                try:
+                    await loop.run_in_executor(self._executor, self._write_pending, key, hook)
+                except StateUnavailable as error:
+                    # Other instances wait for these answers: a slow table is tried again.
+                    slow += error.slow
+                    if error.slow and slow <= _SLOW_TRIES:
+                        await asyncio.sleep(self.poll * slow)
+                        continue
+                    self.availability.failed("the rate windows", error)
+                    return
+                except RateLimitWait:
+                    # Contended: try again shortly (others wait for what this carries).
+                    contended += 1
+                    if contended > _SLOW_TRIES:
+                        return  # the next booking or answer of ours carries it along
+                    await asyncio.sleep(self._rng.uniform(0, self.poll * contended))
+        finally:
+            with hook.lock:
+                hook.flushing = False
+
+    def _write_pending(self, key: str, hook: _Webhook) -> None:
+        with hook.lock:
+            answers_only = not (hook.dropped or hook.unshared) and hook.loose < _LOOSE
+            answers = dict(hook.answers)
+        if answers_only and answers:
+            self._merge_answers_into_entity(key, answers)
+            with hook.lock:
+                self._forget_pending(hook, (answers, set(), []))
+                hook.loose += len(answers)
+            return
+        applied: list[Any] = []
+        now = self._clock()
+
+        def plan(table: Timetable) -> Timetable | None:
+            applied[:] = [self._apply_pending(hook, table, now)]
+            return table
+
+        written = self._update(key, plan)
+        with hook.lock:
+            self._forget_pending(hook, applied[0] if applied else None)
+            self._see(hook, written)
+
+    def _apply_pending(
+        self, hook: _Webhook, table: Timetable, now: float
+    ) -> tuple[dict[int, float], set[int], list[float]]:
+        """Put what this process has not written yet into `table` (read fresh); returns what
+        was put, to forget once written."""
+        with hook.lock:
+            answers, dropped, unshared = dict(hook.answers), set(hook.dropped), list(hook.unshared)
+        self._merge_answers(table, answers)
+        table.remove(dropped)
+        for at in unshared:
+            table.insert(at, self._rng.getrandbits(63), at)
+        table.prune(now, self.windows)
+        return answers, dropped, unshared
+
+    @staticmethod
+    def _forget_pending(
+        hook: _Webhook, applied: tuple[dict[int, float], set[int], list[float]] | None
+    ) -> None:
+        """Under the lock: what was written is no longer pending."""
+        if applied is None:
+            return
+        answers, dropped, unshared = applied
+        for ident in answers:
+            hook.answers.pop(ident, None)
+        hook.dropped -= dropped
+        del hook.unshared[: len(unshared)]
+        hook.oldest_answer = min(hook.answers.values(), default=float("inf"))
+
+    @staticmethod
+    def _merge_answers(table: Timetable, answers: dict[int, float]) -> None:
+        for index, ident in enumerate(table.ids):
+            if ident in answers:
+                table.answered[index] = answers[ident]
+
+    def _see(self, hook: _Webhook, table: Timetable) -> None:
+        """Under the lock: `table` is the entity now, unless a newer state was seen already;
+        keep our answers not written yet in it."""
+        if table.read_at < hook.seen_from:
+            return
+        hook.seen_from = table.read_at
+        hook.loose = table.loose
+        picture = table.copy()
+        self._merge_answers(picture, hook.answers)
+        picture.remove(hook.dropped)
+        hook.picture = picture
+        hook.seen = self._clock()
 
     # --- blocking side: the table --------------------------------------------------------------
 
-    def _try_take(self, key: str, hold: _Hold, lane: Lane) -> float:
-        """Take the lease if it is free (adopting its answers); 0 when taken, else seconds until
-        it is worth asking again (having said that we want it)."""
-        now = self._clock()
-        taken: list[_Entity] = []
-
-        previous = ""
-
-        def plan(entity: _Entity) -> _Entity | None:
-            nonlocal previous
-            taken.clear()  # a write that conflicted took nothing
-            mine = entity.owner == self.owner
-            previous = entity.owner or entity.last_owner
-            # A webhook given back goes to the first in line (`until` is when it was given
-            # back); anyone may take it when that one does not come in time (it is then dropped
-            # from the line: an instance that is gone must not hold the line up again).
-            line = _line(entity.wanted_by)
-            first = line[0] if line else ""
-            free = not entity.owner and (
-                first in ("", self.owner) or now > entity.until + self.expiry / 10
-            )
-            expired = bool(entity.owner) and now > entity.until + self.expiry
-            if expired:
-                self.expired += 1
-            if mine or free or expired:
-                entity.owner, entity.since, entity.until = self.owner, now, now + self.turn
-                entity.last_owner = self.owner
-                if first and first != self.owner and not mine:
-                    line = line[1:]
-                entity.wanted_by = ",".join(n for n in line if n != self.owner)
-                taken.append(entity)
-                return entity
-            if self.owner in line:
-                return None  # already in line
-            entity.wanted_by = ",".join([*line, self.owner][-_LINE:])
-            return entity
-
-        entity = self._update(key, plan)
-        logger.debug(
-            "take %s %s: %s (%d answers)",
-            self.owner,
-            key[:8],
-            "taken" if taken else entity.owner,
-            len(entity.answers),
-        )
-        if not taken:
-            # The next in line asks often once the turn is due; the others now and then (the
-            # holder may also let go early, when it has nothing left to send).
-            due = entity.until - now
-            if _line(entity.wanted_by)[:1] != [self.owner]:
-                return self.patience
-            return self.patience if due > self.patience else max(due, self.poll)
-        self.takeovers += 1
-        offset = self._clock() - lane.now()
-        with hold.lock:
-            if previous != self.owner:
-                # Our own lane already knows what the entity says when we were its last holder
-                # (and maybe more: a hand-back cut short when its event loop ended).
-                lane.adopt(
-                    key,
-                    [at - offset for at in taken[0].answers],
-                    taken[0].blocked_until - offset,
-                )
-                hold.adopted = lane.now()
-            hold.until, hold.leaving = taken[0].until, False
-            hold.generation += 1
-        return 0.0
-
-    def _renew(self, key: str, hold: _Hold, lane: Lane) -> bool:
-        """Start another turn unless another instance asked for the webhook in this one; False:
-        leave (marked so that no new post starts)."""
-        now = self._clock()
-
-        def plan(entity: _Entity) -> _Entity | None:
-            if entity.owner != self.owner or any(n != self.owner for n in _line(entity.wanted_by)):
-                return None
-            entity.since, entity.until = now, now + self.turn
-            entity.answers = self._answers(key, lane, entity)
-            return entity
-
-        entity = self._update(key, plan)
-        logger.debug("renew %s %s: %s", self.owner, key[:8], entity.since == now)
-        with hold.lock:
-            if entity.owner == self.owner and entity.since == now:
-                hold.until = entity.until
-                if entity.blocked_until > now:
-                    lane.block(key, entity.blocked_until - now)
-                return True
-            hold.leaving = True
-            return False
-
-    def _give_up(self, key: str, lane: Lane) -> None:
-        """Hand the webhook back with the answers of our posts (none of ours is in flight)."""
-
-        def plan(entity: _Entity) -> _Entity | None:
-            if entity.owner != self.owner:
-                return None  # it expired and someone else took it
-            entity.owner, entity.until = "", self._clock()
-            entity.answers = self._answers(key, lane, entity)
-            return entity
-
-        entity = self._update(key, plan)
-        logger.debug("give up %s %s (%d answers)", self.owner, key[:8], len(entity.answers))
-
-    def _answers(self, key: str, lane: Lane, entity: _Entity) -> list[float]:
-        """The lane's answers in wall-clock time. They already hold what was adopted with the
-        lease (`entity.answers` then), so the lane alone is the history."""
-        offset = self._clock() - lane.now()
-        return keep_answers([at + offset for at in lane.answered(key)], self._clock(), self.windows)
-
-    def _update(self, key: str, plan: Callable[[_Entity], _Entity | None]) -> _Entity:
+    def _update(
+        self,
+        key: str,
+        plan: Callable[[Timetable], Timetable | None],
+        cached: Timetable | None = None,
+    ) -> Timetable:
         """Read the entity, apply `plan` (None: leave it as it is), write it with If-Match; again
-        after a conflict. Returns the entity as written (or read)."""
+        after a conflict. Returns the entity as written (or read). With `cached` (a state read
+        or written before, with its ETag) the first attempt skips the read: if nobody wrote
+        since, that saves a round trip; if somebody did, the write fails and it reads."""
         from azure.core import MatchConditions
         from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
         from azure.data.tables import UpdateMode
 
         table: TableClient = self.store.table("windows")
         for attempt in range(1, self.conflicts + 1):
-            entity = self._read(table, key)
-            self.reads += 1
+            if attempt == 1 and cached is not None and cached.etag is not None:
+                entity = cached.copy()
+            else:
+                started = time.monotonic()
+                entity = self._read(table, key)
+                entity.read_at = started
+                self.reads += 1
             changed = plan(entity)
             if changed is None:
                 return entity
             row = {
                 "PartitionKey": key,
                 "RowKey": _ROW,
-                "owner": changed.owner,
-                "until": float(changed.until),
-                "since": float(changed.since),
-                "wanted_by": changed.wanted_by,
-                "last_owner": changed.last_owner,
-                "answers": _encode(changed.answers),
+                "at": _encode(changed.at),
+                "ids": _encode(changed.ids, "q"),
+                "answered": _encode(changed.answered),
                 "blocked_until": float(changed.blocked_until),
             }
             try:
                 self.writes += 1
                 if entity.etag is None:
-                    guarded(partial(table.create_entity, row), passing=ResourceExistsError)
+                    meta = guarded(partial(table.create_entity, row), passing=ResourceExistsError)
                 else:
-                    guarded(
+                    meta = guarded(
                         partial(
                             table.update_entity,
                             row,
@@ -514,38 +865,85 @@ class SharedWindows:
                 self.conflicted += 1
                 time.sleep(self._rng.uniform(0, min(0.1, 0.002 * 2**attempt)))
                 continue
+            changed.etag = str(meta.get("etag") or "") or None
+            # Valid as of now: newer than any read that began before the write was done.
+            changed.read_at = time.monotonic()
+            changed.loose = 0  # a replace leaves no answer properties
             return changed
         raise RateLimitWait(
             f"the shared rate windows stayed contended after {self.conflicts} attempts"
         )
 
-    def _read(self, table: TableClient, key: str) -> _Entity:
+    def _merge_answers_into_entity(self, key: str, answers: dict[int, float]) -> None:
+        """Answers need no read nor If-Match: one property per send, merged into the entity
+        (the next booking, which reads them, folds them into `answered`)."""
+        from azure.core.exceptions import ResourceNotFoundError
+        from azure.data.tables import UpdateMode
+
+        table: TableClient = self.store.table("windows")
+        row: dict[str, Any] = {"PartitionKey": key, "RowKey": _ROW}
+        row.update({f"{_ANSWER}{ident:x}": float(at) for ident, at in answers.items()})
+        self.writes += 1
+        # Not found: the entity is gone (deleted by hand), nobody waits for these answers.
+        with contextlib.suppress(ResourceNotFoundError):
+            guarded(
+                partial(table.update_entity, row, mode=UpdateMode.MERGE),
+                passing=ResourceNotFoundError,
+            )
+
+    def _read_now(self, key: str) -> Timetable:
+        self.reads += 1
+        started = time.monotonic()
+        entity = self._read(self.store.table("windows"), key)
+        entity.read_at = started
+        return entity
+
+    def _read(self, table: TableClient, key: str) -> Timetable:
         from azure.core.exceptions import ResourceNotFoundError
 
         try:
             raw = guarded(partial(table.get_entity, key, _ROW), passing=ResourceNotFoundError)
         except ResourceNotFoundError:
-            return _Entity()
-        return _Entity(
-            owner=str(raw.get("owner") or ""),
-            until=float(raw.get("until") or 0.0),
-            since=float(raw.get("since") or 0.0),
-            wanted_by=str(raw.get("wanted_by") or ""),
-            last_owner=str(raw.get("last_owner") or ""),
-            answers=_decode(raw.get("answers")),
+            return Timetable()
+        at = _decode(raw.get("at"))
+        ids = _decode(raw.get("ids"), "q")
+        answered = _decode(raw.get("answered"))
+        if not (len(at) == len(ids) == len(answered)):
+            at, ids, answered = [], [], []  # an entity of an older layout: start afresh
+        timetable = Timetable(
+            at=at,
+            ids=ids,
+            answered=answered,
             blocked_until=float(raw.get("blocked_until") or 0.0),
             etag=str(raw.metadata["etag"]),
         )
+        loose: dict[int, float] = {}
+        for name, value in raw.items():
+            if name.startswith(_ANSWER):
+                with contextlib.suppress(ValueError, TypeError):
+                    loose[int(name[len(_ANSWER) :], 16)] = float(value)
+        self._merge_answers(timetable, loose)
+        timetable.loose = len(loose)
+        return timetable
 
     def state(self, key: str) -> dict[str, Any]:
         """The entity as stored (for the tests and `python -m shared` diagnostics)."""
-        entity = self._read(self.store.table("windows"), key)
+        table = self._read(self.store.table("windows"), key)
         return {
-            "owner": entity.owner,
-            "until": entity.until,
-            "answers": entity.answers,
-            "blocked_until": entity.blocked_until,
+            "booked": table.at,
+            "answers": [at for at in table.answered if at > 0.0],
+            "blocked_until": table.blocked_until,
         }
+
+
+def _wake_soon(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None:
+    def wake() -> None:
+        if not future.done():
+            future.set_result(None)
+
+    # RuntimeError: that caller's event loop is closed, it will never come back.
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(wake)
 
 
 @read_once

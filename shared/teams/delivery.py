@@ -47,7 +47,7 @@ from shared.teams.transports import Transport, transport_for
 
 if TYPE_CHECKING:
     from shared.state.parts import PartsLedger
-    from shared.state.windows import Admission
+    from shared.state.windows import Booking
 
 __all__ = [
     "QUEUE_MESSAGE_LIMIT",
@@ -82,13 +82,13 @@ class ChannelSource(Protocol):
 class SlotGate(Protocol):
     """Rate windows shared with other instances (shared.state.windows.SharedWindows)."""
 
-    async def admit(self, key: str, remaining: float, lane: RateLimiter, since: float) -> Admission:
-        """Wait until this instance may post to the webhook (RateLimitWait when that does not
-        come in `remaining` s), for a post whose in-process slot started at `since`."""
+    async def admit(self, key: str, remaining: float) -> Booking:
+        """Book a send time for one post to the webhook and wait for it (RateLimitWait when none
+        comes within `remaining` s)."""
         ...
 
-    async def done(self, key: str, lane: RateLimiter, *, hand_back: bool = True) -> None:
-        """A post `admit` let through is over (`hand_back=False`: it comes back at once)."""
+    async def done(self, key: str, booking: Booking, *, reached: bool = True) -> None:
+        """The post `admit` let through is over (`reached=False`: it never reached Teams)."""
         ...
 
     async def block(self, key: str, seconds: float) -> None:
@@ -202,30 +202,22 @@ class _Run:
         last: TransientDeliveryError | None = None
         while True:
             slot = None
-            admitted = False
+            booking: Booking | None = None
+            reached = True
             try:
                 if self.transport.rate_limited:
+                    if self.shared_windows is not None:
+                        # First the windows every instance shares: a send time booked on the
+                        # webhook's timetable, waited for (at once, and on the limiter alone,
+                        # when the table cannot be reached).
+                        booking = await self.shared_windows.admit(
+                            key, self.deadline - self.policy.min_attempt - self.clock()
+                        )
+                    # Then this process's own limiter, on the answers of its own posts: the
+                    # only one when the table is down, a safety net otherwise.
                     slot = await self.limiter.acquire(
                         key, deadline=self.deadline - self.policy.min_attempt
                     )
-                    if self.shared_windows is not None:
-                        # Then the windows every instance shares: wait until this instance holds
-                        # the webhook (falls through when the table cannot be reached: the
-                        # in-process limiter above still holds).
-                        admission = await self.shared_windows.admit(
-                            key,
-                            self.deadline - self.policy.min_attempt - self.clock(),
-                            self.limiter,
-                            slot.start,
-                        )
-                        admitted = admission.value != "local"
-                        if admission.value == "taken":
-                            # Taken over from another instance after this slot was given: its
-                            # answers are in the limiter now, so take the slot again under them.
-                            self.limiter.release(key, slot)
-                            await self.shared_windows.done(key, self.limiter, hand_back=False)
-                            slot, admitted = None, False
-                            continue
                 left = self.deadline - self.clock()
                 if left < self.policy.min_attempt:
                     raise RateLimitWait("the time budget ran out before a request could start")
@@ -237,16 +229,19 @@ class _Run:
                     timeout=min(left, self.policy.read_timeout),
                 )
             except RateLimitWait as exc:
+                reached = False  # no request went out with what was taken
                 if slot is not None:
-                    self.limiter.release(key, slot)  # taken, but no request went out with it
+                    self.limiter.release(key, slot)
                 # Report what went wrong before, if anything: that is why the slots ran out.
                 raise _Exhausted(last or exc) from None
             except TransientDeliveryError as exc:
                 last = exc
-                if isinstance(exc, ConnectFailed) and slot is not None:
-                    # Nothing reached Teams, so nothing counts against its windows (nor against
-                    # the shared ones: they take their answers from this limiter).
-                    self.limiter.release(key, slot)
+                if isinstance(exc, ConnectFailed):
+                    # Nothing reached Teams, so nothing counts against its windows, here or in
+                    # the shared timetable.
+                    reached = False
+                    if slot is not None:
+                        self.limiter.release(key, slot)
                 if isinstance(exc, TeamsThrottled) and exc.retry_after is not None:
                     # Throttled although the limiters kept the windows: another sender shares
                     # the webhook. Hold the whole lane for as long as Teams asked, here and, through
@@ -276,8 +271,8 @@ class _Run:
             finally:
                 if slot is not None:
                     slot.finish()
-                if admitted and self.shared_windows is not None:
-                    await self.shared_windows.done(key, self.limiter)
+                if booking is not None and self.shared_windows is not None:
+                    await self.shared_windows.done(key, booking, reached=reached)
 
 
 def _queue_messages(

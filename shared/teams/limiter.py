@@ -90,8 +90,7 @@ class RateLimiter:
     def _lane(self, key: str) -> _Lane:
         lane = self._lanes.get(key)
         if lane is None:
-            # Room for a full history and as many requests again in flight (adopted answers plus
-            # this process's own pending slots, see adopt()).
+            # Room for a full history and as many requests again in flight.
             lane = self._lanes[key] = _Lane(slots=deque(maxlen=2 * self._depth))
         return lane
 
@@ -166,39 +165,6 @@ class RateLimiter:
         """Give a slot back: its request never reached Teams (the connection failed)."""
         with self._lock, contextlib.suppress(ValueError):
             self._lane(key).slots.remove(slot)
-
-    def answered(self, key: str, since: float = float("-inf")) -> list[float]:
-        """When Teams answered the lane's finished requests that started at or after `since`
-        (oldest first): the anchors another instance needs to keep the windows after them."""
-        with self._lock:
-            return [
-                slot.end
-                for slot in self._lane(key).slots
-                if slot.end is not None and slot.start >= since
-            ]
-
-    def busy(self, key: str) -> bool:
-        """True while a request of the lane is in flight or a caller waits for a slot."""
-        with self._lock:
-            lane = self._lane(key)
-            return bool(lane.waiters) or any(slot.end is None for slot in lane.slots)
-
-    def adopt(self, key: str, answered: Sequence[float], blocked_until: float = 0.0) -> None:
-        """Take over the lane's history from other instances: `answered` (this clock, oldest
-        first) are the answers of every request Teams took lately, this process's included.
-        Requests still in flight here stay."""
-        with self._lock:
-            lane = self._lane(key)
-            flying = [slot for slot in lane.slots if slot.end is None]
-            lane.slots.clear()
-            for at in sorted(answered)[-self._depth :]:
-                lane.slots.append(Slot(start=at, end=at, _clock=self._clock))
-            lane.slots.extend(flying[-self._depth :])
-            lane.blocked_until = max(lane.blocked_until, blocked_until)
-
-    def now(self) -> float:
-        """This limiter's clock."""
-        return self._clock()
 
     def next_free(self, key: str) -> float:
         """Seconds until the lane's next slot, as far as is known now (0 when free)."""

@@ -58,3 +58,25 @@ def test_a_table_outage_loses_nothing_and_shows_in_health(
     # The shared windows are back in use: the entity holds the answer of every post Teams took,
     # those of the outage too (this instance's limiter kept them), for the next instance to honour.
     assert shared_sends(own_azurite, channels.urls["ops"]) == len(delivered)
+
+
+def test_a_slow_table_is_told_apart_from_a_down_one() -> None:
+    # A read timeout (the table took the request and did not answer in time, as on an overloaded
+    # host) is tried again before falling back; a refused connection falls back at once.
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseTimeoutError
+
+    from shared.state.store import StateUnavailable, guarded
+
+    def timed_out() -> None:
+        raise ServiceResponseTimeoutError("read timeout on https://account.table.example")
+
+    def refused() -> None:
+        raise ServiceRequestError("connection refused by https://account.table.example")
+
+    with pytest.raises(StateUnavailable) as slow:
+        guarded(timed_out)
+    assert slow.value.slow
+    with pytest.raises(StateUnavailable) as down:
+        guarded(refused)
+    assert not down.value.slow
+    assert "example" not in str(slow.value) + str(down.value)  # never the account's URL

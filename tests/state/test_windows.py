@@ -17,7 +17,7 @@ from devtools.azurite import Azurite
 from devtools.teams_standin import Answer, TeamsStandIn, closed_port
 from shared.config.settings import Settings
 from shared.state.store import Availability, StateStore, StorageTarget
-from shared.state.windows import SharedWindows, keep_answers
+from shared.state.windows import SharedWindows, Timetable, earliest, plan_sends
 from shared.teams.client import aclose_client
 from shared.teams.delivery import Delivery, RetryPolicy, _limiter_key
 from shared.teams.limiter import RateLimiter
@@ -40,7 +40,6 @@ def instance(
     shared = SharedWindows(
         StateStore(StorageTarget(connection_string=azurite.connection_string)),
         windows,
-        turn=0.5,
     )
     settings = Settings.from_environ({"TEAMS_ALLOW_HOSTS": "127.0.0.1", "TEAMS_WEBHOOK_X": url})
     delivery = Delivery(
@@ -72,12 +71,51 @@ def post_all(delivery: Delivery, numbers: Sequence[int], budget: float = 30.0) -
     return asyncio.run(main())
 
 
-def test_answers_kept_are_the_last_of_the_longest_window() -> None:
-    answers = [n / 10 for n in range(30)]
-    # At most the largest limit, and none older than the longest period (plus a second).
-    assert keep_answers(answers, 2.9, WINDOWS) == answers[-10:]
-    assert keep_answers(answers, 5.0, WINDOWS) == [at for at in answers if at > 2.0]
-    assert keep_answers(answers, 100.0, WINDOWS) == []
+def test_sends_are_booked_after_the_others_within_every_window() -> None:
+    # Four sends booked at 10.0 by another instance, not answered yet: they count from their
+    # booked time plus the margin; answered ones from their answers.
+    table = Timetable(at=[10.0] * 4, ids=[1, 2, 3, 4], answered=[0.0, 0.0, 10.3, 0.0])
+    planned = plan_sends(table, [99.0] * 6, 10.0, WINDOWS, margin=0.1, epsilon=0.0)
+    # (4, 0.4): the 4th latest counted of the earlier sends + 0.4; (10, 2.0) binds at the 11th.
+    assert planned[:4] == pytest.approx([10.5, 10.5, 10.5, 10.7])
+    assert planned[4:] == pytest.approx([11.0, 11.0])
+    # Never before `now`, a pause Teams asked for, or the last send booked.
+    table.blocked_until = 20.0
+    assert plan_sends(table, [99.0], 10.0, WINDOWS, margin=0.1, epsilon=0.0) == [20.0]
+    # Only sends within their caller's deadline are booked.
+    deadlines = [99.0, 99.0, 99.0, 99.0, 20.1]
+    assert len(plan_sends(table, deadlines, 10.0, WINDOWS, margin=0.1, epsilon=0.0)) == 4
+
+
+def test_an_unknown_answer_counts_as_arriving_any_time() -> None:
+    inf = float("inf")
+    # One in flight among the last four: it is one of the three a next request may join.
+    assert earliest([1.0, 1.1, 1.2, inf], ((4, 0.4),), 0.0) == pytest.approx(1.4)
+    # Four not answered (or not even sent) yet: the next one waits until one is.
+    assert earliest([1.0, inf, inf, inf, inf], ((4, 0.4),), 0.0) == inf
+    assert earliest([1.0, 1.1, 1.2], ((4, 0.4),), 0.0) == -inf
+
+
+def test_old_sends_are_pruned_beyond_what_any_window_needs() -> None:
+    table = Timetable(
+        at=[n / 10 for n in range(30)],
+        ids=list(range(30)),
+        answered=[n / 10 + 0.01 for n in range(30)],
+    )
+    table.prune(2.9, WINDOWS)
+    assert table.ids == list(range(20, 30))  # the largest limit
+    table.prune(5.15, WINDOWS)
+    assert table.ids == list(range(22, 30))  # the longest period, plus a second
+    # A send not answered yet (to come, or in flight) keeps its anchors: the largest limit of
+    # sends before it.
+    table = Timetable(at=[n / 10 for n in range(30)], ids=list(range(30)), answered=[0.0] * 30)
+    table.answered[:15] = [n / 10 + 0.05 for n in range(15)]
+    table.prune(1.6, WINDOWS)
+    assert table.ids == list(range(5, 30))
+    # Never answered for a minute: their instance is gone (a window of 200 s still wants the
+    # largest limit of them).
+    table.prune(70.0, ((4, 0.4), (10, 200.0)))
+    assert table.ids == list(range(20, 30))
 
 
 def test_instances_take_turns_and_keep_the_windows_together(azurite: Azurite) -> None:
@@ -94,8 +132,8 @@ def test_instances_take_turns_and_keep_the_windows_together(azurite: Azurite) ->
             thread.join(60)
         assert statuses.count("delivered") == 30
         assert teams.count("throttled") == 0
-    # Each instance held the webhook at some point: they took turns, not one after the other.
-    assert all(shared.takeovers >= 1 for _, shared in instances)
+    # Each instance booked sends of its own on the shared timetable.
+    assert all(shared.bookings >= 1 for _, shared in instances)
 
 
 def test_a_busy_instance_whose_posts_arrive_late_still_keeps_the_windows(
@@ -178,13 +216,12 @@ def test_an_unreachable_table_falls_back_and_says_so_once(caplog: pytest.LogCapt
     )
     availability = Availability(pause=0.0)
     windows = SharedWindows(StateStore(target), WINDOWS, availability=availability)
-    lane = RateLimiter(WINDOWS)
 
     async def main() -> float:
         started = time.monotonic()
         for _ in range(3):
-            admission = await windows.admit(secrets.token_hex(8), 5.0, lane, lane.now())
-            assert admission.value == "local"
+            booking = await windows.admit(secrets.token_hex(8), 5.0)
+            assert booking.ident is None  # the in-process limiter alone decides
         return time.monotonic() - started
 
     with caplog.at_level(logging.WARNING, logger="shared.state"):
