@@ -158,9 +158,16 @@ def _compile_accessor(node: Node, closures: Closures) -> Fn:
         # `a[0].b`: the path is known now, so it is split once, not on every evaluation.
         path = _path_text([segment for segment in segments if isinstance(segment, str)])
         parts = split_path(path)
+        # A path into `$data` (the usual `items[0].name`) outside any lambda is a walk from
+        # the data, as memory_get would find it, without its look-ups.
+        in_data = bool(parts) and not parts[0].startswith("$")
 
         def constant_path(scope: Scope, subst: bool) -> Any:
-            value = memory_get(scope, parts)
+            if in_data and not scope.locals:
+                scope.low = -1
+                value = walk(scope.data, parts)
+            else:
+                value = memory_get(scope, parts)
             if value is UNDEFINED and subst:
                 return substitute(scope, path)
             return value
