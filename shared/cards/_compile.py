@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Final
 
-from ._js import UNDEFINED, is_integer, parse_int, template_string
+from ._js import MAX_SAFE, UNDEFINED, is_integer, parse_int, template_string
 from ._parser import (
     ACCESSOR,
     CONCAT,
@@ -34,6 +34,7 @@ from ._scope import (
     ValidationError,
     access_index,
     access_property,
+    dict_get,
     memory_get,
     split_path,
     substitute,
@@ -235,7 +236,14 @@ def _static_path(parts: list[str]) -> Fn:
     def static_path(scope: Scope, subst: bool) -> Any:
         if single is not None and not scope.locals:
             scope.low = -1
-            value = access_property(scope.data, single)
+            data = scope.data
+            if type(data) is dict:
+                # access_property's usual case, without its checks (an object is truthy).
+                value = dict_get(data, single)
+                if type(value) is int and not -MAX_SAFE <= value <= MAX_SAFE:
+                    value = float(value)
+            else:
+                value = access_property(data, single)
         else:
             value = memory_get(scope, parts)
         if value is UNDEFINED and subst:
