@@ -25,6 +25,7 @@ from ._js import (
     JSTypeError,
     js_truthy,
     json_number,
+    number_to_string,
     to_string,
 )
 from ._parser import CONCAT, CONSTANT, ExpressionSyntaxError, Node, parse_interpolated, render
@@ -327,8 +328,12 @@ def _binding(node: Node, text: str, path: Path, closures: Closures) -> Expand:
                 # The SDK writes a failed binding back as its own text.
                 value = "${" + render(expression) + "}"  # type: ignore[arg-type]
                 scope.unbound.append(value)
-            if type(value) is str:
+            kind = type(value)
+            if kind is str:
                 pieces.append(value)
+                continue
+            if kind is float or kind is int:
+                pieces.append(number_to_string(value))
                 continue
             try:
                 pieces.append(to_string(value))

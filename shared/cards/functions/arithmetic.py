@@ -8,6 +8,7 @@ import math
 import operator
 from collections.abc import Callable
 from typing import Any, Final
+from weakref import WeakKeyDictionary
 
 from .._js import (
     MAX_SAFE,
@@ -114,6 +115,14 @@ def _binary(
     return run
 
 
+# A step of an operator chain: the operator's two ways (see `_binary`), its check, the
+# node of its left operand (for messages) and its constant right operand.
+_Step = tuple[Callable[[Any, Any], Any], Callable[[Any, Any], Any], Verify, Node, int | float]
+# The closures `_by_constant` made, with what they compute: a closure for the chain's first
+# operand and the steps after it, so a chain over constants extends into one closure.
+_CHAINS: WeakKeyDictionary[Fn, tuple[Fn, tuple[_Step, ...]]] = WeakKeyDictionary()
+
+
 def _by_constant(
     left: Fn,
     left_node: Node,
@@ -123,7 +132,38 @@ def _by_constant(
     verify: Verify,
 ) -> Fn:
     """`_binary` where the right operand is a plain number written in the expression (`* 9`):
-    it passes its check once and for all, and costs no call."""
+    it passes its check once and for all, and costs no call. A chain of such steps
+    (`t * 1000 / 5 * 9 / 1000 + 32`) is one closure that runs them in turn, each exactly as
+    its own closure would (a value reused within the expansion is its own closure, so a
+    chain stops there)."""
+    step: _Step = (fast, general, verify, left_node, b)
+    inner = _CHAINS.get(left)
+    if inner is not None:
+        first, steps = inner[0], (*inner[1], step)
+
+        def chain(scope: Scope, subst: bool) -> Any:
+            a = first(scope, subst)
+            try:
+                for fast, general, verify, left_node, b in steps:
+                    kind = type(a)
+                    if kind is int or (kind is float and a == a):
+                        a = fast(a, b)
+                        if type(a) is float:
+                            if a.is_integer() and _NEGATIVE_SAFE <= a <= MAX_SAFE:
+                                a = int(a)
+                        elif not _NEGATIVE_SAFE <= a <= MAX_SAFE:
+                            a = float(a)
+                    else:
+                        problem = verify(a, left_node)
+                        if problem:
+                            raise EvalError(problem)
+                        a = general(a, b)
+            except (JSTypeError, TypeError, ValueError, ArithmeticError) as error:
+                raise EvalError(str(error)) from None
+            return a
+
+        _CHAINS[chain] = (first, steps)
+        return chain
 
     def run(scope: Scope, subst: bool) -> Any:
         a = left(scope, subst)
@@ -145,6 +185,7 @@ def _by_constant(
         except (JSTypeError, TypeError, ValueError, ArithmeticError) as error:
             raise EvalError(str(error)) from None
 
+    _CHAINS[run] = (left, (step,))
     return run
 
 
