@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Final
 
-from ._js import UNDEFINED, is_integer, parse_int, template_string
+from ._js import MAX_SAFE, UNDEFINED, is_integer, parse_int, template_string
 from ._parser import (
     ACCESSOR,
     CONCAT,
@@ -158,9 +158,17 @@ def _compile_accessor(node: Node, closures: Closures) -> Fn:
         # `a[0].b`: the path is known now, so it is split once, not on every evaluation.
         path = _path_text([segment for segment in segments if isinstance(segment, str)])
         parts = split_path(path)
+        # A path into `$data` (the usual `items[0].name`) outside any lambda is a walk from
+        # the data, as memory_get would find it, without its look-ups.
+        in_data = bool(parts) and not parts[0].startswith("$")
+        steps = _steps(parts)
 
         def constant_path(scope: Scope, subst: bool) -> Any:
-            value = memory_get(scope, parts)
+            if in_data and not scope.locals:
+                scope.low = -1
+                value = _walk_steps(scope.data, steps)
+            else:
+                value = memory_get(scope, parts)
             if value is UNDEFINED and subst:
                 return substitute(scope, path)
             return value
@@ -218,19 +226,82 @@ def _path_text(texts: list[str]) -> str:
     return joined.rstrip(".").replace(".[", "[")
 
 
+# A path's segments for _walk_steps: (name, its parseInt (an index into a list), its length
+# and its lowercase form (for dict_get's match ignoring case)).
+_Step = tuple[str, int | None, int, str]
+
+
+def _steps(parts: list[str]) -> list[_Step]:
+    return [
+        (
+            part,
+            int(part) if part.isdigit() and part.isascii() else parse_int(part),
+            len(part),
+            part.lower(),
+        )
+        for part in parts
+    ]
+
+
+def _walk_steps(current: Any, steps: list[_Step]) -> Any:
+    """`_scope.walk(current, parts)` with each part's index and lowercase form worked out
+    once, and dict_get's loop inline: calls are most of the cost of a path."""
+    value: Any = UNDEFINED
+    for part, position, length, lowered in steps:
+        if type(current) is dict:
+            value = UNDEFINED
+            for key in current:
+                if key == part or (
+                    (len(key) == length or not key.isascii()) and key.lower() == lowered
+                ):
+                    value = current[key]
+                    break
+        elif position is not None and isinstance(current, list):
+            if not 0 <= position < len(current):
+                return UNDEFINED
+            value = current[position]
+        else:
+            value = access_property(current, part)
+        current = value
+    if type(value) is int and not -MAX_SAFE <= value <= MAX_SAFE:
+        return float(value)  # as JSON.parse reads it
+    return value
+
+
 def _static_path(parts: list[str]) -> Fn:
     """A path of names only (`a.b.c`), looked up in memory; `${a.b.c}` when it finds nothing
     and substitution is on."""
     # Built once here (not per miss as `substitute` does): a hot path.
     unbound = Unbound("${" + ".".join(parts) + "}")
-    single = parts[0] if len(parts) == 1 and not parts[0].startswith("$") else None
+    in_data = bool(parts) and not parts[0].startswith("$")
+    single = parts[0] if len(parts) == 1 and in_data else None
+    length = len(single or "")
+    lowered = (single or "").lower()
+    steps = _steps(parts)
 
     def static_path(scope: Scope, subst: bool) -> Any:
-        if single is not None and not scope.locals:
-            scope.low = -1
-            value = access_property(scope.data, single)
-        else:
+        if scope.locals or not in_data:
             value = memory_get(scope, parts)
+        elif single is not None:
+            scope.low = -1
+            data = scope.data
+            if type(data) is dict:
+                # access_property's usual case, without its checks (an object is truthy),
+                # and dict_get's loop inline.
+                value = UNDEFINED
+                for key in data:
+                    if key == single or (
+                        (len(key) == length or not key.isascii()) and key.lower() == lowered
+                    ):
+                        value = data[key]
+                        if type(value) is int and not -MAX_SAFE <= value <= MAX_SAFE:
+                            value = float(value)
+                        break
+            else:
+                value = access_property(data, single)
+        else:
+            scope.low = -1
+            value = _walk_steps(scope.data, steps)
         if value is UNDEFINED and subst:
             scope.unbound.append(unbound)
             return unbound

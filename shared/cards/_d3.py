@@ -37,6 +37,19 @@ def to_fixed(value: float | int, precision: int) -> str:
     and `toString()` from 1e21 on."""
     if value >= 1e21:
         return number_to_string(value)
+    if type(value) is float:
+        text = repr(value)
+        point = text.find(".")
+        if (
+            point >= 0
+            and len(text) - point - 1 == precision
+            and "e" not in text
+            and len(text.replace(".", "").lstrip("0")) <= 15
+        ):
+            # The shortest digits, when there are at most 15 of them and exactly
+            # `precision` after the point, are the nearest such decimal to the double by far
+            # (an ulp is under a thousandth of that last place): what toFixed gives.
+            return text
     quantum = Decimal(1).scaleb(-precision)
     return f"{Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP):f}"
 
@@ -57,6 +70,17 @@ def _group(digits: str, locale: NumberLocale) -> str:
 def fixed(value: float | int, precision: int, locale: NumberLocale = DEFAULT) -> str:
     """d3 `format(",.{precision}f")(value)` in `locale`."""
     precision = max(0, min(20, precision))
+    if (
+        type(value) is int
+        and locale is DEFAULT
+        and -MAX_SAFE <= value <= MAX_SAFE
+        and precision <= 12  # as below: within Decimal's 28 digits
+    ):
+        # The usual case (`string(42)`): an exact integer, grouped as Python groups it.
+        text = f"{abs(value):,}"
+        if precision:
+            text += "." + "0" * precision
+        return MINUS + text if value < 0 else text
     if isinstance(value, int) and not -MAX_SAFE <= value <= MAX_SAFE:
         value = float(value)  # a JavaScript number is a double
     if math.isnan(value):

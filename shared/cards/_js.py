@@ -141,8 +141,15 @@ def number_to_string(value: float | int) -> str:
         return "Infinity" if value > 0 else "-Infinity"
     if value == 0:
         return "0"
-    if value.is_integer() and abs(value) <= MAX_SAFE:
-        return str(int(value))
+    if value.is_integer():
+        if abs(value) <= MAX_SAFE:
+            return str(int(value))
+    else:
+        text = repr(value)
+        if "e" not in text:
+            # Python writes positional notation for 1e-4 <= |value| < 1e16, a range where
+            # Number::toString does too, with the same shortest digits (see below).
+            return text
     sign = "-" if value < 0 else ""
     # repr gives the shortest digits that read back as the same double, nearest the value
     # on a tie: the digits Number::toString picks.

@@ -180,7 +180,10 @@ def walk(current: Any, parts: Sequence[str]) -> Any:
         if type(current) is dict:
             # The usual step: a JSON object (objects are always truthy).
             value = dict_get(current, part)
-        elif isinstance(current, list) and (position := parse_int(part)) is not None:
+        elif isinstance(current, list) and (
+            (position := int(part) if part.isdigit() and part.isascii() else parse_int(part))
+            is not None
+        ):
             if 0 <= position < len(current):
                 value = current[position]
             else:

@@ -25,6 +25,7 @@ from ._js import (
     JSTypeError,
     js_truthy,
     json_number,
+    number_to_string,
     to_string,
 )
 from ._parser import CONCAT, CONSTANT, ExpressionSyntaxError, Node, parse_interpolated, render
@@ -304,27 +305,36 @@ def _binding(node: Node, text: str, path: Path, closures: Closures) -> Expand:
         else:
             parts.append(_compile_expression(child, text, path))
 
-    runs: list[tuple[Node, Fn] | str] | None = None
+    # Each part as (its text, or None and its expression with the expression's closure).
+    runs: list[tuple[str | None, Node | None, Fn | None]] | None = None
 
     def interpolated(scope: Scope, trace: Trace | None) -> Any:
         nonlocal runs
         if runs is None:
             runs = [
-                part if isinstance(part, str) else (part, compile_node(part, closures))
+                (part, None, None)
+                if isinstance(part, str)
+                else (None, part, compile_node(part, closures))
                 for part in parts
             ]
         pieces: list[str] = []
-        for part in runs:
-            if isinstance(part, str):
-                pieces.append(part)
+        for constant, expression, run in runs:
+            if run is None:
+                pieces.append(constant)  # type: ignore[arg-type]
                 continue
-            expression, run = part
             try:
                 value = run(scope, True)
             except (EvalError, HardError):
                 # The SDK writes a failed binding back as its own text.
-                value = "${" + render(expression) + "}"
+                value = "${" + render(expression) + "}"  # type: ignore[arg-type]
                 scope.unbound.append(value)
+            kind = type(value)
+            if kind is str:
+                pieces.append(value)
+                continue
+            if kind is float or kind is int:
+                pieces.append(number_to_string(value))
+                continue
             try:
                 pieces.append(to_string(value))
             except JSTypeError as error:
@@ -335,17 +345,30 @@ def _binding(node: Node, text: str, path: Path, closures: Closures) -> Expand:
 
 
 def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand:
-    compiled: list[tuple[Expand, Many | None]] = []
+    # Each item's expansion, its elements' (for an object with `$data` or `$when`), and
+    # whether it is always one object (an object with neither), appended as it is.
+    compiled: list[tuple[Expand, Many | None, bool]] = []
     for index, item in enumerate(items):
         if isinstance(item, dict):
             single, many = _compile_object(item, (*path, index), memo)
-            compiled.append((single, many))
+            compiled.append((single, many, many is None))
         else:
-            compiled.append((_compile(item, (*path, index), memo), None))
+            compiled.append((_compile(item, (*path, index), memo), None, False))
+
+    if all(one for _single, _many, one in compiled):
+        objects = [single for single, _many, _one in compiled]
+
+        def array_of_objects(scope: Scope, trace: Trace | None) -> Any:
+            return [single(scope, trace) for single in objects]
+
+        return array_of_objects
 
     def array(scope: Scope, trace: Trace | None) -> Any:
         out: list[Any] = []
-        for single, many in compiled:
+        for single, many, one in compiled:
+            if one:
+                out.append(single(scope, trace))
+                continue
             if many is not None:
                 results, repeated = many(scope, trace)
                 if repeated and trace is not None and results:
@@ -416,14 +439,18 @@ def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expan
     # A `$when` that is no expression drops the element when it is truthy (SDK rule).
     when_drops = when_fn is None and js_truthy(when_raw)
 
+    # The object's keys in order, the literal ones with their values: an expansion copies it
+    # and sets the others in place (a field that expands to undefined is taken out again).
+    base = {key: field if literal else None for key, field, literal in fields}
+    computed = [(key, field) for key, field, literal in fields if not literal]
+
     def expand_fields(scope: Scope, trace: Trace | None) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, field, literal in fields:
-            if literal:
-                result[key] = field
-                continue
+        result = base.copy()
+        for key, field in computed:
             value = field(scope, trace)
-            if value is not UNDEFINED:
+            if value is UNDEFINED:
+                del result[key]
+            else:
                 result[key] = value
         return result
 

@@ -129,6 +129,24 @@ def apply(func: Callable[[list[Any]], Any], verify: Verify | None = None) -> Cal
     """Evaluate every argument (with the caller's substitution), check each, then call."""
 
     def build(node: Node, children: list[Fn]) -> Fn:
+        if len(children) == 1:
+            # Most calls have one argument (`string(x)`, `exists(x)`): no loop, no zip.
+            (child,) = children
+            (child_node,) = node.children
+
+            def run_one(scope: Scope, subst: bool) -> Any:
+                value = child(scope, subst)
+                if verify is not None:
+                    problem = verify(value, child_node)
+                    if problem:
+                        raise EvalError(problem)
+                try:
+                    return func([value])
+                except (JSTypeError, TypeError, ValueError, ArithmeticError) as error:
+                    raise EvalError(str(error)) from None
+
+            return run_one
+
         def run(scope: Scope, subst: bool) -> Any:
             args = evaluate(node, children, scope, subst, verify)
             try:
@@ -157,6 +175,9 @@ def comparison(
     """AEL's ComparisonEvaluator: no substitution, and argument errors mean false."""
 
     def build(node: Node, children: list[Fn]) -> Fn:
+        if len(children) in (1, 2):
+            return _comparison_of_few(node, children, func, verify)
+
         def run(scope: Scope, subst: bool) -> Any:
             try:
                 args = evaluate(node, children, scope, False, verify)
@@ -172,6 +193,39 @@ def comparison(
         return run
 
     return build
+
+
+def _comparison_of_few(
+    node: Node, children: list[Fn], func: Callable[[list[Any]], bool], verify: Verify | None
+) -> Fn:
+    """`comparison` for one or two arguments (`exists(x)`, `a == b`), without the loop."""
+    first, *rest = children
+    first_node = node.children[0]
+    second = rest[0] if rest else None
+    second_node = node.children[1] if rest else first_node
+
+    def run(scope: Scope, subst: bool) -> Any:
+        try:
+            a = first(scope, False)
+            if verify is not None and verify(a, first_node):
+                return False
+            if second is None:
+                args = [a]
+            else:
+                b = second(scope, False)
+                if verify is not None and verify(b, second_node):
+                    return False
+                args = [a, b]
+        except EvalError:
+            return False
+        try:
+            return func(args)
+        except EvalError as error:
+            raise EvalError(str(error), False) from None
+        except (JSTypeError, TypeError, ValueError) as error:
+            raise EvalError(str(error), False) from None
+
+    return run
 
 
 def verify_number(value: Any, node: Node) -> str | None:
