@@ -32,6 +32,7 @@ from shared.config.settings import (
 from shared.pipeline import CardProblems, Rendered, deliver_rendered
 from shared.pipeline import inspect as inspect_card
 from shared.pipeline import render as render_cards
+from shared.teams.client import tls_context
 from shared.teams.delivery import DeliveryResult, new_notification_id
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def prepare() -> None:
     (shared.triggers.loading). Templates are compiled by the first render, in its worker thread."""
     current_settings()
     catalog.template_names()
+    tls_context()
 
 
 class Output(Protocol):

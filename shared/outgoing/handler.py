@@ -31,6 +31,7 @@ from shared.outgoing.replay import ReplayGuard
 from shared.outgoing.replies import InvalidReplyCard, text_message, to_message
 from shared.outgoing.signature import SignatureError, parse_authorization, verify_signature
 from shared.outgoing.text import CommandLine, parse_command
+from shared.teams.client import tls_context
 
 MAX_BODY_BYTES = 64 * 1024
 WEBHOOK_PARAMETER = "webhook"
@@ -171,8 +172,9 @@ def current_endpoint() -> Endpoint:
 
 def prepare() -> None:
     """The endpoint built from the settings ahead of the first request's handling, off the
-    event loop (shared.triggers.loading)."""
+    event loop (shared.triggers.loading); and the certificate store `send` posts with."""
     current_endpoint()
+    tls_context()
 
 
 async def handle(request: func.HttpRequest) -> func.HttpResponse:

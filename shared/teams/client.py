@@ -7,6 +7,8 @@ client; the Functions worker runs one loop, tests and the CLI start and close th
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import weakref
 
 import httpx
@@ -21,6 +23,7 @@ __all__ = [
     "aclose_client",
     "http_client",
     "timeout_within",
+    "tls_context",
 ]
 
 CONNECT_TIMEOUT = 3.0
@@ -54,6 +57,14 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient
 )
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The certificate store, loaded once per process. Loading it takes about 50 ms: done by each
+    new client on the event loop, it held every other request for that long (bench.heavy's loop
+    stall, each time a loop made its client). Routes load it off the loop in their `prepare()`."""
+    return httpx.create_ssl_context()
+
+
 def http_client() -> httpx.AsyncClient:
     """The running loop's client, created on first use."""
     loop = asyncio.get_running_loop()
@@ -61,6 +72,7 @@ def http_client() -> httpx.AsyncClient:
     if client is None or client.is_closed:
         install_log_scrubbing()
         client = httpx.AsyncClient(
+            verify=tls_context(),
             timeout=DEFAULT_TIMEOUT,
             limits=_LIMITS,
             follow_redirects=False,  # a redirect would send the card somewhere the policy never saw

@@ -397,3 +397,32 @@ def test_one_http_client_per_event_loop_reused_within_it() -> None:
     assert first is again
     other, _ = run(twice())
     assert other is not first
+
+
+def test_the_certificate_store_is_loaded_once_per_process_not_per_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Loading it takes tens of milliseconds; each loop's new client did it on the loop, where
+    every other request on the instance waited (bench.heavy's loop stall)."""
+    import asyncio
+
+    from shared.teams import client
+
+    loads: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        loads.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    client.tls_context.cache_clear()
+
+    async def one_loop() -> None:
+        assert client.http_client() is client.http_client()
+        await client.aclose_client()
+
+    for _ in range(3):
+        asyncio.run(one_loop())
+    assert len(loads) == 1
+    client.tls_context.cache_clear()
