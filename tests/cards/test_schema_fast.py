@@ -85,6 +85,24 @@ json_values = st.recursive(
 )
 
 
+def change(node: Any, where: int, how: str, value: Any) -> None:
+    """Change `node` in place at one of its places below the top (picked by `where`): replace,
+    delete, or add `value` there."""
+    spots = places(node)[1:]
+    *head, last = spots[where % len(spots)]
+    parent = node
+    for step in head:
+        parent = parent[step]
+    if how == "replace":
+        parent[last] = value
+    elif how == "delete":
+        del parent[last]
+    elif isinstance(parent, dict):
+        parent["x-added" if isinstance(last, str) else "type"] = value
+    else:
+        parent.insert(last, value)
+
+
 def places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found = [path]
     if isinstance(node, dict):
@@ -105,20 +123,7 @@ def places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 )
 def test_any_change_to_a_card_is_judged_alike(which: int, where: int, how: str, value: Any) -> None:
     card = copy.deepcopy(SAMPLES[which])
-    spots = places(card)[1:]
-    path = spots[where % len(spots)]
-    *head, last = path
-    parent = card
-    for step in head:
-        parent = parent[step]
-    if how == "replace":
-        parent[last] = value
-    elif how == "delete":
-        del parent[last]
-    elif isinstance(parent, dict):
-        parent["x-added" if isinstance(last, str) else "type"] = value
-    else:
-        parent.insert(last, value)
+    change(card, where, how, value)
     assert _schema._fast_valid(card) == slow_valid(card)
 
 

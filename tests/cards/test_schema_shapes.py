@@ -19,7 +19,7 @@ from shared.cards import _schema
 from shared.cards._schema_shapes import ShapeCache, constrained_keys, shape
 from shared.cards.check import check_card
 from shared.pipeline import inspect
-from tests.cards.test_schema_fast import json_values, places, slow_valid
+from tests.cards.test_schema_fast import change, json_values, slow_valid
 
 GROUP = inspect("alertmanager", alert_group(12), None).card
 
@@ -74,20 +74,7 @@ def test_any_change_to_one_of_alike_alerts_is_judged_as_jsonschema_judges_it(
     card = copy.deepcopy(GROUP)
     # A change in a late alert: the ones before it have filled the cache with their shape.
     late = alert(card, 8 + where % 4)
-    spots = places(late)[1:]
-    path = spots[where % len(spots)]
-    *head, last = path
-    parent: Any = late
-    for step in head:
-        parent = parent[step]
-    if how == "replace":
-        parent[last] = value
-    elif how == "delete":
-        del parent[last]
-    elif isinstance(parent, dict):
-        parent["x-added" if isinstance(last, str) else "type"] = value
-    else:
-        parent.insert(last, value)
+    change(late, where, how, value)
     assert _schema._fast_valid(card) == slow_valid(card)
 
 
