@@ -110,20 +110,18 @@ def _fast_validator() -> tuple[Any, ShapeCache | None]:
     `jsonschema` on a large card). It stops at the first problem, so it only says whether there
     is one; it must judge exactly as `_TypeDispatchingValidator` does (tests/cards compare them).
 
-    The generated code (about 870 KB) is compiled one function at a time: Python's compile()
-    holds the interpreter lock for the whole text, and at once that held the event loop for
-    about 0.4 s on a process's first big card; function by function no stretch is over ~30 ms."""
-    import fastjsonschema
-
-    # use_default=False: by default the generated code writes schema defaults into the card.
+    The generated code is compiled one function at a time: Python's compile() holds the
+    interpreter lock for the whole text, and at once that held the event loop for about 0.4 s
+    on a process's first big card. Without detailed exceptions (the schema excerpt and rule
+    written into every `raise`, which only an error report would read) the code is 260 KB
+    instead of 870 KB, and its longest function compiles in about 5 ms instead of 30 ms."""
     fast_schema = _fast_schema(load_schema())
     # Read before compiling: fastjsonschema rewrites the schema's references as it goes.
     constrained = constrained_keys(fast_schema)
-    code = fastjsonschema.compile_to_code(fast_schema, use_formats=False, use_default=False)
-    starts = [match.start() for match in _FUNCTION.finditer(code)]
+    code = _fast_code(fast_schema)
     namespace: dict[str, Any] = {}
-    for start, stop in zip([0, *starts], [*starts, len(code)], strict=True):
-        exec(compile(code[start:stop], "<adaptive card schema>", "exec"), namespace)  # noqa: S102
+    for piece in code_pieces(code):
+        exec(compile(piece, "<adaptive card schema>", "exec"), namespace)  # noqa: S102
     first = _FUNCTION.search(code)
     assert first is not None
     # Each element and action once per shape (`_schema_shapes`): the generated functions call
@@ -134,6 +132,23 @@ def _fast_validator() -> tuple[Any, ShapeCache | None]:
     for name in [name for name in namespace if _SHAPED.search(name)]:
         namespace[name] = shapes.wrap(namespace[name])
     return namespace[first.group(1)], shapes
+
+
+def _fast_code(fast_schema: dict[str, Any]) -> str:
+    import fastjsonschema
+
+    # use_default=False: by default the generated code writes schema defaults into the card.
+    return fastjsonschema.compile_to_code(
+        fast_schema, use_formats=False, use_default=False, detailed_exceptions=False
+    )
+
+
+def code_pieces(code: str) -> list[str]:
+    """The generated module cut before each top-level function: what is compiled at once."""
+    starts = [match.start() for match in _FUNCTION.finditer(code)]
+    return [
+        code[start:stop] for start, stop in zip([0, *starts], [*starts, len(code)], strict=True)
+    ]
 
 
 # The generated functions for the element and action lists' members (named after the schema's
