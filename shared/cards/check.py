@@ -100,7 +100,7 @@ def check_card(card: Any, target: Target) -> list[Problem]:
     # One pass over the card's objects tells which checks can find anything; only those walk
     # it again with paths (building a path for every value of a 1,000-alert card is the cost).
     objects = _objects(card)
-    problems.extend(_check_versions(card))
+    problems.extend(_check_versions(card, objects))
     if any(_action_suspect(value, target) for value in objects):
         # An action the schema refuses at that place is reported once, by the schema.
         problems.extend(p for p in _check_actions(card, target) if p.path not in reported)
@@ -172,26 +172,25 @@ def _action_suspect(value: dict[str, Any], target: Target) -> bool:
 
 
 def _cards(
-    card: dict[str, Any], path: tuple[PathPart, ...] = ()
+    card: dict[str, Any], objects: Sequence[dict[str, Any]]
 ) -> Iterator[tuple[tuple[PathPart, ...], dict[str, Any]]]:
-    """The card and the cards of its Action.ShowCard actions, however deep."""
-    if not any(
-        value is not card and value.get("type") == "AdaptiveCard" for value in _objects(card)
-    ):
-        yield path, card  # no nested card: no need to walk with paths
+    """The card and the cards of its Action.ShowCard actions, however deep (`objects`: every
+    object in `card`, from `_objects`)."""
+    if not any(value is not card and value.get("type") == "AdaptiveCard" for value in objects):
+        yield (), card  # no nested card: no need to walk with paths
         return
-    for sub_path, value in walk(card, path):
+    for sub_path, value in walk(card):
         if isinstance(value, dict) and value.get("type") == "AdaptiveCard":
             yield sub_path, value
 
 
-def _check_versions(card: dict[str, Any]) -> Iterator[Problem]:
+def _check_versions(card: dict[str, Any], objects: Sequence[dict[str, Any]]) -> Iterator[Problem]:
     if "version" not in card:
         yield Problem(
             "$.version",
             'is missing: the top-level card must say its version, such as "1.5"',
         )
-    for path, sub_card in _cards(card):
+    for path, sub_card in _cards(card, objects):
         version = sub_card.get("version")
         if not isinstance(version, str):
             continue  # missing is fine in a ShowCard card; a wrong type is a schema problem
@@ -244,7 +243,15 @@ def _check_mentions(card: dict[str, Any]) -> Iterator[Problem]:
     entities = msteams.get("entities")
     if not isinstance(entities, list):
         return
-    texts = list(_mention_texts(card))
+    texts: list[str] = []
+
+    def _texts() -> list[str]:
+        # Read when a mention needs them: a card that only declares an empty or broken
+        # entity list (most do) pays nothing for a walk of its 1,000 alerts.
+        if not texts:
+            texts.extend(_mention_texts(card))
+        return texts
+
     for index, entity in enumerate(entities):
         if not isinstance(entity, dict) or entity.get("type") != "mention":
             continue
@@ -261,7 +268,7 @@ def _check_mentions(card: dict[str, Any]) -> Iterator[Problem]:
                 format_path((*path, "text")),
                 f'"{text}" must be wrapped in <at>...</at>, such as "<at>Adele</at>"',
             )
-        elif not any(text in candidate for candidate in texts):
+        elif not any(text in candidate for candidate in _texts()):
             # Teams shows a mention where its <at> text appears in a TextBlock or a
             # FactSet (cards-format.md, "Mention support within Adaptive Cards").
             yield Problem(
@@ -284,18 +291,18 @@ def _check_mentions(card: dict[str, Any]) -> Iterator[Problem]:
                 )
 
 
-def _mention_texts(card: dict[str, Any]) -> Iterator[str]:
-    for _path, value in walk(card.get("body")):
-        if not isinstance(value, dict):
-            continue
+def _mention_texts(card: dict[str, Any]) -> list[str]:
+    texts: list[str] = []
+    for value in _objects(card.get("body")):
         if value.get("type") == "TextBlock" and isinstance(value.get("text"), str):
-            yield value["text"]
+            texts.append(value["text"])
         elif value.get("type") == "FactSet" and isinstance(value.get("facts"), list):
             for fact in value["facts"]:
                 if isinstance(fact, dict):
-                    yield from (
+                    texts.extend(
                         v for v in (fact.get("title"), fact.get("value")) if isinstance(v, str)
                     )
+    return texts
 
 
 def _check_unsupported_elements(card: dict[str, Any]) -> Iterator[Problem]:
