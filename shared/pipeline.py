@@ -24,8 +24,9 @@ from typing import Any
 
 from shared import catalog
 from shared.cards import RepeatSpan, UnresolvedBindingsError
-from shared.cards.check import Problem, check_card
+from shared.cards.check import Problem, check_card, load_checks
 from shared.config.settings import current_settings, normalize_channel_name
+from shared.heap import settle
 from shared.teams.delivery import (
     Delivery,
     DeliveryResult,
@@ -109,8 +110,19 @@ def reads_channel(template: str) -> bool:
 
 
 def _noun(template: str) -> str:
-    noun = catalog.get(template).options.get("items", "items")
+    noun = catalog.options(template).get("items", "items")
     return noun if isinstance(noun, str) else "items"
+
+
+@cache
+def _loaded(template: str) -> None:
+    """Before a template's first render in this process: compile it and the card checks, then
+    set them aside from the garbage collector with the rest of what is loaded once
+    (shared.heap). Done before the data is expanded, so only the request's data (a tree, no
+    cycles) is alive besides them."""
+    catalog.compiled(template)
+    load_checks()
+    settle()
 
 
 def render(
@@ -134,6 +146,7 @@ def render(
     """
     moment = now or datetime.now(UTC)
     limit = current_settings().max_parts if max_parts is None else max_parts
+    _loaded(template)
     per_channel = reads_channel(template)
     done: dict[str | None, Rendered] = {}
     rendered = []

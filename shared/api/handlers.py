@@ -29,11 +29,12 @@ from shared.config.settings import (
     current_settings,
     normalize_channel_name,
 )
+from shared.heap import settle
 from shared.pipeline import CardProblems, Rendered, deliver_rendered
 from shared.pipeline import inspect as inspect_card
 from shared.pipeline import render as render_cards
-from shared.teams.client import tls_context
-from shared.teams.delivery import DeliveryResult, new_notification_id
+from shared.teams.client import load_transport
+from shared.teams.delivery import DeliveryResult, current_delivery, new_notification_id
 
 if TYPE_CHECKING:
     from shared.subscriptions.fanout import Target
@@ -45,10 +46,19 @@ logger = logging.getLogger("shared.api")
 
 def prepare() -> None:
     """What every route reads first, read once: run off the event loop on the first request
-    (shared.triggers.loading). Templates are compiled by the first render, in its worker thread."""
+    (shared.triggers.loading). Templates are compiled by the first render, in its worker thread.
+
+    Whatever a first request would load on the event loop is loaded here instead: the delivery
+    (which imports the state and subscription modules), httpx's transport and the certificate
+    store, the duplicate keys' module. Then all of it is set aside from the garbage collector
+    (shared.heap)."""
     current_settings()
     catalog.template_names()
-    tls_context()
+    load_transport()
+    current_delivery()
+    import shared.state.duplicates  # noqa: F401  # what `claims_for` imports
+
+    settle()
 
 
 class Output(Protocol):
@@ -176,19 +186,27 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
     data = await asyncio.to_thread(read_json_object, req)  # up to 1 MB: off the event loop
     targets = await _topic_targets(params.topic, data) if params.topic is not None else []
     names = [*channels, *(target.delivery_name for target in targets)]
+
     # The same pipeline as every other sender (shared.pipeline), with mentions added to
     # each channel's card (`$host.channel` may make them differ) before the checks. A worker
     # thread does the CPU work, so that a big card does not hold the event loop. A topic
     # nobody subscribed to still has its data checked: the sender learns of a bad payload now.
-    try:
-        rendered = await asyncio.to_thread(
-            render_cards,
+    def work() -> tuple[list[Rendered], Claims | None]:
+        rendered = render_cards(
             template,
             data,
             names or [str(params.topic)],
             decorate=lambda card: add_mentions(card, params.mentions),
             headers=req.headers,
         )
+        # The key reads every alert's fingerprint of a big group: here too, not on the loop.
+        claims = claims_for(
+            template, catalog.options(template), data, req.headers, settings.duplicate_window
+        )
+        return rendered, claims
+
+    try:
+        rendered, claims = await asyncio.to_thread(work)
         if not names:
             rendered = []
     except UnresolvedBindingsError as error:
@@ -201,9 +219,6 @@ async def notify(req: func.HttpRequest, retry: Output, invocation_id: str) -> fu
         raise _card_problems(template, error.problems) from None
     notification_id = new_notification_id()
     labels = {"template": template, "invocation_id": invocation_id, "source": "http"}
-    claims = claims_for(
-        template, catalog.options(template), data, req.headers, settings.duplicate_window
-    )
     fresh, duplicates = await _without_duplicates(rendered, claims, notification_id)
     results = await deliver_rendered(
         fresh, notification_id=notification_id, labels=labels, arrived=arrived

@@ -90,6 +90,11 @@ def _schema() -> _Schema:
     return _Schema(_TypeDispatchingValidator(schema), known)
 
 
+def load_validator() -> None:
+    """Compile the validator now rather than on the first card (`check.load_checks`)."""
+    _fast_validator()
+
+
 def _fast_valid(card: Any) -> bool:
     import fastjsonschema
 

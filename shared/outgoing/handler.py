@@ -17,6 +17,7 @@ import azure.functions as func
 
 from shared.api.errors import ApiError, ErrorCode, error_response, json_response
 from shared.config.once import read_once
+from shared.heap import settle
 from shared.outgoing import (  # noqa: F401  (they register)
     commands_builtin,
     commands_custom,
@@ -31,7 +32,7 @@ from shared.outgoing.replay import ReplayGuard
 from shared.outgoing.replies import InvalidReplyCard, text_message, to_message
 from shared.outgoing.signature import SignatureError, parse_authorization, verify_signature
 from shared.outgoing.text import CommandLine, parse_command
-from shared.teams.client import tls_context
+from shared.teams.client import load_transport
 
 MAX_BODY_BYTES = 64 * 1024
 WEBHOOK_PARAMETER = "webhook"
@@ -172,9 +173,11 @@ def current_endpoint() -> Endpoint:
 
 def prepare() -> None:
     """The endpoint built from the settings ahead of the first request's handling, off the
-    event loop (shared.triggers.loading); and the certificate store `send` posts with."""
+    event loop (shared.triggers.loading); the certificate store and httpx's transport that
+    `send` posts with. Then all of it is set aside from the garbage collector (shared.heap)."""
     current_endpoint()
-    tls_context()
+    load_transport()
+    settle()
 
 
 async def handle(request: func.HttpRequest) -> func.HttpResponse:

@@ -7,7 +7,9 @@ client; the Functions worker runs one loop, tests and the CLI start and close th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import socket
 import ssl
 import weakref
 
@@ -22,6 +24,7 @@ __all__ = [
     "READ_TIMEOUT",
     "aclose_client",
     "http_client",
+    "load_transport",
     "timeout_within",
     "tls_context",
 ]
@@ -63,6 +66,29 @@ def tls_context() -> ssl.SSLContext:
     new client on the event loop, it held every other request for that long (bench.heavy's loop
     stall, each time a loop made its client). Routes load it off the loop in their `prepare()`."""
     return httpx.create_ssl_context()
+
+
+def load_transport() -> None:
+    """What a process's first post would otherwise do on the event loop, done here: load the
+    certificate store (`tls_context`) and import what httpx imports only on its first
+    connection (httpcore, h11, anyio's backend and streams: about 80 modules, which held
+    bench.heavy's first stand-in case's loop 120-190 ms together with the state modules).
+
+    The imports are made by a real connection attempt, on a loop of this thread's own, to a
+    loopback port that is bound but not listening (refused at once): whatever httpx and its
+    dependencies load on that path, in any of their versions, is loaded. Routes call this off
+    the event loop, in their `prepare()`."""
+    tls_context()
+    asyncio.run(_refused_connection())
+
+
+async def _refused_connection() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as reserved:
+        reserved.bind(("127.0.0.1", 0))  # bound, never listening: the connect is refused
+        port = reserved.getsockname()[1]
+        async with httpx.AsyncClient(verify=tls_context(), limits=_LIMITS) as client:
+            with contextlib.suppress(httpx.TransportError):
+                await client.post(f"http://127.0.0.1:{port}/", content=b"{}", timeout=2.0)
 
 
 def http_client() -> httpx.AsyncClient:
