@@ -11,9 +11,9 @@ later collections visit only what requests made.
 
 `gc.freeze()` takes every object alive at that moment, those of requests in flight too: an
 object that dies by reference count is still freed, only a reference cycle among them would
-stay. It runs a handful of times per process (each route's first request, each template's
-first render), so at most those few requests' cycles could stay; the engine's output and
-posted JSON have none.
+stay. It runs a handful of times per process (before and after each route's handlers are
+loaded, before each template's first render), so at most those few requests' cycles could
+stay; the engine's output and posted JSON have none.
 """
 
 from __future__ import annotations

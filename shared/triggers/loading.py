@@ -12,6 +12,8 @@ import contextlib
 import importlib
 from collections.abc import Callable
 
+from shared.heap import settle
+
 _loaded: set[str] = set()
 
 
@@ -26,6 +28,11 @@ async def load_off_loop(module: str) -> None:
 
 
 def _load(module: str) -> None:
+    # What the worker loaded to index the app (function_app, azure.functions, the triggers) is
+    # set aside from the garbage collector first: the imports below allocate enough to start a
+    # full collection, which visited all of it (30-100 ms holding the interpreter lock, so the
+    # event loop too; bench.heavy's first request). shared.heap says more.
+    settle()
     loaded = importlib.import_module(module)
     prepare: Callable[[], object] | None = getattr(loaded, "prepare", None)
     if prepare is not None:
