@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -374,6 +375,31 @@ def test_outbox_file_names_sort_by_time_and_no_temporary_file_is_left(tmp_path: 
     names = sorted(p.name for p in tmp_path.iterdir())
     assert [n.split("-")[1] for n in names] == ["id0", "id1", "id2"]
     assert not any(n.startswith(".") for n in names)
+
+
+def test_outbox_files_are_written_by_the_outbox_threads_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ten outbox channels' parts at once kept the default executor's threads all contending
+    # with the event loop for the interpreter lock: writes go through two threads of their own.
+    from shared.teams import transports
+
+    writers: set[str] = set()
+    write = transports._write_atomically
+
+    def noted(directory: Path, name: str, body: bytes) -> None:
+        writers.add(threading.current_thread().name)
+        time.sleep(0.01)  # long enough for a burst to want more threads than there are
+        write(directory, name, body)
+
+    monkeypatch.setattr(transports, "_write_atomically", noted)
+    environ = {f"TEAMS_WEBHOOK_BOX{n}": f"file://{tmp_path}/box{n}" for n in range(10)}
+    settings = Settings.from_environ(environ)
+    results = run(Delivery(settings).deliver(CARD, [f"box{n}" for n in range(10)]))
+    assert {result.status for result in results} == {"delivered"}
+    assert len(list(tmp_path.glob("box*/*.json"))) == 10
+    assert len(writers) <= transports.WRITER_THREADS
+    assert all(name.startswith("outbox") for name in writers)
 
 
 def test_an_unwritable_outbox_fails_without_naming_its_path(tmp_path: Path) -> None:
