@@ -12,8 +12,6 @@ import contextlib
 import importlib
 from collections.abc import Callable
 
-from shared.heap import settle
-
 _loaded: set[str] = set()
 
 
@@ -31,7 +29,10 @@ def _load(module: str) -> None:
     # What the worker loaded to index the app (function_app, azure.functions, the triggers) is
     # set aside from the garbage collector first: the imports below allocate enough to start a
     # full collection, which visited all of it (30-100 ms holding the interpreter lock, so the
-    # event loop too; bench.heavy's first request). shared.heap says more.
+    # event loop too; bench.heavy's first request). shared.heap says more; imported here, as
+    # the route modules that import this one load nothing else at cold start.
+    from shared.heap import settle
+
     settle()
     loaded = importlib.import_module(module)
     prepare: Callable[[], object] | None = getattr(loaded, "prepare", None)
