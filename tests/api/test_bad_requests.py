@@ -388,3 +388,31 @@ def test_no_object_makes_any_template_fail_with_a_500(
     answer = call_render(render_request(template, document))
     assert answer.status in (200, 422), answer.body
     assert teams.records == []
+
+
+def height(value: Any) -> int:
+    """Levels of a JSON value, by the definition: a value alone is one, each container adds one."""
+    if isinstance(value, dict):
+        return 1 + max((height(child) for child in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((height(child) for child in value), default=0)
+    return 1
+
+
+@given(value=json_values, limit=st.integers(min_value=0, max_value=8))
+@settings(max_examples=300, deadline=None)
+def test_the_depth_limit_counts_levels_as_the_definition_does(value: Any, limit: int) -> None:
+    from shared.api.body import _depth_exceeds
+
+    assert _depth_exceeds(value, limit) == (height(value) > limit)
+
+
+def test_the_depth_limit_lets_64_levels_through_and_not_65() -> None:
+    from shared.api.body import parse_json_object
+    from shared.api.errors import ApiError
+
+    # 63 objects and the number inside them: 64 levels.
+    assert parse_json_object(nested(63))["a"]["a"]
+    with pytest.raises(ApiError) as refused:
+        parse_json_object(nested(64))
+    assert refused.value.code == "too_deep"
