@@ -54,10 +54,10 @@ def prepare() -> None:
     (shared.heap)."""
     current_settings()
     catalog.template_names()
-    load_transport()
     current_delivery()
     import shared.state.duplicates  # noqa: F401  # what `claims_for` imports
 
+    load_transport()
     settle()
 
 

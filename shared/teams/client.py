@@ -77,9 +77,14 @@ def load_transport() -> None:
     The imports are made by a real connection attempt, on a loop of this thread's own, to a
     loopback port that is bound but not listening (refused at once): whatever httpx and its
     dependencies load on that path, in any of their versions, is loaded. Routes call this off
-    the event loop, in their `prepare()`."""
+    the event loop, in their `prepare()`. Only a head start: where a loop already runs in this
+    thread, or no socket can be made, the first post loads the rest."""
     tls_context()
-    asyncio.run(_refused_connection())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        with contextlib.suppress(OSError):
+            asyncio.run(_refused_connection())
 
 
 async def _refused_connection() -> None:

@@ -452,3 +452,17 @@ def test_the_certificate_store_is_loaded_once_per_process_not_per_event_loop(
         asyncio.run(one_loop())
     assert len(loads) == 1
     client.tls_context.cache_clear()
+
+
+def test_loading_the_transport_is_a_head_start_that_never_fails() -> None:
+    # prepare() runs it in a worker thread; called where a loop runs, it loads the certificate
+    # store and leaves the connection's imports to the first post instead of raising.
+    from shared.teams.client import load_transport, tls_context
+
+    load_transport()
+
+    async def inside_a_loop() -> None:
+        load_transport()
+
+    run(inside_a_loop())
+    assert tls_context() is tls_context()
