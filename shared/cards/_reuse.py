@@ -78,8 +78,8 @@ def mark_reused(roots: Iterable[Node]) -> None:
     entry per place a binding is written): those that read only what is fixed for the
     expansion, and those written more than once."""
     uses: dict[Node, int] = {}
-    scans: dict[Node, _Scan] = {}
     seen: set[Node] = set()
+    walks = False
     stack = list(roots)
     for root in stack:
         uses[root] = uses.get(root, 0) + 1
@@ -88,12 +88,22 @@ def mark_reused(roots: Iterable[Node]) -> None:
         if node in seen:
             continue
         seen.add(node)
+        walks = walks or node.kind in _WALKS
         for child in node.children:
             uses[child] = uses.get(child, 0) + 1
             stack.append(child)
+    if not walks:
+        # Most templates: no call walks a collection, so none is kept (a call is kept only
+        # with a walk inside), and no lambda can bind a fixed name; the scan is skipped,
+        # which is most of this function's cost for a template parsed per expansion.
+        for node in seen:
+            if node.kind in _NOT_CALLS and _reads_fixed_data(node):
+                node.reused = True
+        return
     if any(_binds_fixed_name(node) for node in seen):
         # `foreach(x, $root, ...)`: then `$root` is not the same everywhere in the expansion.
         return
+    scans: dict[Node, _Scan] = {}
     for node in seen:
         if node.kind in _NOT_CALLS:
             if _reads_fixed_data(node):
