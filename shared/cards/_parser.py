@@ -422,6 +422,8 @@ _DEPTH: Final = {"(": 1, ")": -1}
 _POSTFIX: Final = frozenset((".", "[", "(", "!"))
 _ATOMS: Final = frozenset(("ident", "path", "string", "number"))
 _NOT_NAMES: Final = frozenset(("true", "false", "null", "undefined"))
+# In a parse memo once it holds a call's tree (no expression text is a lone NUL).
+_CALLS_KEPT: Final = "\0"
 
 
 def _atom(text: str, kind: str) -> Node:
@@ -663,7 +665,7 @@ class _Parser:
         tokens = self.tokens
         memo = self.memo
         key = None
-        if memo is not None:
+        if memo is not None and _CALLS_KEPT in memo:
             end = self.closing(self.index)
             if end is not None:
                 # The call's tokens (whitespace aside, the same text means the same tree);
@@ -677,8 +679,11 @@ class _Parser:
         args = [] if tokens[self.index] == ")" else self.arguments()
         self.expect(")")
         node = Node(ALIASES.get(name, name), args)
-        if key is not None and memo is not None:
-            memo[key] = node
+        if memo is not None and self.memo is not None:
+            # Until a template has kept a call, no look-up can find one: the key is then
+            # made from the tokens just read, without searching for the closing `)`.
+            memo[key or "\0" + "\0".join(tokens[start : self.index])] = node
+            memo[_CALLS_KEPT] = node
         return node
 
 
@@ -701,7 +706,8 @@ def parse_expression(text: str, memo: dict[str, Node] | None = None) -> Node:
     `memo` shares trees between identical expressions of one template (trees are never
     changed after parsing), so a template that repeats a binding parses it once.
     """
-    if memo is not None:
+    if memo is not None and not text.startswith("\0"):
+        # (Keys starting with NUL are calls' and _CALLS_KEPT; such a text fails to lex.)
         known = memo.get(text)
         if known is not None:
             return known

@@ -68,6 +68,7 @@ _IMPURE: Final = frozenset(("utcNow",))
 _FIXED_NAMES: Final = frozenset(("$root", "$host", "$_actemplateversion"))
 _PLAIN_TYPES: Final = frozenset((bool, int, float, str, Unbound, type(None), type(UNDEFINED)))
 _NOT_CALLS: Final = frozenset((CONSTANT, PATH, ACCESSOR, ELEMENT))
+_PATHS: Final = frozenset((PATH, ACCESSOR, ELEMENT))
 
 # (free names, lowercase; whether a collection walk is inside), or None when impure.
 _Scan = tuple[frozenset[str], bool] | None
@@ -77,27 +78,44 @@ def mark_reused(roots: Iterable[Node]) -> None:
     """Mark the calls worth keeping among the trees of one template's bindings (`roots`, one
     entry per place a binding is written): those that read only what is fixed for the
     expansion, and those written more than once."""
-    uses: dict[Node, int] = {}
-    scans: dict[Node, _Scan] = {}
+    roots = list(roots)
     seen: set[Node] = set()
-    stack = list(roots)
-    for root in stack:
-        uses[root] = uses.get(root, 0) + 1
+    fixed: list[Node] = []
+    walks = False
+    stack = roots.copy()
     while stack:
         node = stack.pop()
         if node in seen:
             continue
         seen.add(node)
-        for child in node.children:
-            uses[child] = uses.get(child, 0) + 1
-            stack.append(child)
+        kind = node.kind
+        if kind in _PATHS:
+            if _reads_fixed_data(node):
+                fixed.append(node)
+        elif kind in _WALKS:
+            walks = True
+        stack.extend(node.children)
+    if not walks:
+        # Most templates: no call walks a collection, so no call is kept (a call is kept
+        # only with a walk inside) and no lambda binds a fixed name. Skipping the scan is
+        # most of this function's cost for a template parsed for one expansion.
+        for node in fixed:
+            node.reused = True
+        return
     if any(_binds_fixed_name(node) for node in seen):
         # `foreach(x, $root, ...)`: then `$root` is not the same everywhere in the expansion.
         return
+    for node in fixed:
+        node.reused = True
+    uses: dict[Node, int] = {}
+    for root in roots:
+        uses[root] = uses.get(root, 0) + 1
+    for node in seen:
+        for child in node.children:
+            uses[child] = uses.get(child, 0) + 1
+    scans: dict[Node, _Scan] = {}
     for node in seen:
         if node.kind in _NOT_CALLS:
-            if _reads_fixed_data(node):
-                node.reused = True
             continue
         found = _scan(node, scans)
         if found is None or not found[1]:

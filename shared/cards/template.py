@@ -39,6 +39,9 @@ from .errors import (
 )
 
 _RESERVED: Final = frozenset(("$data", "$when", "$root", "$index", "$host", "$_acTemplateVersion"))
+# A tuple, not `bool | int | float`: that union is built anew at each evaluation, a cost
+# paid per field of every object compiled.
+_SCALARS: Final = (bool, int, float)
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 
 Path = tuple[str | int, ...]
@@ -415,7 +418,7 @@ def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expan
             continue
         if (
             value is None
-            or isinstance(value, bool | int | float)
+            or isinstance(value, _SCALARS)
             or (isinstance(value, str) and "${" not in value)
         ):
             fields.append((key, value, True))

@@ -114,6 +114,21 @@ def test_syntax_error_names_path_and_expression() -> None:
     assert raised.value.expression == "${a +}"
 
 
+def test_identical_calls_share_one_tree_and_keys_never_pass_for_expressions() -> None:
+    # The parse memo keeps calls under NUL-led keys; a binding whose text is such a key
+    # (or the marker that calls were kept) is still a syntax error, never a shared tree.
+    template = {
+        "a": "${concat(toUpper(x), '!')}",
+        "b": "${toUpper(x)}",
+        "c": "${concat(toUpper(x), '!')}",
+    }
+    assert compile_template(template).expand({"x": "hi"}) == {"a": "HI!", "b": "HI", "c": "HI!"}
+    for text in ("${\0}", "${\0toUpper\0(\0x\0)}"):
+        with pytest.raises(TemplateSyntaxError) as raised:
+            compile_template({**template, "d": text})
+        assert raised.value.path == "$.d"
+
+
 def test_unsupported_ael_function_is_refused_at_compile_time() -> None:
     # newGuid() cannot be deterministic, so it stays refused (titleCase, refused before
     # issue 12, is implemented now).
