@@ -94,6 +94,7 @@ def _text(value: Any) -> str:
 # that equals it ignoring case, as dict_get finds it. Data of one sender has a few shapes.
 _SHAPES: dict[tuple[str, ...], dict[str, str]] = {}
 _MAX_SHAPES: Final = 4096
+_MAX_SHAPE_KEYS: Final = 64
 
 
 def _keys(instance: dict[str, Any]) -> dict[str, str]:
@@ -105,10 +106,16 @@ def _keys(instance: dict[str, Any]) -> dict[str, str]:
             # dict_get's test: for a text key, `key == name or (...) and key.lower() ==
             # name.lower()` is key.lower() == name.lower() (see _scope.dict_get).
             found.setdefault(key.lower(), key)
-        if len(_SHAPES) >= _MAX_SHAPES:
-            _SHAPES.clear()
-        _SHAPES[keys] = found
+        if len(keys) <= _MAX_SHAPE_KEYS:
+            if len(_SHAPES) >= _MAX_SHAPES:
+                _SHAPES.clear()
+            _SHAPES[keys] = found
     return found
+
+
+def _literal(text: str) -> bool:
+    """Whether generated source text is a number literal (`5`, `-2.5`, `1e+21`)."""
+    return text[0].isdigit() or text[0] == "-"
 
 
 def _integer_literal(text: str) -> bool:
@@ -127,8 +134,10 @@ class _Source:
         # reads): `_BAIL` where the walk meets what only the closures handle.
         self.walks: dict[tuple[str, ...], str] = {(): "data"}
         self.leaves: dict[tuple[str, ...], str] = {}
-        # Temps that hold an arithmetic result: an int or a float, NaN at worst.
+        # Temps that hold an arithmetic result: an int in the safe range or a float, NaN at
+        # worst; and those of them known not to be NaN.
         self.numbers: set[str] = set()
+        self.not_nan: set[str] = set()
 
     def temp(self) -> str:
         self.count += 1
@@ -154,7 +163,7 @@ class _Source:
             return self.literal(plan[1])
         if kind == STATIC:
             # The template's own subtree, dumped by template._frozen.
-            return self.static(marshal.loads(plan[1]), plan[1], 0)  # noqa: S302
+            return self.static(marshal.loads(plan[1]), 0)  # noqa: S302
         if kind == OBJECT:
             return self.object(plan[1], indent, depth)
         if kind == ARRAY:
@@ -176,7 +185,7 @@ class _Source:
             return repr(value)
         return self.table(value)
 
-    def static(self, value: Any, blob: bytes, depth: int) -> str:
+    def static(self, value: Any, depth: int) -> str:
         """A display building a fresh copy of a subtree without bindings."""
         if depth > _MAX_DEPTH:
             return f"_loads({self.table(marshal.dumps(value))})"
@@ -184,12 +193,17 @@ class _Source:
             if not all(type(key) is str for key in value):
                 return f"_loads({self.table(marshal.dumps(value))})"
             items = ", ".join(
-                f"{key!r}: {self.static(item, blob, depth + 1)}" for key, item in value.items()
+                f"{key!r}: {self.static(item, depth + 1)}" for key, item in value.items()
             )
             return "{" + items + "}"
         if type(value) is list:
-            return "[" + ", ".join(self.static(item, blob, depth + 1) for item in value) + "]"
-        return self.literal(value)
+            return "[" + ", ".join(self.static(item, depth + 1) for item in value) + "]"
+        kind = type(value)
+        if kind in _LITERAL_TYPES or kind is float:
+            return self.literal(value)
+        # Anything else a template built in Python may hold (a tuple, a set): copied as
+        # template._frozen copies it.
+        return f"_loads({self.table(marshal.dumps(value))})"
 
     def object(self, fields: list[tuple[str, Any, bool]], indent: int, depth: int) -> str:
         items: list[str] = []
@@ -372,12 +386,16 @@ class _Source:
     def number(self, value: str, indent: int, *, divisor: bool = False) -> None:
         """Guard: a plain number (an int, or a float that is not NaN), as arithmetic._binary's
         fast way requires; a divisor must not be 0."""
-        if value[0].isdigit() or value[0] == "-":
+        if _literal(value):
             constant = float(value)
             if math.isnan(constant) or (divisor and constant == 0):
                 raise _NotInline
             return
-        if value in self.numbers:
+        if value in self.not_nan:
+            if not divisor:
+                return
+            test = f"not {value}"
+        elif value in self.numbers:
             test = f"{value} != {value}"
         else:
             test = f"not (type({value}) is int or (type({value}) is float and {value} == {value}))"
@@ -397,29 +415,35 @@ class _Source:
             raise _NotInline
         self.number(b, indent, divisor=node.kind == "/")
         name = self.temp()
+        low, high = -MAX_SAFE, MAX_SAFE
+        # As arithmetic._binary computes and normalizes a result: integral floats in the safe
+        # range as ints, ints beyond it as floats.
         if node.kind == "/":
-            # arithmetic._divide_plain: two integral numbers divide to the floor.
+            # arithmetic._divide_plain: two integral numbers divide to the floor (an int).
             self.emit(indent, f"{name} = {a} / {b}")
             integral = [
-                f"(type({value}) is int or {value}.is_integer())"
+                f"(type({value}) is int or ({value}).is_integer())"
                 for value in (a, b)
                 if not _integer_literal(value)
             ]
-            if integral:
-                self.emit(indent, f"if {' and '.join(integral)}:")
-                self.emit(indent + 1, f"{name} = _floor({name})")
-            else:
-                self.emit(indent, f"{name} = _floor({name})")
+            self.emit(indent, f"if {' and '.join(integral) or 'True'}:")
+            self.emit(indent + 1, f"{name} = _floor({name})")
+            self.emit(indent + 1, f"if not {low} <= {name} <= {high}:")
+            self.emit(indent + 2, f"{name} = float({name})")
+            self.emit(indent, f"elif {name}.is_integer() and {low} <= {name} <= {high}:")
+            self.emit(indent + 1, f"{name} = int({name})")
         else:
             self.emit(indent, f"{name} = {a} {node.kind} {b}")
-        # As arithmetic._binary normalizes a result: integral floats in the safe range as
-        # ints, ints beyond it as floats.
-        self.emit(indent, f"if type({name}) is float:")
-        self.emit(indent + 1, f"if {name}.is_integer() and {-MAX_SAFE} <= {name} <= {MAX_SAFE}:")
-        self.emit(indent + 2, f"{name} = int({name})")
-        self.emit(indent, f"elif not {-MAX_SAFE} <= {name} <= {MAX_SAFE}:")
-        self.emit(indent + 1, f"{name} = float({name})")
+            self.emit(indent, f"if type({name}) is float:")
+            self.emit(indent + 1, f"if {name}.is_integer() and {low} <= {name} <= {high}:")
+            self.emit(indent + 2, f"{name} = int({name})")
+            self.emit(indent, f"elif not {low} <= {name} <= {high}:")
+            self.emit(indent + 1, f"{name} = float({name})")
         self.numbers.add(name)
+        # Two numbers that are not NaN make NaN only with an infinity: inf * 0, inf - inf,
+        # inf / inf. With a finite constant on the right, only `* 0` can.
+        if _literal(b) and math.isfinite(float(b)) and not (node.kind == "*" and float(b) == 0):
+            self.not_nan.add(name)
         return name
 
     def path(self, node: Node, subst: bool, indent: int) -> str:

@@ -276,3 +276,28 @@ def test_a_card_with_data_at_its_root_keeps_its_closures() -> None:
     template = compiled({"$data": "${items}", "a": "${x}"}, generated=True)
     assert template.expand({"items": [{"x": 1}, {"x": 2}]}) == [{"a": 1}, {"a": 2}]
     assert not is_generated(template)
+
+
+ARITHMETIC = {
+    "chain": "${x * 1000 / 5 * 9 / 1000 + 32}",
+    "text": "${x / 3} ${x * 0} ${x - y} ${y / x} ${x + y * 2} ${x / 2 / 2}",
+    "single": "${x * y}",
+    "list": ["${x / y}", "${0 - x}", "${(x + 0.5) / 0.25}"],
+    "branch": "${if(exists(y), y * 2, x / 10)}",
+}
+NUMBERS = st.one_of(
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, -0.0, 0.0, 1, -1, 2**53, 2**53 + 1, -(2**53), 1e308, 5e-324, 4.4, 0.1]),
+    st.none(),
+    st.booleans(),
+    st.sampled_from(["3", "", "x"]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(x=NUMBERS, y=NUMBERS, strict=st.booleans())
+def test_arithmetic_is_the_same_on_both_tiers(x: Any, y: Any, strict: bool) -> None:
+    closures, code, ran = both(ARITHMETIC, {"x": x, "y": y}, None, strict=strict)
+    assert ran
+    assert closures == code
