@@ -34,7 +34,7 @@ from typing import Any, Final
 from ._compile import _steps
 from ._js import MAX_SAFE, UNDEFINED, is_logic_true, number_to_string
 from ._parser import ACCESSOR, CONCAT, CONSTANT, ELEMENT, PATH, Node
-from ._scope import split_path
+from ._scope import Scope, split_path
 
 # What a closure of a template computes (template.py records one per closure it builds):
 VALUE: Final = "value"  # (VALUE, the value itself: a text without bindings or a scalar)
@@ -174,8 +174,15 @@ class _Source:
             return self.interpolated(fn, plan[1], indent)
         return self.call(fn, indent)
 
+    def need_scope(self, indent: int) -> None:
+        """The closures' Scope, made when the first of them is called: an expansion that
+        computes everything inline makes none."""
+        self.emit(indent, "if scope is None:")
+        self.emit(indent + 1, "scope = _Scope(data, host, strict=strict)")
+
     def call(self, fn: Callable[..., Any], indent: int) -> str:
         name = self.temp()
+        self.need_scope(indent)
         self.emit(indent, f"{name} = {self.table(fn)}(scope, trace)")
         return name
 
@@ -249,6 +256,7 @@ class _Source:
             if one:
                 self.emit(indent, f"{name}.append({self.value(single, indent, depth + 1)})")
             elif many is not None:
+                self.need_scope(indent)
                 self.emit(indent, f"_many({name}, {self.table(many)}, scope, trace)")
             else:
                 item = self.value(single, indent, depth + 1)
@@ -329,6 +337,7 @@ class _Source:
         self.emit(indent, "except Exception:")
         self.emit(indent + 1, f"{name} = _BAIL")
         self.emit(indent, f"if {name} is _BAIL:")
+        self.need_scope(indent + 1)
         self.emit(indent + 1, f"{name} = {self.table(fn)}(scope, trace)")
 
     # --- expressions: statements that compute a value or raise _Bail ------------------
@@ -404,15 +413,20 @@ class _Source:
         self.emit(indent, f"if {test}:")
         self.emit(indent + 1, "raise _Bail")
 
+    def operand(self, node: Node, subst: bool, indent: int, depth: int) -> str:
+        """An operand of `+ - * /`, to be checked by `number` next."""
+        if node.kind in (PATH, ACCESSOR, ELEMENT) and not node.reused:
+            return self.path(node, subst, indent, number=True)
+        value = self.expression(node, subst, indent, depth + 1)
+        if value in ("True", "False", "None") or value.startswith("'"):
+            raise _NotInline
+        return value
+
     def arithmetic(self, node: Node, subst: bool, indent: int, depth: int) -> str:
         left, right = node.children
-        a = self.expression(left, subst, indent, depth + 1)
-        if a in ("True", "False", "None") or a.startswith("'"):
-            raise _NotInline
+        a = self.operand(left, subst, indent, depth)
         self.number(a, indent)
-        b = self.expression(right, subst, indent, depth + 1)
-        if b in ("True", "False", "None") or b.startswith("'"):
-            raise _NotInline
+        b = self.operand(right, subst, indent, depth)
         self.number(b, indent, divisor=node.kind == "/")
         name = self.temp()
         low, high = -MAX_SAFE, MAX_SAFE
@@ -446,13 +460,16 @@ class _Source:
             self.not_nan.add(name)
         return name
 
-    def path(self, node: Node, subst: bool, indent: int) -> str:
+    def path(self, node: Node, subst: bool, indent: int, *, number: bool = False) -> str:
         """A path of names and constant indexes into the current data: its value, walked by
-        the prelude."""
+        the prelude. `number`: the caller checks for a plain number next, which neither
+        undefined nor `_BAIL` is."""
         parts = _constant_path(node)
         if not parts or parts[0].startswith("$"):
             raise _NotInline
         name = self.leaf(tuple(parts))
+        if number:
+            return name
         # A path that finds nothing is substituted: the closure's to do.
         test = f"{name} is UNDEFINED or {name} is _BAIL" if subst else f"{name} is _BAIL"
         self.emit(indent, f"if {test}:")
@@ -576,7 +593,14 @@ def _constant_path(node: Node) -> list[str] | None:
     return split_path(joined.rstrip(".").replace(".[", "["))
 
 
-def generate(root: Callable[..., Any], plans: Plans, clean: Callable[[Any], Any]) -> Any:
+# The generated function: (data, host, strict, trace) -> (the card, the Scope the closures
+# used, or None when none was needed).
+Generated = Callable[[Any, Any, bool, Any], tuple[Any, Scope | None]]
+
+
+def generate(
+    root: Callable[..., Any], plans: Plans, clean: Callable[[Any], Any]
+) -> Generated | None:
     """The generated function for a template whose root closure is `root`, or None when the
     closures are as good (a root that is one closure) or the source would be too big."""
     if plans.get(root) is None:
@@ -586,15 +610,19 @@ def generate(root: Callable[..., Any], plans: Plans, clean: Callable[[Any], Any]
         result = source.value(root, 1, 0)
     except (_NotInline, RecursionError):
         return None
-    source.emit(1, f"return {result}")
-    lines = ["def expand(scope, trace):", "    data = scope.data"]
+    source.emit(1, f"return {result}, scope")
+    lines = ["def expand(data, host, strict, trace):", "    scope = None"]
     prelude = source.write_prelude()
     if prelude:
         # A walk that raises (a key that is no string: the closures raise there, if they
         # read it at all) leaves the whole expansion to them.
         lines.append("    try:")
         lines += ["        " + line for line in prelude]
-        lines += ["    except Exception:", f"        return {source.table(root)}(scope, trace)"]
+        lines += [
+            "    except Exception:",
+            "        scope = _Scope(data, host, strict=strict)",
+            f"        return {source.table(root)}(scope, trace), scope",
+        ]
     text = "\n".join(lines + source.lines) + "\n"
     if len(text) > _MAX_SOURCE:
         return None
@@ -603,6 +631,7 @@ def generate(root: Callable[..., Any], plans: Plans, clean: Callable[[Any], Any]
         "UNDEFINED": UNDEFINED,
         "_BAIL": _BAIL,
         "_Bail": _Bail,
+        "_Scope": Scope,
         "_clean": clean,
         "_floor": math.floor,
         "_item": _item,
@@ -617,7 +646,8 @@ def generate(root: Callable[..., Any], plans: Plans, clean: Callable[[Any], Any]
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         return None
     exec(code, namespace)  # noqa: S102 - the source holds only repr() of plain values
-    return namespace["expand"]
+    generated: Generated = namespace["expand"]
+    return generated
 
 
 def _many(out: list[Any], many: Callable[..., Any], scope: Any, trace: Any) -> None:

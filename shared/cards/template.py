@@ -174,6 +174,7 @@ class CompiledTemplate:
         # Until the template tiers up: its plans, and how many more expansions before then.
         self._plans: Plans | None = memo.plans
         self._countdown = TIER_UP_AFTER if tier_up_after is None else tier_up_after
+        self._generated: _codegen.Generated | None = None
 
     def _tier_up(self) -> None:
         plans, self._plans = self._plans, None
@@ -183,8 +184,7 @@ class CompiledTemplate:
             generated = _codegen.generate(self._root, plans, _clean)
         except RecursionError:
             generated = None
-        if generated is not None:
-            self._root = generated
+        self._generated = generated
 
     def expand(self, data: Any, host: Any = None, *, strict: bool = False) -> Any:
         """The expanded card, as `new Template(t).expand({$root: data, $host: host})`."""
@@ -202,12 +202,17 @@ class CompiledTemplate:
                 self._tier_up()
             else:
                 self._countdown -= 1
-        scope = Scope(data, UNDEFINED if host is None else host, strict=strict)
+        host = UNDEFINED if host is None else host
+        scope: Scope | None
         try:
-            value = self._root(scope, trace)
+            if self._generated is not None:
+                value, scope = self._generated(data, host, strict, trace)
+            else:
+                scope = Scope(data, host, strict=strict)
+                value = self._root(scope, trace)
         except RecursionError:
             raise TemplateExpansionError("$", "", "the data is nested too deeply") from None
-        if strict and scope.unbound:
+        if strict and scope is not None and scope.unbound:
             bindings = _find_unbound(value, set(scope.unbound))
             if bindings:
                 raise UnresolvedBindingsError(bindings)

@@ -30,7 +30,7 @@ def compiled(template: Any, *, generated: bool) -> CompiledTemplate:
 
 
 def is_generated(template: CompiledTemplate) -> bool:
-    return template._root.__code__.co_filename == "<template>"
+    return template._generated is not None
 
 
 def outcome(
