@@ -3,9 +3,10 @@
 Semantics are those of Microsoft's `adaptivecards-templating` (Template.expand): the
 template is walked once at compile time into a tree of closures, so an expansion only
 evaluates what depends on the data; a template that is reused then tiers up to generated
-Python source that calls the same closures for what it does not inline (_codegen). `$data` repeats an element per item, `$when` keeps
-it only when it is the boolean true, `$index`, `$root` and `$host` are in scope, and a
-binding that finds nothing shows as the literal `${path}`, as the SDK shows it.
+Python source that calls the same closures for what it does not inline (_codegen).
+`$data` repeats an element per item, `$when` keeps it only when it is the boolean true,
+`$index`, `$root` and `$host` are in scope, and a binding that finds nothing shows as the
+literal `${path}`, as the SDK shows it.
 """
 
 from __future__ import annotations
