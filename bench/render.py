@@ -5,7 +5,7 @@ differential corpus (lines starting "rw:"), prints expansions per second and the
 99th-percentile time of one expansion, for a compiled template reused and for a template
 parsed from scratch each time, and the same two figures for the official SDK under Node.
 
-    .venv/bin/python -m bench.render [--iterations N]
+    .venv/bin/python -m bench.render [--iterations N] [--rounds N] [--only TEXT ...]
 """
 
 from __future__ import annotations
@@ -103,8 +103,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--iterations", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="TEXT",
+        help="only the templates whose name contains one of these (a full run takes long)",
+    )
     args = parser.parse_args()
     cases = shipped() + real_world()
+    if args.only:
+        cases = [case for case in cases if any(text in case["name"] for text in args.only)]
     ours: dict[str, dict[str, dict[str, float]]] = {}
     sdk: dict[str, Any] = {}
     # Both engines run in alternating rounds and each keeps its best round, so a burst of

@@ -2,9 +2,11 @@
 
 Semantics are those of Microsoft's `adaptivecards-templating` (Template.expand): the
 template is walked once at compile time into a tree of closures, so an expansion only
-evaluates what depends on the data. `$data` repeats an element per item, `$when` keeps
-it only when it is the boolean true, `$index`, `$root` and `$host` are in scope, and a
-binding that finds nothing shows as the literal `${path}`, as the SDK shows it.
+evaluates what depends on the data; a template that is reused then tiers up to generated
+Python source that calls the same closures for what it does not inline (_codegen).
+`$data` repeats an element per item, `$when` keeps it only when it is the boolean true,
+`$index`, `$root` and `$host` are in scope, and a binding that finds nothing shows as the
+literal `${path}`, as the SDK shows it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
+from . import _codegen
+from ._codegen import ARRAY, INTERPOLATED, OBJECT, SINGLE, STATIC, VALUE, Plans
 from ._compile import Closures, check_tree, compile_node
 from ._js import (
     MAX_SAFE,
@@ -52,7 +56,7 @@ class Memo:
     once), the ids of subtrees with nothing to expand (copied whole, see _frozen) and the
     expressions' closures, built on first use and kept by the template's own closures."""
 
-    __slots__ = ("closures", "numbers", "parsed", "roots", "static")
+    __slots__ = ("closures", "numbers", "parsed", "plans", "roots", "static")
 
     def __init__(self, template: Any) -> None:
         self.parsed: dict[str, Node] = {}
@@ -60,6 +64,8 @@ class Memo:
         self.roots: list[Node] = []
         self.closures: Closures = {}
         self.static: set[int] = set()
+        # What each closure of the template computes, for the generated tier (_codegen).
+        self.plans: Plans = {}
         # Whether the template holds a number JSON.stringify writes differently from
         # json.dumps (a float, or an integer beyond 2^53): see _json_numbers.
         self.numbers = False
@@ -148,19 +154,42 @@ def json_path(path: Path) -> str:
     return "".join(out)
 
 
-class CompiledTemplate:
-    """A template parsed and compiled once; `expand` is safe to call from many threads."""
+# Expansions of a template on its closures before they are turned into generated Python
+# source (_codegen): compiling that source costs as much as tens of expansions, so a template
+# expanded once or twice (parsed each time) never pays for it.
+TIER_UP_AFTER: Final = 2
 
-    def __init__(self, template: Any) -> None:
+
+class CompiledTemplate:
+    """A template parsed and compiled once; `expand` is safe to call from many threads.
+
+    `tier_up_after`: expansions before the generated tier takes over (0: from the first; the
+    tests run both tiers with it)."""
+
+    def __init__(self, template: Any, *, tier_up_after: int | None = None) -> None:
         try:
             memo = Memo(template)
             if memo.numbers:
                 template = _json_numbers(template)
                 memo = Memo(template)
-            self._root = _compile(template, (), memo)
+            self._root: Expand = _compile(template, (), memo)
             mark_reused(memo.roots)
         except RecursionError:
             raise TemplateSyntaxError("$", "", "the template is nested too deeply") from None
+        # Until the template tiers up: its plans, and how many more expansions before then.
+        self._plans: Plans | None = memo.plans
+        self._countdown = TIER_UP_AFTER if tier_up_after is None else tier_up_after
+        self._generated: _codegen.Generated | None = None
+
+    def _tier_up(self) -> None:
+        plans, self._plans = self._plans, None
+        if plans is None:
+            return  # another thread did it
+        try:
+            generated = _codegen.generate(self._root, plans, _clean)
+        except RecursionError:
+            generated = None
+        self._generated = generated
 
     def expand(self, data: Any, host: Any = None, *, strict: bool = False) -> Any:
         """The expanded card, as `new Template(t).expand({$root: data, $host: host})`."""
@@ -173,12 +202,22 @@ class CompiledTemplate:
         return Expansion(value, _locate(value, trace))
 
     def _run(self, data: Any, host: Any, strict: bool, trace: Trace | None) -> Any:
-        scope = Scope(data, UNDEFINED if host is None else host, strict=strict)
+        if self._plans is not None:
+            if self._countdown <= 0:
+                self._tier_up()
+            else:
+                self._countdown -= 1
+        host = UNDEFINED if host is None else host
+        scope: Scope | None
         try:
-            value = self._root(scope, trace)
+            if self._generated is not None:
+                value, scope = self._generated(data, host, strict, trace)
+            else:
+                scope = Scope(data, host, strict=strict)
+                value = self._root(scope, trace)
         except RecursionError:
             raise TemplateExpansionError("$", "", "the data is nested too deeply") from None
-        if strict and scope.unbound:
+        if strict and scope is not None and scope.unbound:
             bindings = _find_unbound(value, set(scope.unbound))
             if bindings:
                 raise UnresolvedBindingsError(bindings)
@@ -211,7 +250,7 @@ def expand(template: Any, data: Any, host: Any = None, *, strict: bool = False) 
 
 def _compile(node: Any, path: Path, memo: Memo) -> Expand:
     if id(node) in memo.static and isinstance(node, dict | list):
-        return _frozen(node)
+        return _frozen(node, memo)
     if isinstance(node, str):
         return _compile_string(node, path, memo)
     if isinstance(node, list):
@@ -223,6 +262,7 @@ def _compile(node: Any, path: Path, memo: Memo) -> Expand:
     def literal(scope: Scope, trace: Trace | None) -> Any:
         return value
 
+    memo.plans[literal] = (VALUE, value)
     return literal
 
 
@@ -268,11 +308,12 @@ def _compile_string(text: str, path: Path, memo: Memo) -> Expand:
         def plain(scope: Scope, trace: Trace | None) -> Any:
             return text
 
+        memo.plans[plain] = (VALUE, text)
         return plain
-    return _binding(node, text, path, memo.closures)
+    return _binding(node, text, path, memo)
 
 
-def _binding(node: Node, text: str, path: Path, closures: Closures) -> Expand:
+def _binding(node: Node, text: str, path: Path, memo: Memo) -> Expand:
     """Evaluate a template binding as the SDK does, with substitution on.
 
     A binding whose expression is a concat (an interpolated string, and also a user's
@@ -280,6 +321,7 @@ def _binding(node: Node, text: str, path: Path, closures: Closures) -> Expand:
     its own text; any other binding keeps its value's type, and its failure is fatal.
     The expressions' closures are built on the first expansion that reaches them.
     """
+    closures = memo.closures
     if node.kind != CONCAT:
         expression = _compile_expression(node, text, path)
         run: Fn | None = None
@@ -298,6 +340,7 @@ def _binding(node: Node, text: str, path: Path, closures: Closures) -> Expand:
                 return value
             return _clean(value)
 
+        memo.plans[single] = (SINGLE, expression)
         return single
 
     parts: list[Node | str] = []
@@ -344,6 +387,7 @@ def _binding(node: Node, text: str, path: Path, closures: Closures) -> Expand:
                 raise TemplateExpansionError(json_path(path), text, str(error)) from None
         return "".join(pieces)
 
+    memo.plans[interpolated] = (INTERPOLATED, parts)
     return interpolated
 
 
@@ -364,6 +408,7 @@ def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand:
         def array_of_objects(scope: Scope, trace: Trace | None) -> Any:
             return [single(scope, trace) for single in objects]
 
+        memo.plans[array_of_objects] = (ARRAY, [(single, None, True) for single in objects])
         return array_of_objects
 
     def array(scope: Scope, trace: Trace | None) -> Any:
@@ -389,10 +434,11 @@ def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand:
                 out.append(value)
         return out
 
+    memo.plans[array] = (ARRAY, compiled)
     return array
 
 
-def _frozen(node: Any) -> Expand:
+def _frozen(node: Any, memo: Memo) -> Expand:
     """A subtree with no bindings: each expansion gets a fresh copy (marshal copies JSON
     values in C, several times faster than walking them in Python)."""
     blob = marshal.dumps(node)
@@ -401,6 +447,7 @@ def _frozen(node: Any) -> Expand:
     def copy(scope: Scope, trace: Trace | None) -> Any:
         return loads(blob)
 
+    memo.plans[copy] = (STATIC, blob)
     return copy
 
 
@@ -409,7 +456,7 @@ def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expan
     as the list of elements it makes in an array; None when that is always the one value
     (an array appends it like any other value, with no list built per expansion)."""
     if id(node) in memo.static:
-        return _frozen(node), None
+        return _frozen(node, memo), None
     # Literal fields (strings without bindings, numbers, booleans) are kept as values, so an
     # expansion copies them without a call; the others are compiled.
     fields: list[tuple[str, Any, bool]] = []
@@ -432,7 +479,7 @@ def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expan
     )
     data_text = node.get("$data")
     closures = memo.closures
-    data_fn = _binding(data_node, str(data_text), (*path, "$data"), closures) if data_node else None
+    data_fn = _binding(data_node, str(data_text), (*path, "$data"), memo) if data_node else None
     data_literal = (
         None if data_node else _compile(data_text, (*path, "$data"), memo) if has_data else None
     )
@@ -459,6 +506,7 @@ def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expan
 
     if not has_data and "$when" not in node:
         # The usual object: no scope change, no condition, exactly one result.
+        memo.plans[expand_fields] = (OBJECT, fields)
         return expand_fields, None
 
     when_run: Fn | None = None

@@ -24,7 +24,7 @@ import pytest
 from devtools.sdk import reference
 from devtools.sdk.random_cases import random_cases
 from devtools.sdk.random_jpath import random_jpath_cases
-from shared.cards import TemplateError, expand
+from shared.cards import CompiledTemplate, TemplateError, expand
 from tests.support.paths import PAYLOADS, TEMPLATES
 from tests.support.templates import sources
 
@@ -60,9 +60,15 @@ SHIPPED = shipped_cases()
 EXPECTED: dict[str, dict[str, Any]] = json.loads(reference.EXPECTED.read_text("utf-8"))
 
 
-def python_answer(case: dict[str, Any]) -> dict[str, Any]:
+def python_answer(case: dict[str, Any], *, generated: bool = False) -> dict[str, Any]:
+    """The engine's answer; `generated`: from the template's generated tier (_codegen), which
+    a template reaches once it is reused, here from its first expansion."""
     try:
-        value = expand(case["template"], case["data"], case["host"])
+        if generated:
+            template = CompiledTemplate(case["template"], tier_up_after=0)
+            value = template.expand(case["data"], case["host"])
+        else:
+            value = expand(case["template"], case["data"], case["host"])
     except TemplateError as error:
         return {"error": str(error)}
     # Through JSON, as the SDK's answer went, so 3.0 and 3 compare as JavaScript sees them.
@@ -87,9 +93,10 @@ def test_corpus_is_large_and_covers_every_group() -> None:
     assert sum("error" in answer for answer in EXPECTED.values()) >= 10
 
 
+@pytest.mark.parametrize("generated", [False, True], ids=["closures", "generated"])
 @pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
-def test_matches_recorded_sdk_answer(case: dict[str, Any]) -> None:
-    assert_same(case, python_answer(case), EXPECTED[case["name"]])
+def test_matches_recorded_sdk_answer(case: dict[str, Any], generated: bool) -> None:
+    assert_same(case, python_answer(case, generated=generated), EXPECTED[case["name"]])
 
 
 @pytest.fixture(scope="session")
@@ -126,17 +133,18 @@ def test_live_differential_shipped_templates(sdk_modules: Path) -> None:
     for case, sdk in zip(SHIPPED, answers, strict=True):
         assert "ok" in sdk, f"{case['name']}: the SDK fails on our own template: {sdk}"
         assert_same(case, python_answer(case), sdk)
+        assert_same(case, python_answer(case, generated=True), sdk)
 
 
 def test_live_differential_against_official_sdk(sdk_modules: Path) -> None:
     answers = reference.expand_all(sdk_modules, CASES)
     differences = []
     for case, sdk in zip(CASES, answers, strict=True):
-        mine = python_answer(case)
-        try:
-            assert_same(case, mine, sdk)
-        except AssertionError as error:
-            differences.append(f"{case['name']}: {error}")
+        for generated in (False, True):
+            try:
+                assert_same(case, python_answer(case, generated=generated), sdk)
+            except AssertionError as error:
+                differences.append(f"{case['name']} (generated: {generated}): {error}")
         recorded = EXPECTED[case["name"]]
         if ("error" in recorded) != ("error" in sdk) or recorded.get("ok") != sdk.get("ok"):
             differences.append(f"{case['name']}: the SDK no longer answers as recorded")
@@ -150,7 +158,7 @@ def test_live_differential_on_random_templates(sdk_modules: Path) -> None:
     answers = reference.expand_all(sdk_modules, cases)
     differences = []
     for case, sdk in zip(cases, answers, strict=True):
-        mine = python_answer(case)
+        mine = python_answer(case, generated=True)
         if ("error" in sdk) != ("error" in mine) or sdk.get("ok") != mine.get("ok"):
             differences.append(f"{json.dumps(case['template'])}: sdk {sdk} ours {mine}")
     assert not differences, "\n".join(differences[:10])
