@@ -634,10 +634,10 @@ def generate(
         "_Scope": Scope,
         "_clean": clean,
         "_floor": math.floor,
-        "_item": _item,
+        "_item": add_item,
         "_keys": _keys,
         "_loads": marshal.loads,
-        "_many": _many,
+        "_many": add_many,
         "_text": _text,
         "_true": is_logic_true,
     }
@@ -650,16 +650,17 @@ def generate(
     return generated
 
 
-def _many(out: list[Any], many: Callable[..., Any], scope: Any, trace: Any) -> None:
-    """An element with `$data` or `$when` in an array, as template._compile_list adds it."""
+def add_many(out: list[Any], many: Callable[..., Any], scope: Any, trace: Any) -> None:
+    """Append to an expanded array an element with `$data` or `$when` (both tiers use it)."""
     results, repeated = many(scope, trace)
     if repeated and trace is not None and results:
         trace.append((out, len(out), len(out) + len(results)))
     out.extend(results)
 
 
-def _item(out: list[Any], value: Any) -> None:
-    """Any other item of an array that is not always one object (template._compile_list)."""
+def add_item(out: list[Any], value: Any) -> None:
+    """Append any other item of an array that is not always one object: null is dropped,
+    undefined written as null, a nested array merged (both tiers use it)."""
     if value is None:
         return
     if value is UNDEFINED:

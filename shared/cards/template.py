@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from . import _codegen
-from ._codegen import ARRAY, INTERPOLATED, OBJECT, SINGLE, STATIC, VALUE, Plans
+from ._codegen import ARRAY, INTERPOLATED, OBJECT, SINGLE, STATIC, VALUE, Plans, add_item, add_many
 from ._compile import Closures, check_tree, compile_node
 from ._js import (
     MAX_SAFE,
@@ -418,20 +418,9 @@ def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand:
                 out.append(single(scope, trace))
                 continue
             if many is not None:
-                results, repeated = many(scope, trace)
-                if repeated and trace is not None and results:
-                    trace.append((out, len(out), len(out) + len(results)))
-                out.extend(results)
-                continue
-            value = single(scope, trace)
-            if value is None:
-                continue
-            if value is UNDEFINED:
-                out.append(None)
-            elif isinstance(value, list):
-                out.extend(value)
+                add_many(out, many, scope, trace)
             else:
-                out.append(value)
+                add_item(out, single(scope, trace))
         return out
 
     memo.plans[array] = (ARRAY, compiled)
