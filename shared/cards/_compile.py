@@ -235,7 +235,12 @@ def _steps(parts: list[str]) -> list[_Step]:
     return [
         (
             part,
-            int(part) if part.isdigit() and part.isascii() else parse_int(part),
+            int(part)
+            if part.isdigit() and part.isascii()
+            # parseInt of a name that starts with a letter (nearly every part) is NaN.
+            else None
+            if part[:1].isalpha()
+            else parse_int(part),
             len(part),
             part.lower(),
         )
@@ -277,7 +282,7 @@ def _static_path(parts: list[str]) -> Fn:
     single = parts[0] if len(parts) == 1 and in_data else None
     length = len(single or "")
     lowered = (single or "").lower()
-    steps = _steps(parts)
+    steps = _steps(parts) if single is None else []
 
     def static_path(scope: Scope, subst: bool) -> Any:
         if scope.locals or not in_data:
