@@ -265,6 +265,28 @@ def _unescape_string(body: str, quote: str) -> str:
     return re.sub(r"\\[^\r\n]?", replace, body)
 
 
+def _skipped_characters(text: str, tokens: list[str]) -> bool:
+    """Whether findall may have skipped a character no token starts with (then _ALL_TOKENS
+    decides). findall and _ALL_TOKENS cut a text into the same tokens, both greedily from
+    the left without backtracking, so none was skipped when every character that is not
+    a space lies in a token: counting them is cheaper than matching the text again."""
+    if "\t" in text or "\n" in text or "\r" in text or "\ufeff" in text or "\u00a0" in text:
+        return True  # spaces other than " ": left to _ALL_TOKENS
+    joined = "".join(tokens)
+    return len(text) - text.count(" ") != len(joined) - joined.count(" ")
+
+
+class ParseMemo(dict[str, Node]):
+    """One template's parsed trees by text (so repeats are parsed once), and every token
+    of its texts, which _reuse.mark_reused asks about."""
+
+    __slots__ = ("tokens",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: set[str] = set()
+
+
 class _Lexer:
     def __init__(self, text: str, memo: dict[str, Node] | None = None) -> None:
         self.text = text
@@ -278,7 +300,7 @@ class _Lexer:
         if "`" not in text:
             # Two passes in C for the usual case; a backtick needs the mode switch below.
             out: list[str] = _TOKEN_TEXTS.findall(text)
-            if _ALL_TOKENS.fullmatch(text) is None:
+            if _skipped_characters(text, out) and _ALL_TOKENS.fullmatch(text) is None:
                 # Errors from this path have always named the character only.
                 return self._scan(say_where=False)  # raises the _LexError
             out += (_END, _END)  # two, so one-token look-ahead never runs off the end
@@ -450,6 +472,8 @@ class _Parser:
 
     def __init__(self, lexer: _Lexer, memo: dict[str, Node] | None) -> None:
         self.tokens = lexer.tokens()
+        if type(memo) is ParseMemo:
+            memo.tokens.update(self.tokens)
         self.interpolations = lexer.interpolations
         self.index = 0
         self.memo = memo
@@ -755,6 +779,7 @@ __all__ = [
     "PATH",
     "ExpressionSyntaxError",
     "Node",
+    "ParseMemo",
     "const",
     "parse_expression",
     "parse_interpolated",
