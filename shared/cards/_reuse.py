@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from ._js import UNDEFINED
-from ._parser import ACCESSOR, CONSTANT, ELEMENT, PATH, Node
+from ._parser import ACCESSOR, CONSTANT, ELEMENT, PATH, Node, ParseMemo
 from ._scope import EvalError, Fn, HardError, Scope, Unbound
 
 # Calls whose cost grows with a collection: worth keeping, with the calls that contain them.
@@ -72,55 +72,79 @@ _PATHS: Final = frozenset((PATH, ACCESSOR, ELEMENT))
 
 # (free names, lowercase; whether a collection walk is inside), or None when impure.
 _Scan = tuple[frozenset[str], bool] | None
+_READS_NOTHING: Final[_Scan] = (frozenset(), False)
 
 
-def mark_reused(roots: Iterable[Node]) -> None:
+def mark_reused(roots: Iterable[Node], parsed: ParseMemo | None = None) -> None:
     """Mark the calls worth keeping among the trees of one template's bindings (`roots`, one
     entry per place a binding is written): those that read only what is fixed for the
-    expansion, and those written more than once."""
-    roots = list(roots)
-    seen: set[Node] = set()
+    expansion, and those written more than once. `parsed`, the memo the trees were parsed
+    with, tells the usual template apart from its tokens alone: with no walk and no name
+    that starts with `$` (as `$root` does), nothing is marked."""
+    if (
+        parsed is not None
+        and _WALKS.isdisjoint(parsed.tokens)
+        and "\0$" not in "\0" + "\0".join(parsed.tokens)
+    ):
+        return
+    # Who refers to each node (constants aside): its parent once per place it is written
+    # there, and None once per binding that is the node itself, so the length of its list is
+    # how often it is written.
+    referrers: dict[Node, list[Node | None]] = {}
+    stack: list[Node] = []
+    for root in roots:
+        found = referrers.get(root)
+        if found is None:
+            referrers[root] = [None]
+            stack.append(root)
+        else:
+            found.append(None)
     fixed: list[Node] = []
-    walks = False
-    stack = roots.copy()
+    walks: list[Node] = []
     while stack:
         node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
         kind = node.kind
         if kind in _PATHS:
             if _reads_fixed_data(node):
                 fixed.append(node)
         elif kind in _WALKS:
-            walks = True
-        stack.extend(node.children)
+            walks.append(node)
+        for child in node.children:
+            if child.kind == CONSTANT:
+                continue
+            found = referrers.get(child)
+            if found is None:
+                referrers[child] = [node]
+                stack.append(child)
+            else:
+                found.append(node)
     if not walks:
-        # Most templates: no call walks a collection, so no call is kept (a call is kept
-        # only with a walk inside) and no lambda binds a fixed name. Skipping the scan is
-        # most of this function's cost for a template parsed for one expansion.
+        # No call walks a collection, so no call is kept (a call is kept only with a walk
+        # inside) and no lambda binds a fixed name.
         for node in fixed:
             node.reused = True
         return
-    if any(_binds_fixed_name(node) for node in seen):
+    if any(_binds_fixed_name(node) for node in walks):
         # `foreach(x, $root, ...)`: then `$root` is not the same everywhere in the expansion.
         return
     for node in fixed:
         node.reused = True
-    uses: dict[Node, int] = {}
-    for root in roots:
-        uses[root] = uses.get(root, 0) + 1
-    for node in seen:
-        for child in node.children:
-            uses[child] = uses.get(child, 0) + 1
+    # Only a call with a walk inside may be kept: the walks and whatever contains them, a
+    # few nodes of a big template, are all that is scanned.
+    holders: set[Node] = set()
+    while walks:
+        node = walks.pop()
+        if node not in holders:
+            holders.add(node)
+            walks.extend(parent for parent in referrers[node] if parent is not None)
     scans: dict[Node, _Scan] = {}
-    for node in seen:
+    for node in holders:
         if node.kind in _NOT_CALLS:
             continue
-        found = _scan(node, scans)
-        if found is None or not found[1]:
+        scanned = _scan(node, scans)
+        if scanned is None or not scanned[1]:
             continue
-        if uses.get(node, 0) > 1 or found[0] <= _FIXED_NAMES:
+        if len(referrers[node]) > 1 or scanned[0] <= _FIXED_NAMES:
             node.reused = True
 
 
@@ -159,7 +183,7 @@ def _scan(node: Node, scans: dict[Node, _Scan]) -> _Scan:
     children = node.children
     result: _Scan
     if kind == CONSTANT:
-        result = frozenset(), False
+        result = _READS_NOTHING
     elif kind == PATH:
         result = frozenset((str(node.value[0]).lower(),)), False
     elif kind == ACCESSOR and len(children) == 1:
@@ -177,11 +201,15 @@ def _scan(node: Node, scans: dict[Node, _Scan]) -> _Scan:
         walks = kind in _WALKS
         result = None
         for child in children:
+            if child.kind == CONSTANT:
+                continue
             found = _scan(child, scans)
             if found is None:
                 break
-            names |= found[0]
-            walks = walks or found[1]
+            child_names, child_walks = found
+            if not child_names <= names:
+                names = names | child_names if names else child_names
+            walks = walks or child_walks
         else:
             result = names, walks
     scans[node] = result

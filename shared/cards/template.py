@@ -32,7 +32,15 @@ from ._js import (
     number_to_string,
     to_string,
 )
-from ._parser import CONCAT, CONSTANT, ExpressionSyntaxError, Node, parse_interpolated, render
+from ._parser import (
+    CONCAT,
+    CONSTANT,
+    ExpressionSyntaxError,
+    Node,
+    ParseMemo,
+    parse_interpolated,
+    render,
+)
 from ._reuse import mark_reused
 from ._scope import EvalError, Fn, HardError, Scope, Unbound, ValidationError
 from .errors import (
@@ -59,7 +67,7 @@ class Memo:
     __slots__ = ("closures", "numbers", "parsed", "plans", "roots", "static")
 
     def __init__(self, template: Any) -> None:
-        self.parsed: dict[str, Node] = {}
+        self.parsed = ParseMemo()
         # Each binding's tree, once per place it is written (see _reuse.mark_reused).
         self.roots: list[Node] = []
         self.closures: Closures = {}
@@ -173,7 +181,7 @@ class CompiledTemplate:
                 template = _json_numbers(template)
                 memo = Memo(template)
             self._root: Expand = _compile(template, (), memo)
-            mark_reused(memo.roots)
+            mark_reused(memo.roots, memo.parsed)
         except RecursionError:
             raise TemplateSyntaxError("$", "", "the template is nested too deeply") from None
         # Until the template tiers up: its plans, and how many more expansions before then.
