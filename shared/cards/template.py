@@ -51,9 +51,6 @@ from .errors import (
 )
 
 _RESERVED: Final = frozenset(("$data", "$when", "$root", "$index", "$host", "$_acTemplateVersion"))
-# A tuple, not `bool | int | float`: that union is built anew at each evaluation, a cost
-# paid per field of every object compiled.
-_SCALARS: Final = (bool, int, float)
 _IDENTIFIER: Final = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 
 Path = tuple[str | int, ...]
@@ -98,11 +95,12 @@ def _mark_static(node: Any, memo: Memo) -> bool:
         result = True
         for key, value in node.items():
             kind = type(value)
-            plain = (
-                _mark_static(value, memo)
-                if kind is dict or kind is list
-                else _scalar_is_plain(value, memo)
-            )
+            if kind is str:  # most values: no call
+                plain = "${" not in value
+            elif kind is dict or kind is list:
+                plain = _mark_static(value, memo)
+            else:
+                plain = _scalar_is_plain(value, memo)
             result = plain and key not in _RESERVED and result
     elif kind is list:
         result = True
@@ -457,17 +455,47 @@ def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expan
     # Literal fields (strings without bindings, numbers, booleans) are kept as values, so an
     # expansion copies them without a call; the others are compiled.
     fields: list[tuple[str, Any, bool]] = []
+    # The object's keys in order, the literal ones with their values: an expansion copies it
+    # and sets the others in place (a field that expands to undefined is taken out again).
+    base: dict[str, Any] = {}
+    computed: list[tuple[str, Expand]] = []
     for key, value in node.items():
-        if key in _RESERVED:
-            continue
-        if (
-            value is None
-            or isinstance(value, _SCALARS)
-            or (isinstance(value, str) and "${" not in value)
-        ):
-            fields.append((key, value, True))
+        kind = type(value)
+        if kind is str:
+            literal = "${" not in value
         else:
-            fields.append((key, _compile(value, (*path, key), memo), False))
+            literal = value is None or kind is bool or kind is int or kind is float
+        if literal:
+            if key not in _RESERVED:
+                fields.append((key, value, True))
+                base[key] = value
+        elif key not in _RESERVED:
+            field = _compile(value, (*path, key), memo)
+            fields.append((key, field, False))
+            base[key] = None
+            computed.append((key, field))
+
+    def expand_fields(scope: Scope, trace: Trace | None) -> dict[str, Any]:
+        result = base.copy()
+        for key, field in computed:
+            value = field(scope, trace)
+            if value is UNDEFINED:
+                del result[key]
+            else:
+                result[key] = value
+        return result
+
+    if "$data" not in node and "$when" not in node:
+        # The usual object: no scope change, no condition, exactly one result.
+        memo.plans[expand_fields] = (OBJECT, fields)
+        return expand_fields, None
+    return _compile_conditional(node, path, memo, expand_fields)
+
+
+def _compile_conditional(
+    node: dict[str, Any], path: Path, memo: Memo, expand_fields: Expand
+) -> tuple[Expand, Many]:
+    """An object with `$data` or `$when`: the elements it makes, and the one value."""
     has_data = "$data" in node
     data_node = (
         _parse(node["$data"], (*path, "$data"), memo)
@@ -485,26 +513,6 @@ def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expan
     when_fn = _compile_expression(when_node, str(when_raw), (*path, "$when")) if when_node else None
     # A `$when` that is no expression drops the element when it is truthy (SDK rule).
     when_drops = when_fn is None and js_truthy(when_raw)
-
-    # The object's keys in order, the literal ones with their values: an expansion copies it
-    # and sets the others in place (a field that expands to undefined is taken out again).
-    base = {key: field if literal else None for key, field, literal in fields}
-    computed = [(key, field) for key, field, literal in fields if not literal]
-
-    def expand_fields(scope: Scope, trace: Trace | None) -> dict[str, Any]:
-        result = base.copy()
-        for key, field in computed:
-            value = field(scope, trace)
-            if value is UNDEFINED:
-                del result[key]
-            else:
-                result[key] = value
-        return result
-
-    if not has_data and "$when" not in node:
-        # The usual object: no scope change, no condition, exactly one result.
-        memo.plans[expand_fields] = (OBJECT, fields)
-        return expand_fields, None
 
     when_run: Fn | None = None
 
