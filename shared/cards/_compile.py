@@ -132,6 +132,9 @@ def _compile_node(node: Node, closures: Closures) -> Fn:
 def _compile_accessor(node: Node, closures: Closures) -> Fn:
     if node.kind == PATH:
         return _static_path(list(node.value))
+    children = node.children
+    if len(children) == 1:  # a lone name, the commonest accessor
+        return _static_path([str(children[0].value)])
     # AEL's tryAccumulatePath: walk down property and index accesses to a memory path.
     # A segment is a name, the text of a constant index (`[0].`), or an index's closure.
     segments: list[str | _IndexText | Fn] = []
@@ -152,11 +155,12 @@ def _compile_accessor(node: Node, closures: Closures) -> Fn:
     segments.reverse()
     base = compile_node(left, closures) if left is not None else None
 
-    if base is None and all(type(segment) is str for segment in segments):
-        return _static_path([str(segment) for segment in segments])
-    if base is None and all(isinstance(segment, str | _IndexText) for segment in segments):
+    texts = [segment for segment in segments if isinstance(segment, str)]  # _IndexText too
+    if base is None and len(texts) == len(segments):
+        if not any(type(text) is _IndexText for text in texts):
+            return _static_path(texts)
         # `a[0].b`: the path is known now, so it is split once, not on every evaluation.
-        path = _path_text([segment for segment in segments if isinstance(segment, str)])
+        path = _path_text(texts)
         parts = split_path(path)
         # A path into `$data` (the usual `items[0].name`) outside any lambda is a walk from
         # the data, as memory_get would find it, without its look-ups.

@@ -444,8 +444,6 @@ _DEPTH: Final = {"(": 1, ")": -1}
 _POSTFIX: Final = frozenset((".", "[", "(", "!"))
 _ATOMS: Final = frozenset(("ident", "path", "string", "number"))
 _NOT_NAMES: Final = frozenset(("true", "false", "null", "undefined"))
-# In a parse memo once it holds a call's tree (no expression text is a lone NUL).
-_CALLS_KEPT: Final = "\0"
 
 
 def _atom(text: str, kind: str) -> Node:
@@ -688,9 +686,13 @@ class _Parser:
         """The call of `name` whose `(` is the current token; its callee began at `start`."""
         tokens = self.tokens
         memo = self.memo
-        key = None
-        if memo is not None and _CALLS_KEPT in memo:
-            end = self.closing(self.index)
+        key = lead = None
+        if memo is not None:
+            # A kept call is looked for only when one began with the same two tokens (its
+            # callee and the first after `(`): finding the `)` and joining the tokens of every
+            # call cost more than parsing the calls that are no repeat.
+            lead = "\0\0" + tokens[start] + "\0" + tokens[self.index + 1]
+            end = self.closing(self.index) if lead in memo else None
             if end is not None:
                 # The call's tokens (whitespace aside, the same text means the same tree);
                 # the leading NUL keeps these keys apart from whole-expression texts.
@@ -703,11 +705,11 @@ class _Parser:
         args = [] if tokens[self.index] == ")" else self.arguments()
         self.expect(")")
         node = Node(ALIASES.get(name, name), args)
-        if memo is not None and self.memo is not None:
-            # Until a template has kept a call, no look-up can find one: the key is then
-            # made from the tokens just read, without searching for the closing `)`.
+        if memo is not None and lead is not None and self.memo is not None:
+            # The key of a call never looked for is made from the tokens just read, without
+            # searching for the closing `)`.
             memo[key or "\0" + "\0".join(tokens[start : self.index])] = node
-            memo[_CALLS_KEPT] = node
+            memo[lead] = node
         return node
 
 
@@ -731,7 +733,7 @@ def parse_expression(text: str, memo: dict[str, Node] | None = None) -> Node:
     changed after parsing), so a template that repeats a binding parses it once.
     """
     if memo is not None and not text.startswith("\0"):
-        # (Keys starting with NUL are calls' and _CALLS_KEPT; such a text fails to lex.)
+        # (Keys starting with NUL are calls' and their leads; such a text fails to lex.)
         known = memo.get(text)
         if known is not None:
             return known
