@@ -198,3 +198,22 @@ def test_a_template_without_walks_or_dollar_names_marks_nothing() -> None:
     }
     result = marks(template)
     assert result == (set(), set())
+
+
+def test_a_call_written_in_two_bindings_is_one_node_and_kept() -> None:
+    """The parser shares the tree of a call repeated anywhere in a template, whatever comes
+    before or after it, so the call is evaluated once per item and its value reused."""
+    template = {
+        "type": "AdaptiveCard",
+        "body": [
+            {"type": "TextBlock", "text": "${count(where(items, x, x.v > 1)) + 1}"},
+            {"type": "TextBlock", "text": "${string(count(where(items, x, x.v > 1)))}"},
+            {"type": "TextBlock", "text": "${if(true, count(where(items, x, x.v > 1)), 0)}"},
+        ],
+    }
+    memo = engine.Memo(template)
+    engine._compile(template, (), memo)
+    mark_reused(memo.roots, memo.parsed)
+    counts = [node for node in every_node(memo.roots) if node.kind == "count"]
+    assert len(counts) == 1
+    assert counts[0].reused
