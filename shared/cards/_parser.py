@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import accumulate, repeat
 from typing import Any, Final
 
@@ -143,6 +144,7 @@ _KIND_OF_FIRST: Final = {
 }
 
 
+@lru_cache(maxsize=4096)  # a template's tokens repeat (names, punctuation): a C look-up
 def _kind(token: str) -> str:
     """The token's kind: ident, path, number, string, interp, op or end."""
     kind = _KIND_OF_FIRST.get(token[:1])
@@ -505,8 +507,14 @@ class _Parser:
         return node
 
     def expression(self, min_level: int) -> Node:
-        left = self.unary()
         tokens = self.tokens
+        start = self.index
+        if tokens[start] in _UNARY:
+            left = self.unary()
+        else:  # unary() without its calls, for the usual operand
+            left = self.primary()
+            if tokens[self.index] in _POSTFIX:
+                left = self.postfix(left, start)
         while True:
             text = tokens[self.index]
             if text == "?":
@@ -536,7 +544,8 @@ class _Parser:
                 return Node("!", [operand])
             return Node(text, [const(0), operand])
         start = self.index
-        return self.postfix(self.primary(), start)
+        node = self.primary()
+        return self.postfix(node, start) if self.tokens[self.index] in _POSTFIX else node
 
     def primary(self) -> Node:
         tokens = self.tokens
@@ -636,7 +645,9 @@ class _Parser:
                 # nothing but `,` or `)` follows it.
                 start = self.index
                 self.index += 1
-                call = self.postfix(self.call(text, start), start)
+                call = self.call(text, start)
+                if tokens[self.index] in _POSTFIX:
+                    call = self.postfix(call, start)
                 after_text = tokens[self.index]
                 if after_text == "," or after_text == ")":
                     args.append(call)
@@ -703,7 +714,9 @@ class _Parser:
                     return known
         self.index += 1
         args = [] if tokens[self.index] == ")" else self.arguments()
-        self.expect(")")
+        if tokens[self.index] != ")":
+            self.expect(")")  # raises
+        self.index += 1
         node = Node(ALIASES.get(name, name), args)
         if memo is not None and lead is not None and self.memo is not None:
             # The key of a call never looked for is made from the tokens just read, without
