@@ -287,34 +287,16 @@ def _walk_steps(current: Any, steps: list[_Step]) -> Any:
 def _static_path(parts: list[str]) -> Fn:
     """A path of names only (`a.b.c`), looked up in memory; `${a.b.c}` when it finds nothing
     and substitution is on."""
+    if len(parts) == 1 and not parts[0].startswith("$"):
+        return _name_path(parts)
     # Built once here (not per miss as `substitute` does): a hot path.
     unbound = Unbound("${" + ".".join(parts) + "}")
     in_data = bool(parts) and not parts[0].startswith("$")
-    single = parts[0] if len(parts) == 1 and in_data else None
-    length = len(single or "")
-    lowered = (single or "").lower()
-    steps = _steps(parts) if single is None else []
+    steps = _steps(parts)
 
     def static_path(scope: Scope, subst: bool) -> Any:
         if scope.locals or not in_data:
             value = memory_get(scope, parts)
-        elif single is not None:
-            scope.low = -1
-            data = scope.data
-            if type(data) is dict:
-                # access_property's usual case, without its checks (an object is truthy),
-                # and dict_get's loop inline.
-                value = UNDEFINED
-                for key in data:
-                    if key == single or (
-                        (len(key) == length or not key.isascii()) and key.lower() == lowered
-                    ):
-                        value = data[key]
-                        if type(value) is int and not -MAX_SAFE <= value <= MAX_SAFE:
-                            value = float(value)
-                        break
-            else:
-                value = access_property(data, single)
         else:
             scope.low = -1
             value = _walk_steps(scope.data, steps)
@@ -324,6 +306,42 @@ def _static_path(parts: list[str]) -> Fn:
         return value
 
     return static_path
+
+
+def _name_path(parts: list[str]) -> Fn:
+    """_static_path of one name into the data (`city`), the commonest path of all: its own
+    closure, so compiling it builds nothing the lookup does not use."""
+    name = parts[0]
+    unbound = Unbound("${" + name + "}")
+    length = len(name)
+    lowered = name.lower()
+
+    def name_path(scope: Scope, subst: bool) -> Any:
+        if scope.locals:
+            value = memory_get(scope, parts)
+        else:
+            scope.low = -1
+            data = scope.data
+            if type(data) is dict:
+                # access_property's usual case, without its checks (an object is truthy),
+                # and dict_get's loop inline.
+                value = UNDEFINED
+                for key in data:
+                    if key == name or (
+                        (len(key) == length or not key.isascii()) and key.lower() == lowered
+                    ):
+                        value = data[key]
+                        if type(value) is int and not -MAX_SAFE <= value <= MAX_SAFE:
+                            value = float(value)
+                        break
+            else:
+                value = access_property(data, name)
+        if value is UNDEFINED and subst:
+            scope.unbound.append(unbound)
+            return unbound
+        return value
+
+    return name_path
 
 
 def _compile_element(node: Node, children: list[Fn]) -> Fn:
