@@ -91,33 +91,27 @@ def mark_reused(roots: Iterable[Node], parsed: ParseMemo | None = None) -> None:
     # there, and None once per binding that is the node itself, so the length of its list is
     # how often it is written.
     referrers: dict[Node, list[Node | None]] = {}
-    stack: list[Node] = []
-    for root in roots:
-        found = referrers.get(root)
-        if found is None:
-            referrers[root] = [None]
-            stack.append(root)
-        else:
-            found.append(None)
     fixed: list[Node] = []
     walks: list[Node] = []
-    while stack:
-        node = stack.pop()
-        kind = node.kind
-        if kind in _PATHS:
-            if _reads_fixed_data(node):
-                fixed.append(node)
-        elif kind in _WALKS:
-            walks.append(node)
-        for child in node.children:
-            if child.kind == CONSTANT:
+    # Each node met for the first time, with what refers to it there: the roots have None.
+    pending: list[tuple[Node | None, list[Node]]] = [(None, list(roots))]
+    while pending:
+        parent, children = pending.pop()
+        for node in children:
+            kind = node.kind
+            if kind == CONSTANT:
                 continue
-            found = referrers.get(child)
-            if found is None:
-                referrers[child] = [node]
-                stack.append(child)
-            else:
-                found.append(node)
+            found = referrers.get(node)
+            if found is not None:
+                found.append(parent)
+                continue
+            referrers[node] = [parent]
+            if kind in _PATHS:
+                if _reads_fixed_data(node):
+                    fixed.append(node)
+            elif kind in _WALKS:
+                walks.append(node)
+            pending.append((node, node.children))
     if not walks:
         # No call walks a collection, so no call is kept (a call is kept only with a walk
         # inside) and no lambda binds a fixed name.

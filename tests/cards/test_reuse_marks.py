@@ -12,27 +12,16 @@ import pytest
 from devtools.sdk import reference
 from devtools.sdk.random_cases import random_cases
 from shared.cards import TemplateError
+from shared.cards import _reuse as reuse
 from shared.cards import template as engine
 from shared.cards._parser import ACCESSOR, CONSTANT, ELEMENT, PATH, Node
 from shared.cards._reuse import mark_reused
 from tests.cards.test_conformance import SHIPPED
 
-_WALKS = {
-    "where",
-    "foreach",
-    "select",
-    "any",
-    "all",
-    "sortBy",
-    "sortByDescending",
-    "indicesAndValues",
-    "unique",
-    "union",
-    "intersection",
-    "flatten",
-}
-_LAMBDAS = {"where", "foreach", "select", "any", "all"}
-_FIXED = {"$root", "$host", "$_actemplateversion"}
+# The lists of the rule itself; the scan below is written out again, plainly.
+_WALKS = reuse._WALKS
+_LAMBDAS = reuse._LAMBDAS
+_FIXED = reuse._FIXED_NAMES
 
 
 def every_node(roots: list[Node]) -> list[Node]:
