@@ -718,11 +718,11 @@ class _Parser:
             self.expect(")")  # raises
         self.index += 1
         node = Node(ALIASES.get(name, name), args)
-        if memo is not None and lead is not None and self.memo is not None:
+        if lead is not None and self.memo is not None:
             # The key of a call never looked for is made from the tokens just read, without
             # searching for the closing `)`.
-            memo[key or "\0" + "\0".join(tokens[start : self.index])] = node
-            memo[lead] = node
+            self.memo[key or "\0" + "\0".join(tokens[start : self.index])] = node
+            self.memo[lead] = node
         return node
 
 
