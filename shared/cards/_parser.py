@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate, repeat
 from typing import Any, Final
 
-from ._js import JS_WHITESPACE, js_trim, json_stringify, number_to_string
+from ._js import JS_WHITESPACE, UNDEFINED, js_trim, json_stringify, number_to_string
 
 # Expression kinds that are not function names.
 ACCESSOR: Final = "Accessor"
@@ -77,8 +76,6 @@ def render(node: Node) -> str:
 
 
 def _render_constant(value: Any) -> str:
-    from ._js import UNDEFINED
-
     if value is UNDEFINED:
         return "undefined"
     if value is None:
@@ -105,23 +102,25 @@ def _render_constant(value: Any) -> str:
 # Lexer
 
 # The default lexer mode. ANTLR takes the longest match and, on a tie, the rule defined
-# first; the order and the `%` look-ahead below give the same tokens (`%` alone is the
-# operator, `%x` an identifier; a lone `\r` is invalid). A dotted run of names is one
-# "path" token. Nothing here backtracks (possessive repeats, strings as unrolled loops):
+# first; the `%` look-ahead below gives the same tokens (`%` alone is the operator, `%x` an
+# identifier; a lone `\r` is invalid), and the alternatives start with different characters,
+# so their order only decides speed: the commonest tokens first. A dotted run of names is
+# one "path" token. Nothing here backtracks (possessive repeats, strings as unrolled loops):
 # templates are full of long paths and quoted texts, and re's backtracking per character
 # was most of the lexing time.
-_NAME: Final = r"(?:@@|[A-Za-z_#@$]|%(?=[A-Za-z0-9_]))[A-Za-z0-9_]*+"
+_NAME: Final = r"(?:[A-Za-z_#$]|@@?+|%(?=[A-Za-z0-9_]))[A-Za-z0-9_]*+"
 _ONE_TOKEN: Final = (
-    r"(?:" + _NAME + r"(?:\." + _NAME + r")*+"
-    r"|&&|\|\||==|!=|<>|<=|>=|=>|\?\?|[-+!^*/&<>().\[\]{},:?%]"
+    r"(?:[(),]|" + _NAME + r"(?:\." + _NAME + r")*+"
     r"|'[^'\\]*+(?:\\[\s\S][^'\\]*+)*+'"
+    r"|&&|\|\||==|!=|<>|<=|>=|=>|\?\?|[-+!^*/&<>.\[\]{}:?%]"
     r'|"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"'
     r"|[0-9]++(?:\.[0-9]+)?+)"
 )
 _SPACE: Final = r"(?:[ \t\ufeff\u00a0\n]|\r\n)"
-# The token texts of a text without backticks, in one C call (findall); a character no
-# token starts with is skipped there, so _ALL_TOKENS checks that none was.
-_TOKEN_TEXTS: Final = re.compile(_SPACE + r"*+(" + _ONE_TOKEN + r")")
+# The token texts of a text without backticks, in one C call (findall). Only plain spaces
+# are matched before a token; findall skips any other character, such as a tab or one no
+# token starts with, so _ALL_TOKENS checks the texts that hold one (_skipped_characters).
+_TOKEN_TEXTS: Final = re.compile(r" *+(" + _ONE_TOKEN + r")")
 _ALL_TOKENS: Final = re.compile(r"(?:" + _ONE_TOKEN + r"|" + _SPACE + r")*+")
 # One token at a position, for the scan that must stop at backticks and bad characters.
 _TOKEN_AT: Final = re.compile(
@@ -278,15 +277,45 @@ def _skipped_characters(text: str, tokens: list[str]) -> bool:
     return len(text) - text.count(" ") != len(joined) - joined.count(" ")
 
 
-class ParseMemo(dict[str, Node]):
-    """One template's parsed trees by text (so repeats are parsed once), and every token
-    of its texts, which _reuse.mark_reused asks about."""
+# The calls parsed so far in one template, by their first two tokens (the callee and the one
+# after `(`): each with the token list it lies in and its span there, and its tree.
+Calls = dict[tuple[str, str], list[tuple[list[str], int, int, Node]]]
 
-    __slots__ = ("tokens",)
+
+class ParseMemo(dict[str, Node]):
+    """One template's parsed trees by text (so repeats are parsed once), its calls (so a call
+    written again is parsed once and its tree shared), and every token of its texts, which
+    _reuse.mark_reused asks about."""
+
+    __slots__ = ("calls", "tokens")
 
     def __init__(self) -> None:
         super().__init__()
         self.tokens: set[str] = set()
+        self.calls: Calls = {}
+
+
+def _known_call(
+    entries: list[tuple[list[str], int, int, Node]], tokens: list[str], start: int
+) -> tuple[Node, int] | None:
+    """The tree of a call parsed before whose tokens are those from `start` on, and the index
+    after it. Equal tokens make an equal call, `)` included: where a call ends follows from
+    its parentheses, so comparing the earlier call's length of tokens is enough."""
+    for earlier, begin, end, node in entries:
+        stop = start + end - begin
+        if tokens[start:stop] == earlier[begin:end]:
+            return node, stop
+    return None
+
+
+def _keep_call(
+    calls: Calls, lead: tuple[str, str], tokens: list[str], start: int, end: int, node: Node
+) -> None:
+    entries = calls.get(lead)
+    if entries is None:
+        calls[lead] = [(tokens, start, end, node)]
+    else:
+        entries.append((tokens, start, end, node))
 
 
 class _Lexer:
@@ -441,7 +470,6 @@ def _split_path(names: list[str]) -> list[str]:
 
 
 _KEYWORDS: Final = {"true": True, "false": False, "null": None}
-_DEPTH: Final = {"(": 1, ")": -1}
 # Tokens after which postfix() may continue an expression.
 _POSTFIX: Final = frozenset((".", "[", "(", "!"))
 _ATOMS: Final = frozenset(("ident", "path", "string", "number"))
@@ -463,35 +491,20 @@ def _atom(text: str, kind: str) -> Node:
 class _Parser:
     """Precedence climbing over the token list (token texts, see _kind).
 
-    With a memo, a function call whose exact text was parsed before in the same template
-    is taken from it (templates repeat calls like `toLower(string(x))` many times), and
-    the shared tree is then compiled once.
+    With a template's calls (ParseMemo.calls), a function call whose tokens were parsed
+    before in the same template is taken from there (templates repeat calls like
+    `toLower(string(x))` many times), and the shared tree is then compiled once.
     """
 
-    __slots__ = ("depths", "index", "interpolations", "memo", "tokens")
+    __slots__ = ("calls", "index", "interpolations", "tokens")
 
-    def __init__(self, lexer: _Lexer, memo: dict[str, Node] | None) -> None:
-        self.tokens = lexer.tokens()
-        if type(memo) is ParseMemo:
-            memo.tokens.update(self.tokens)
-        self.interpolations = lexer.interpolations
+    def __init__(
+        self, tokens: list[str], interpolations: dict[str, Node], calls: Calls | None
+    ) -> None:
+        self.tokens = tokens
+        self.interpolations = interpolations
         self.index = 0
-        self.memo = memo
-        # The parenthesis depth after each token, built on the first call (see closing).
-        self.depths: list[int] | None = None
-
-    def closing(self, position: int) -> int | None:
-        """Where the `)` matching the `(` at `position` is, if anywhere.
-
-        The `)` is the first token after it back at the depth before it; the depths are
-        summed and searched in C, which a template's many calls pay for once."""
-        depths = self.depths
-        if depths is None:
-            depths = self.depths = list(accumulate(map(_DEPTH.get, self.tokens, repeat(0))))
-        try:
-            return depths.index(depths[position] - 1, position)
-        except ValueError:
-            return None
+        self.calls = calls
 
     def expect(self, text: str) -> None:
         found = self.tokens[self.index]
@@ -565,15 +578,13 @@ class _Parser:
             if names[0] in _KEYWORDS or names[0] == "undefined":
                 tokens[self.index - 1 : self.index] = _split_path(names)
                 self.index -= 1
-                self.memo = None  # token positions moved: no call memo for the rest
+                self.calls = None  # token positions moved: no calls kept for the rest
                 return self.primary()
             return Node(PATH, [], tuple(names))
         if kind == "ident":
             if text in _KEYWORDS:
                 return const(_KEYWORDS[text])
             if text == "undefined":
-                from ._js import UNDEFINED
-
                 return const(UNDEFINED)
             return Node(ACCESSOR, [const(text)])
         if kind == "number" or kind == "string":
@@ -696,33 +707,24 @@ class _Parser:
     def call(self, name: str, start: int) -> Node:
         """The call of `name` whose `(` is the current token; its callee began at `start`."""
         tokens = self.tokens
-        memo = self.memo
-        key = lead = None
-        if memo is not None:
-            # A kept call is looked for only when one began with the same two tokens (its
-            # callee and the first after `(`): finding the `)` and joining the tokens of every
-            # call cost more than parsing the calls that are no repeat.
-            lead = "\0\0" + tokens[start] + "\0" + tokens[self.index + 1]
-            end = self.closing(self.index) if lead in memo else None
-            if end is not None:
-                # The call's tokens (whitespace aside, the same text means the same tree);
-                # the leading NUL keeps these keys apart from whole-expression texts.
-                key = "\0" + "\0".join(tokens[start : end + 1])
-                known = memo.get(key)
+        calls = self.calls
+        lead = None
+        if calls is not None:
+            lead = (tokens[start], tokens[self.index + 1])
+            entries = calls.get(lead)
+            if entries is not None:
+                known = _known_call(entries, tokens, start)
                 if known is not None:
-                    self.index = end + 1
-                    return known
+                    node, self.index = known
+                    return node
         self.index += 1
         args = [] if tokens[self.index] == ")" else self.arguments()
         if tokens[self.index] != ")":
             self.expect(")")  # raises
         self.index += 1
         node = Node(ALIASES.get(name, name), args)
-        if lead is not None and self.memo is not None:
-            # The key of a call never looked for is made from the tokens just read, without
-            # searching for the closing `)`.
-            self.memo[key or "\0" + "\0".join(tokens[start : self.index])] = node
-            self.memo[lead] = node
+        if lead is not None and self.calls is not None:
+            _keep_call(self.calls, lead, tokens, start, self.index, node)
         return node
 
 
@@ -751,7 +753,7 @@ def parse_expression(text: str, memo: dict[str, Node] | None = None) -> Node:
         if known is not None:
             return known
     source = text[1:] if text.startswith("=") else text
-    node = const("") if source == "" else _Parser(_Lexer(source, memo), memo).parse()
+    node = const("") if source == "" else _parse_source(source, memo)
     if memo is not None:
         memo[text] = node
     return node
@@ -781,8 +783,17 @@ def parse_interpolated(text: str, memo: dict[str, Node] | None = None) -> Node:
             pass
     elif text.startswith("${") and _SIMPLE_TEMPLATE.fullmatch(text):
         return Node(CONCAT, [const(""), parse_expression(js_trim(text[2:-1]), memo)])
-    source = "`" + text + "`"
-    return _Parser(_Lexer(source, memo), memo).parse()
+    return _parse_source("`" + text + "`", memo)
+
+
+def _parse_source(source: str, memo: dict[str, Node] | None) -> Node:
+    lexer = _Lexer(source, memo)
+    tokens = lexer.tokens()
+    calls = None
+    if type(memo) is ParseMemo:
+        memo.tokens.update(tokens)
+        calls = memo.calls
+    return _Parser(tokens, lexer.interpolations, calls).parse()
 
 
 __all__ = [
