@@ -58,67 +58,32 @@ Path = tuple[str | int, ...]
 
 class Memo:
     """What compiling one template keeps: parsed bindings by text (so repeats are parsed
-    once), the ids of subtrees with nothing to expand (copied whole, see _frozen) and the
-    expressions' closures, built on first use and kept by the template's own closures."""
+    once) and the expressions' closures, built on first use and kept by the template's own
+    closures."""
 
-    __slots__ = ("closures", "numbers", "parsed", "plans", "roots", "static")
+    __slots__ = ("closures", "numbers", "parsed", "plans", "roots")
 
-    def __init__(self, template: Any) -> None:
+    def __init__(self) -> None:
         self.parsed = ParseMemo()
         # Each binding's tree, once per place it is written (see _reuse.mark_reused).
         self.roots: list[Node] = []
         self.closures: Closures = {}
-        self.static: set[int] = set()
         # What each closure of the template computes, for the generated tier (_codegen).
         self.plans: Plans = {}
         # Whether the template holds a number JSON.stringify writes differently from
         # json.dumps (a float, or an integer beyond 2^53): see _json_numbers.
         self.numbers = False
-        _mark_static(template, self)
 
 
-def _scalar_is_plain(value: Any, memo: Memo) -> bool:
-    """For a value that is no list or object: whether it expands to itself."""
+def _is_literal(value: Any, memo: Memo) -> bool:
+    """Whether a value that is no list or object expands to itself (noting the numbers
+    JSON.stringify writes its own way)."""
     kind = type(value)
     if kind is str:
         return "${" not in value
     if kind is float or (kind is int and not -MAX_SAFE <= value <= MAX_SAFE):
         memo.numbers = True
     return True
-
-
-def _mark_static(node: Any, memo: Memo) -> bool:
-    """Mark the lists and objects whose expansion is a plain copy; True if `node` is one.
-    One walk over the template, so compiling stays cheap for templates parsed each time."""
-    kind = type(node)
-    if kind is dict:
-        result = True
-        for key, value in node.items():
-            kind = type(value)
-            if kind is str:  # most values: no call
-                plain = "${" not in value
-            elif kind is dict or kind is list:
-                plain = _mark_static(value, memo)
-            else:
-                plain = _scalar_is_plain(value, memo)
-            result = plain and key not in _RESERVED and result
-    elif kind is list:
-        result = True
-        for item in node:
-            kind = type(item)
-            # Arrays drop nulls and merge nested arrays, so those items are not copies.
-            if kind is list:
-                _mark_static(item, memo)
-                result = False
-            elif kind is dict:
-                result = _mark_static(item, memo) and result
-            else:
-                result = _scalar_is_plain(item, memo) and item is not None and result
-    else:
-        return _scalar_is_plain(node, memo)
-    if result:
-        memo.static.add(id(node))
-    return result
 
 
 # Repeat spans are recorded against the output list object itself; its path is found
@@ -174,11 +139,11 @@ class CompiledTemplate:
 
     def __init__(self, template: Any, *, tier_up_after: int | None = None) -> None:
         try:
-            memo = Memo(template)
-            if memo.numbers:
-                template = _json_numbers(template)
-                memo = Memo(template)
+            memo = Memo()
             self._root: Expand = _compile(template, (), memo)
+            if memo.numbers:
+                memo = Memo()
+                self._root = _compile(_json_numbers(template), (), memo)
             mark_reused(memo.roots, memo.parsed)
         except RecursionError:
             raise TemplateSyntaxError("$", "", "the template is nested too deeply") from None
@@ -255,16 +220,19 @@ def expand(template: Any, data: Any, host: Any = None, *, strict: bool = False) 
 
 
 def _compile(node: Any, path: Path, memo: Memo) -> Expand:
-    if id(node) in memo.static and isinstance(node, dict | list):
-        return _frozen(node, memo)
     if isinstance(node, str):
         return _compile_string(node, path, memo)
     if isinstance(node, list):
-        return _compile_list(node, path, memo)
-    if isinstance(node, dict):
-        return _compile_object(node, path, memo)[0]
-    value = node
+        expand = _compile_list(node, path, memo)
+    elif isinstance(node, dict):
+        expand = _compile_object(node, path, memo)[0]
+    else:
+        _is_literal(node, memo)
+        return _literal(node, memo)
+    return _frozen(node, memo) if expand is None else expand
 
+
+def _literal(value: Any, memo: Memo) -> Expand:
     def literal(scope: Scope, trace: Trace | None) -> Any:
         return value
 
@@ -310,12 +278,7 @@ def _compile_expression(node: Node, text: str, path: Path) -> Node:
 def _compile_string(text: str, path: Path, memo: Memo) -> Expand:
     node = _parse(text, path, memo)
     if node is None:
-
-        def plain(scope: Scope, trace: Trace | None) -> Any:
-            return text
-
-        memo.plans[plain] = (VALUE, text)
-        return plain
+        return _literal(text, memo)
     return _binding(node, text, path, memo)
 
 
@@ -397,19 +360,65 @@ def _binding(node: Node, text: str, path: Path, memo: Memo) -> Expand:
     return interpolated
 
 
-def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand:
-    # Each item's expansion, its elements' (for an object with `$data` or `$when`), and
-    # whether it is always one object (an object with neither), appended as it is.
-    compiled: list[tuple[Expand, Many | None, bool]] = []
+def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand | None:
+    """The list's expansion, or None when it has nothing to expand (see _frozen)."""
+    # Each item's expansion (None for one with nothing to expand, made a value below), its
+    # elements' (for an object with `$data` or `$when`), and whether it is always one object
+    # (an object with neither), appended as it is.
+    compiled: list[tuple[Any, Many | None, bool]] = []
+    # Arrays drop nulls and merge nested arrays, so a list with those is no copy.
+    plain = type(items) is list
+    # Whether an item is a value or has nothing to expand (None in `compiled` for now).
+    values = False
     for index, item in enumerate(items):
+        kind = type(item)
         if isinstance(item, dict):
             single, many = _compile_object(item, (*path, index), memo)
             compiled.append((single, many, many is None))
-        else:
-            compiled.append((_compile(item, (*path, index), memo), None, False))
+            if single is None:
+                values = True
+            else:
+                plain = False
+            continue
+        if kind is str:
+            if "${" not in item:
+                compiled.append((None, None, False))
+                values = True
+                continue
+        elif kind is list:
+            compiled.append((_compile_list(item, (*path, index), memo), None, False))
+            plain = False
+            values = True
+            continue
+        elif item is not None and (kind is bool or kind is int or kind is float):
+            if kind is float or (kind is int and not -MAX_SAFE <= item <= MAX_SAFE):
+                memo.numbers = True
+            compiled.append((None, None, False))
+            values = True
+            continue
+        compiled.append((_compile(item, (*path, index), memo), None, False))
+        plain = False
+    if plain:
+        return None
+    ready: list[tuple[Expand, Many | None, bool]] = (
+        [
+            (
+                single
+                if single is not None
+                else _frozen(item, memo)
+                if type(item) is dict or type(item) is list
+                else _literal(item, memo),
+                many,
+                one,
+            )
+            for item, (single, many, one) in zip(items, compiled, strict=True)
+        ]
+        if values
+        else compiled
+    )
 
-    if all(one for _single, _many, one in compiled):
-        objects = [single for single, _many, _one in compiled]
+    if all(one for _single, _many, one in ready):
+        objects = [single for single, _many, _one in ready]
 
         def array_of_objects(scope: Scope, trace: Trace | None) -> Any:
             return [single(scope, trace) for single in objects]
@@ -419,7 +428,7 @@ def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand:
 
     def array(scope: Scope, trace: Trace | None) -> Any:
         out: list[Any] = []
-        for single, many, one in compiled:
+        for single, many, one in ready:
             if one:
                 out.append(single(scope, trace))
                 continue
@@ -429,7 +438,7 @@ def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand:
                 add_item(out, single(scope, trace))
         return out
 
-    memo.plans[array] = (ARRAY, compiled)
+    memo.plans[array] = (ARRAY, ready)
     return array
 
 
@@ -446,34 +455,59 @@ def _frozen(node: Any, memo: Memo) -> Expand:
     return copy
 
 
-def _compile_object(node: dict[str, Any], path: Path, memo: Memo) -> tuple[Expand, Many | None]:
+def _compile_object(
+    node: dict[str, Any], path: Path, memo: Memo
+) -> tuple[Expand | None, Many | None]:
     """The object's expansion as one value and, for an object with `$data` or `$when`,
     as the list of elements it makes in an array; None when that is always the one value
-    (an array appends it like any other value, with no list built per expansion)."""
-    if id(node) in memo.static:
-        return _frozen(node, memo), None
+    (an array appends it like any other value, with no list built per expansion). (None,
+    None) for an object with nothing to expand (see _frozen)."""
     # Literal fields (strings without bindings, numbers, booleans) are kept as values, so an
-    # expansion copies them without a call; the others are compiled.
+    # expansion copies them without a call; the others are compiled (None for a list or
+    # object with nothing to expand: copied, unless this whole object is).
     fields: list[tuple[str, Any, bool]] = []
     # The object's keys in order, the literal ones with their values: an expansion copies it
     # and sets the others in place (a field that expands to undefined is taken out again).
     base: dict[str, Any] = {}
-    computed: list[tuple[str, Expand]] = []
+    plain = type(node) is dict
+    copies = False
     for key, value in node.items():
         kind = type(value)
         if kind is str:
             literal = "${" not in value
+        elif value is None or kind is bool or kind is int or kind is float:
+            if kind is float or (kind is int and not -MAX_SAFE <= value <= MAX_SAFE):
+                memo.numbers = True
+            literal = True
         else:
-            literal = value is None or kind is bool or kind is int or kind is float
+            literal = False
+        if key in _RESERVED:
+            plain = False
+            continue
         if literal:
-            if key not in _RESERVED:
-                fields.append((key, value, True))
-                base[key] = value
-        elif key not in _RESERVED:
+            fields.append((key, value, True))
+            base[key] = value
+            continue
+        if kind is dict:
+            field = _compile_object(value, (*path, key), memo)[0]
+        elif kind is list:
+            field = _compile_list(value, (*path, key), memo)
+        else:
             field = _compile(value, (*path, key), memo)
-            fields.append((key, field, False))
-            base[key] = None
-            computed.append((key, field))
+        if field is None:
+            copies = True
+        else:
+            plain = False
+        fields.append((key, field, False))
+        base[key] = None
+    if plain:
+        return None, None
+    if copies:
+        fields = [
+            (key, _frozen(node[key], memo) if field is None and not literal else field, literal)
+            for key, field, literal in fields
+        ]
+    computed = [(key, field) for key, field, literal in fields if not literal]
 
     def expand_fields(scope: Scope, trace: Trace | None) -> dict[str, Any]:
         result = base.copy()

@@ -116,7 +116,7 @@ def expected_marks(roots: list[Node]) -> set[int]:
 def marks(template: Any) -> tuple[set[int], set[int]] | None:
     """(what the engine marks, what the rule marks) for one template; None if it is invalid."""
     try:
-        memo = engine.Memo(template)
+        memo = engine.Memo()
         engine._compile(template, (), memo)
     except TemplateError:
         return None
@@ -200,7 +200,7 @@ def test_a_call_written_in_two_bindings_is_one_node_and_kept() -> None:
             {"type": "TextBlock", "text": "${if(true, count(where(items, x, x.v > 1)), 0)}"},
         ],
     }
-    memo = engine.Memo(template)
+    memo = engine.Memo()
     engine._compile(template, (), memo)
     mark_reused(memo.roots, memo.parsed)
     counts = [node for node in every_node(memo.roots) if node.kind == "count"]

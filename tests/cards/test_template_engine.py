@@ -484,7 +484,7 @@ def test_date_time_of_day_and_get_property() -> None:
 
 
 def test_a_template_with_nothing_to_expand_is_copied_with_javascript_numbers() -> None:
-    # One walk at compile time marks static subtrees and spots numbers JSON.stringify
+    # Compiling finds the subtrees with nothing to expand and spots numbers JSON.stringify
     # writes differently; each expansion is then a fresh copy.
     plain = {"type": "AdaptiveCard", "body": [{"type": "TextBlock", "text": "Hi"}]}
     compiled = compile_template(plain)
@@ -495,6 +495,29 @@ def test_a_template_with_nothing_to_expand_is_copied_with_javascript_numbers() -
     numbers = {"a": [{"w": 2.0}], "b": {"c": [-0.0, 12345678901234567890]}}
     assert json.dumps(expand(numbers, {}), separators=(",", ":")) == (
         '{"a":[{"w":2}],"b":{"c":[0,12345678901234567000]}}'
+    )
+
+
+def test_parts_without_bindings_beside_bindings_are_fresh_copies_with_javascript_numbers() -> None:
+    # Compiling finds the parts with nothing to expand as it goes: each is copied whole on
+    # every expansion, and a number deep inside one still makes the card's numbers
+    # JavaScript's. Arrays merge nested arrays and drop nulls, copies or not.
+    template = {
+        "t": "${x}",
+        "static": {"deep": [{"w": 2.0}, [1, 2]]},
+        "items": [{"k": 1}, "${x}", {"z": [-0.0]}, None, [3, [4]]],
+        "list": [[{"a": 1}], None, "plain", True, 7],
+        "cond": {"$when": "${x == 1}", "s": {"q": 1.0}},
+    }
+    compiled = compile_template(template)
+    first, second = compiled.expand({"x": 1}), compiled.expand({"x": 1})
+    assert first == second
+    assert first["static"] is not second["static"]
+    assert first["static"]["deep"][0] is not second["static"]["deep"][0]
+    assert first["cond"]["s"] is not second["cond"]["s"]
+    assert json.dumps(first, separators=(",", ":")) == (
+        '{"t":1,"static":{"deep":[{"w":2},1,2]},"items":[{"k":1},1,{"z":[0]},3,4],'
+        '"list":[{"a":1},"plain",true,7],"cond":{"s":{"q":1}}}'
     )
 
 
