@@ -290,7 +290,7 @@ class ParseMemo(dict[str, Node]):
     __slots__ = ("calls", "tokens")
 
     def __init__(self) -> None:
-        super().__init__()
+        # (dict's own __init__ is not called: with no arguments it does nothing.)
         self.tokens: set[str] = set()
         self.calls: Calls = {}
 
@@ -308,14 +308,14 @@ def _known_call(
     return None
 
 
-def _keep_call(
-    calls: Calls, lead: tuple[str, str], tokens: list[str], start: int, end: int, node: Node
-) -> None:
-    entries = calls.get(lead)
-    if entries is None:
-        calls[lead] = [(tokens, start, end, node)]
-    else:
-        entries.append((tokens, start, end, node))
+def _plain_tokens(text: str) -> list[str] | None:
+    """The tokens of a text without backticks, in two passes in C (a backtick needs the mode
+    switch of _Lexer._scan); None when it holds a character no token starts with."""
+    out: list[str] = _TOKEN_TEXTS.findall(text)
+    if _skipped_characters(text, out) and _ALL_TOKENS.fullmatch(text) is None:
+        return None
+    out += (_END, _END)  # two, so one-token look-ahead never runs off the end
+    return out
 
 
 class _Lexer:
@@ -329,12 +329,10 @@ class _Lexer:
     def tokens(self) -> list[str]:
         text = self.text
         if "`" not in text:
-            # Two passes in C for the usual case; a backtick needs the mode switch below.
-            out: list[str] = _TOKEN_TEXTS.findall(text)
-            if _skipped_characters(text, out) and _ALL_TOKENS.fullmatch(text) is None:
+            out = _plain_tokens(text)
+            if out is None:
                 # Errors from this path have always named the character only.
                 return self._scan(say_where=False)  # raises the _LexError
-            out += (_END, _END)  # two, so one-token look-ahead never runs off the end
             return out
         return self._scan()
 
@@ -724,7 +722,11 @@ class _Parser:
         self.index += 1
         node = Node(ALIASES.get(name, name), args)
         if lead is not None and self.calls is not None:
-            _keep_call(self.calls, lead, tokens, start, self.index, node)
+            entries = self.calls.get(lead)
+            if entries is None:
+                self.calls[lead] = [(tokens, start, self.index, node)]
+            else:
+                entries.append((tokens, start, self.index, node))
         return node
 
 
@@ -786,14 +788,21 @@ def parse_interpolated(text: str, memo: dict[str, Node] | None = None) -> Node:
     return _parse_source("`" + text + "`", memo)
 
 
+_NO_INTERPOLATIONS: Final[dict[str, Node]] = {}
+
+
 def _parse_source(source: str, memo: dict[str, Node] | None) -> Node:
-    lexer = _Lexer(source, memo)
-    tokens = lexer.tokens()
+    tokens = None if "`" in source else _plain_tokens(source)
+    interpolations = _NO_INTERPOLATIONS
+    if tokens is None:
+        lexer = _Lexer(source, memo)
+        tokens = lexer.tokens()
+        interpolations = lexer.interpolations
     calls = None
     if type(memo) is ParseMemo:
         memo.tokens.update(tokens)
         calls = memo.calls
-    return _Parser(tokens, lexer.interpolations, calls).parse()
+    return _Parser(tokens, interpolations, calls).parse()
 
 
 __all__ = [
