@@ -749,8 +749,7 @@ def parse_expression(text: str, memo: dict[str, Node] | None = None) -> Node:
     `memo` shares trees between identical expressions of one template (trees are never
     changed after parsing), so a template that repeats a binding parses it once.
     """
-    if memo is not None and not text.startswith("\0"):
-        # (Keys starting with NUL are calls' and their leads; such a text fails to lex.)
+    if memo is not None:
         known = memo.get(text)
         if known is not None:
             return known

@@ -75,15 +75,12 @@ class Memo:
         self.numbers = False
 
 
-def _is_literal(value: Any, memo: Memo) -> bool:
-    """Whether a value that is no list or object expands to itself (noting the numbers
-    JSON.stringify writes its own way)."""
+def _note_number(value: Any, memo: Memo) -> None:
+    """Note a number JSON.stringify writes differently from json.dumps (the loops of
+    _compile_list and _compile_object test the same inline)."""
     kind = type(value)
-    if kind is str:
-        return "${" not in value
     if kind is float or (kind is int and not -MAX_SAFE <= value <= MAX_SAFE):
         memo.numbers = True
-    return True
 
 
 # Repeat spans are recorded against the output list object itself; its path is found
@@ -227,7 +224,7 @@ def _compile(node: Any, path: Path, memo: Memo) -> Expand:
     elif isinstance(node, dict):
         expand = _compile_object(node, path, memo)[0]
     else:
-        _is_literal(node, memo)
+        _note_number(node, memo)
         return _literal(node, memo)
     return _frozen(node, memo) if expand is None else expand
 
