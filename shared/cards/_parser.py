@@ -279,7 +279,8 @@ def _skipped_characters(text: str, tokens: list[str]) -> bool:
 
 # The calls parsed so far in one template, by their first two tokens (the callee and the one
 # after `(`): each with the token list it lies in and its span there, and its tree.
-Calls = dict[tuple[str, str], list[tuple[list[str], int, int, Node]]]
+_CallEntry = tuple[list[str], int, int, Node]
+Calls = dict[tuple[str, str], list[_CallEntry]]
 
 
 class ParseMemo(dict[str, Node]):
@@ -296,7 +297,7 @@ class ParseMemo(dict[str, Node]):
 
 
 def _known_call(
-    entries: list[tuple[list[str], int, int, Node]], tokens: list[str], start: int
+    entries: list[_CallEntry], tokens: list[str], start: int
 ) -> tuple[Node, int] | None:
     """The tree of a call parsed before whose tokens are those from `start` on, and the index
     after it. Equal tokens make an equal call, `)` included: where a call ends follows from

@@ -76,8 +76,7 @@ class Memo:
 
 
 def _note_number(value: Any, memo: Memo) -> None:
-    """Note a number JSON.stringify writes differently from json.dumps (the loops of
-    _compile_list and _compile_object test the same inline)."""
+    """Note a number JSON.stringify writes differently from json.dumps."""
     kind = type(value)
     if kind is float or (kind is int and not -MAX_SAFE <= value <= MAX_SAFE):
         memo.numbers = True
@@ -365,7 +364,8 @@ def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand | None:
     compiled: list[tuple[Any, Many | None, bool]] = []
     # Arrays drop nulls and merge nested arrays, so a list with those is no copy.
     plain = type(items) is list
-    # Whether an item is a value or has nothing to expand (None in `compiled` for now).
+    # Whether an item is a value or a part with nothing to expand (None in `compiled` until
+    # the list is known to be no copy as a whole).
     values = False
     for index, item in enumerate(items):
         kind = type(item)
@@ -387,9 +387,9 @@ def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand | None:
             plain = False
             values = True
             continue
-        elif item is not None and (kind is bool or kind is int or kind is float):
-            if kind is float or (kind is int and not -MAX_SAFE <= item <= MAX_SAFE):
-                memo.numbers = True
+        elif kind is bool or kind is int or kind is float:
+            if kind is not bool:
+                _note_number(item, memo)
             compiled.append((None, None, False))
             values = True
             continue
@@ -397,22 +397,12 @@ def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand | None:
         plain = False
     if plain:
         return None
-    ready: list[tuple[Expand, Many | None, bool]] = (
-        [
-            (
-                single
-                if single is not None
-                else _frozen(item, memo)
-                if type(item) is dict or type(item) is list
-                else _literal(item, memo),
-                many,
-                one,
-            )
+    ready: list[tuple[Expand, Many | None, bool]] = compiled
+    if values:
+        ready = [
+            (_as_value(item, memo) if single is None else single, many, one)
             for item, (single, many, one) in zip(items, compiled, strict=True)
         ]
-        if values
-        else compiled
-    )
 
     if all(one for _single, _many, one in ready):
         objects = [single for single, _many, _one in ready]
@@ -437,6 +427,11 @@ def _compile_list(items: list[Any], path: Path, memo: Memo) -> Expand | None:
 
     memo.plans[array] = (ARRAY, ready)
     return array
+
+
+def _as_value(item: Any, memo: Memo) -> Expand:
+    """A list item with nothing to expand: a copy of a list or object, else the value."""
+    return _frozen(item, memo) if type(item) is dict or type(item) is list else _literal(item, memo)
 
 
 def _frozen(node: Any, memo: Memo) -> Expand:
@@ -472,9 +467,10 @@ def _compile_object(
         kind = type(value)
         if kind is str:
             literal = "${" not in value
-        elif value is None or kind is bool or kind is int or kind is float:
-            if kind is float or (kind is int and not -MAX_SAFE <= value <= MAX_SAFE):
-                memo.numbers = True
+        elif value is None or kind is bool:
+            literal = True
+        elif kind is int or kind is float:
+            _note_number(value, memo)
             literal = True
         else:
             literal = False
